@@ -1,0 +1,161 @@
+//! Generates the typed Rust FHIR STU3 model from FHIR packages.
+//!
+//! The pipeline is: packages in a FHIR package cache ([`packages`], every file
+//! checked against `profiles/packages.lock`) → an intermediate model of types
+//! and elements ([`ir`]) → Rust source ([`emit`]) → `rustfmt`. Output is
+//! deterministic: the same inputs give byte-identical files.
+#![deny(missing_docs)]
+
+pub mod emit;
+pub mod ir;
+pub mod naming;
+pub mod packages;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use packages::{LockMode, Package, PackageCache};
+
+/// What `cargo xtask codegen` was asked to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The workspace root (holds `profiles/` and `crates/`).
+    pub workspace: PathBuf,
+    /// The FHIR package cache directory.
+    pub cache: PathBuf,
+    /// Compare instead of writing; fail when anything differs.
+    pub check: bool,
+    /// Rewrite `profiles/packages.lock` from the inputs read.
+    pub update_lock: bool,
+}
+
+/// The folder generated code is written to, relative to the workspace.
+pub const GENERATED_DIR: &str = "crates/fhir-stu3/src/generated";
+
+/// Runs the generator. In check mode, returns an error naming every stale file.
+pub fn run(opts: &Options) -> Result<String, String> {
+    let profiles = opts.workspace.join("profiles");
+    let list = packages::read_package_list(&profiles.join("packages.toml"))?;
+    let lock_path = profiles.join("packages.lock");
+    let mode = if opts.update_lock { LockMode::Update } else { LockMode::Verify };
+    let mut cache = PackageCache::open(&opts.cache, &lock_path, mode)?;
+    let mut loaded = Vec::new();
+    for id in &list {
+        loaded.push(Package::load(&mut cache, id)?);
+    }
+    let core = loaded
+        .iter()
+        .find(|p| p.id.name == "hl7.fhir.r3.core")
+        .ok_or("profiles/packages.toml must list hl7.fhir.r3.core")?;
+    let model = ir::build(core, &mut cache)?;
+    let prov = emit::Provenance { core: core.id.folder() };
+    let files = emit::emit(&model, &prov);
+    let files = rustfmt_all(&files)?;
+
+    if opts.update_lock {
+        fs::write(&lock_path, cache.lock_text()).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    } else {
+        let unread = cache.unread_locked_files();
+        if !unread.is_empty() {
+            return Err(format!(
+                "profiles/packages.lock lists files the generator no longer reads (run `cargo xtask codegen --update-lock`): {}",
+                unread.join(", ")
+            ));
+        }
+    }
+
+    let out_dir = opts.workspace.join(GENERATED_DIR);
+    let existing = list_rs_files(&out_dir);
+    let mut stale = Vec::new();
+    for (rel, text) in &files {
+        let path = out_dir.join(rel);
+        let current = fs::read_to_string(&path).ok();
+        if current.as_deref() != Some(text.as_str()) {
+            stale.push(format!("{GENERATED_DIR}/{rel}"));
+            if !opts.check {
+                if let Some(parent) = path.parent() {
+                    fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+                }
+                fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+    }
+    for rel in existing {
+        if !files.contains_key(&rel) {
+            stale.push(format!("{GENERATED_DIR}/{rel} (no longer generated)"));
+            if !opts.check {
+                let _ = fs::remove_file(out_dir.join(&rel));
+            }
+        }
+    }
+    let summary = format!(
+        "{} resources, {} structs, {} choice enums, {} code enums, {} primitive types; {} files",
+        model.resources.len(),
+        model.types.len(),
+        model.choices.len(),
+        model.codes.len(),
+        model.primitives.len(),
+        files.len()
+    );
+    if opts.check && !stale.is_empty() {
+        return Err(format!(
+            "generated code is stale; run `cargo xtask codegen`. Differing files:\n  {}",
+            stale.join("\n  ")
+        ));
+    }
+    Ok(if opts.check {
+        format!("generated code is up to date ({summary})")
+    } else {
+        format!("wrote {} changed files ({summary})", stale.len())
+    })
+}
+
+fn list_rs_files(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(rd) = fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                if let Ok(rel) = p.strip_prefix(base) {
+                    out.push(rel.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Formats every file with `rustfmt` (one process per file, fed on stdin).
+fn rustfmt_all(files: &emit::Files) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for (rel, text) in files {
+        let mut child = Command::new("rustfmt")
+            .args(["--edition", "2021", "--emit", "stdout", "--quiet"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run rustfmt: {e}"))?;
+        let mut stdin = child.stdin.take().ok_or("rustfmt stdin")?;
+        let input = text.clone();
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+        let output = child.wait_with_output().map_err(|e| format!("rustfmt: {e}"))?;
+        let _ = writer.join();
+        if !output.status.success() {
+            return Err(format!(
+                "rustfmt failed on generated {rel}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        out.insert(rel.clone(), String::from_utf8(output.stdout).map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,377 @@
+//! A small JSON tokenizer over a UTF-8 byte slice, keeping exact number text
+//! and borrowing strings that contain no escapes.
+
+use std::borrow::Cow;
+
+/// A cursor over validated UTF-8 JSON text.
+pub(crate) struct Lexer<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) pos: usize,
+}
+
+/// What kind of JSON value starts at the cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Peek {
+    Object,
+    Array,
+    String,
+    Number,
+    True,
+    False,
+    Null,
+    End,
+    Other(u8),
+}
+
+impl Peek {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Peek::Object => "an object",
+            Peek::Array => "an array",
+            Peek::String => "a string",
+            Peek::Number => "a number",
+            Peek::True | Peek::False => "a boolean",
+            Peek::Null => "null",
+            Peek::End => "the end of the input",
+            Peek::Other(_) => "an unexpected character",
+        }
+    }
+}
+
+/// A failure of the tokenizer: a message and the byte offset it refers to.
+pub(crate) struct LexError {
+    pub(crate) offset: usize,
+    pub(crate) message: String,
+}
+
+pub(crate) type LexResult<T> = Result<T, LexError>;
+
+#[cold]
+fn lex_err<T>(offset: usize, message: impl Into<String>) -> LexResult<T> {
+    Err(LexError {
+        offset,
+        message: message.into(),
+    })
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Lexer { text, pos: 0 }
+    }
+
+    #[inline]
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    #[inline]
+    pub(crate) fn skip_ws(&mut self) {
+        let b = self.bytes();
+        while let Some(&c) = b.get(self.pos) {
+            if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Skips whitespace and tells what comes next, without consuming it.
+    #[inline]
+    pub(crate) fn peek(&mut self) -> Peek {
+        self.skip_ws();
+        match self.bytes().get(self.pos) {
+            None => Peek::End,
+            Some(b'{') => Peek::Object,
+            Some(b'[') => Peek::Array,
+            Some(b'"') => Peek::String,
+            Some(b'-' | b'0'..=b'9') => Peek::Number,
+            Some(b't') => Peek::True,
+            Some(b'f') => Peek::False,
+            Some(b'n') => Peek::Null,
+            Some(&c) => Peek::Other(c),
+        }
+    }
+
+    /// Consumes `c` (after whitespace) or fails.
+    #[inline]
+    pub(crate) fn expect(&mut self, c: u8, what: &str) -> LexResult<()> {
+        self.skip_ws();
+        if self.bytes().get(self.pos) == Some(&c) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            self.unexpected(what)
+        }
+    }
+
+    /// Consumes `c` if it comes next (after whitespace).
+    #[inline]
+    pub(crate) fn eat(&mut self, c: u8) -> bool {
+        self.skip_ws();
+        if self.bytes().get(self.pos) == Some(&c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    #[cold]
+    pub(crate) fn unexpected<T>(&self, what: &str) -> LexResult<T> {
+        match self.text[self.pos.min(self.text.len())..].chars().next() {
+            None => lex_err(self.pos, format!("unexpected end of input, expected {what}")),
+            Some(c) => lex_err(self.pos, format!("unexpected `{c}`, expected {what}")),
+        }
+    }
+
+    /// After a value inside an object or array: consumes `,` (returns true) or
+    /// the closing `close` (returns false).
+    #[inline]
+    pub(crate) fn next_or_close(&mut self, close: u8) -> LexResult<bool> {
+        self.skip_ws();
+        match self.bytes().get(self.pos) {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(&c) if c == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => self.unexpected(if close == b'}' {
+                "`,` or `}`"
+            } else {
+                "`,` or `]`"
+            }),
+        }
+    }
+
+    /// Reads a string (cursor on the opening quote).
+    pub(crate) fn string(&mut self) -> LexResult<Cow<'a, str>> {
+        self.skip_ws();
+        let b = self.bytes();
+        if b.get(self.pos) != Some(&b'"') {
+            return self.unexpected("a string");
+        }
+        let start = self.pos + 1;
+        let mut i = start;
+        // Fast path: no escapes.
+        while let Some(&c) = b.get(i) {
+            match c {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Ok(Cow::Borrowed(&self.text[start..i]));
+                }
+                b'\\' => break,
+                0..=0x1F => {
+                    return lex_err(i, "control character inside a string (must be escaped)")
+                }
+                _ => i += 1,
+            }
+        }
+        if i >= b.len() {
+            return lex_err(self.pos, "unterminated string");
+        }
+        let mut out = String::with_capacity(i - start + 16);
+        out.push_str(&self.text[start..i]);
+        loop {
+            let Some(&c) = b.get(i) else {
+                return lex_err(self.pos, "unterminated string");
+            };
+            match c {
+                b'"' => {
+                    self.pos = i + 1;
+                    return Ok(Cow::Owned(out));
+                }
+                b'\\' => {
+                    let Some(&e) = b.get(i + 1) else {
+                        return lex_err(i, "unterminated escape");
+                    };
+                    i += 2;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let hi = self.hex4(i)?;
+                            i += 4;
+                            let ch = if (0xD800..0xDC00).contains(&hi) {
+                                if b.get(i) == Some(&b'\\') && b.get(i + 1) == Some(&b'u') {
+                                    let lo = self.hex4(i + 2)?;
+                                    if !(0xDC00..0xE000).contains(&lo) {
+                                        return lex_err(i, "invalid low surrogate in \\u escape");
+                                    }
+                                    i += 6;
+                                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                                } else {
+                                    return lex_err(i - 6, "lone high surrogate in \\u escape");
+                                }
+                            } else if (0xDC00..0xE000).contains(&hi) {
+                                return lex_err(i - 6, "lone low surrogate in \\u escape");
+                            } else {
+                                hi
+                            };
+                            match char::from_u32(ch) {
+                                Some(c) => out.push(c),
+                                None => return lex_err(i - 6, "invalid \\u escape"),
+                            }
+                        }
+                        _ => return lex_err(i - 2, "invalid escape in string"),
+                    }
+                }
+                0..=0x1F => {
+                    return lex_err(i, "control character inside a string (must be escaped)")
+                }
+                _ => {
+                    // Copy a run of ordinary characters at once.
+                    let run_start = i;
+                    while let Some(&c) = b.get(i) {
+                        if c == b'"' || c == b'\\' || c < 0x20 {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    out.push_str(&self.text[run_start..i]);
+                }
+            }
+        }
+    }
+
+    fn hex4(&self, at: usize) -> LexResult<u32> {
+        let Some(h) = self.text.get(at..at + 4) else {
+            return lex_err(at, "truncated \\u escape");
+        };
+        u32::from_str_radix(h, 16).or_else(|_| lex_err(at, "invalid hex digits in \\u escape"))
+    }
+
+    /// Reads a number (cursor on its first character) and returns its exact text.
+    pub(crate) fn number(&mut self) -> LexResult<&'a str> {
+        self.skip_ws();
+        let b = self.bytes();
+        let start = self.pos;
+        let mut i = start;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                while matches!(b.get(i), Some(b'0'..=b'9')) {
+                    i += 1;
+                }
+            }
+            _ => return lex_err(start, "invalid number"),
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !matches!(b.get(i), Some(b'0'..=b'9')) {
+                return lex_err(start, "invalid number: digits must follow `.`");
+            }
+            while matches!(b.get(i), Some(b'0'..=b'9')) {
+                i += 1;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !matches!(b.get(i), Some(b'0'..=b'9')) {
+                return lex_err(start, "invalid number: digits must follow the exponent");
+            }
+            while matches!(b.get(i), Some(b'0'..=b'9')) {
+                i += 1;
+            }
+        }
+        if matches!(b.get(i), Some(b'0'..=b'9' | b'.' | b'a'..=b'z' | b'A'..=b'Z')) {
+            return lex_err(start, "invalid number");
+        }
+        self.pos = i;
+        Ok(&self.text[start..i])
+    }
+
+    /// Reads `true`, `false` or `null` (cursor on its first character).
+    pub(crate) fn literal(&mut self, word: &'static str) -> LexResult<()> {
+        self.skip_ws();
+        if self.text[self.pos..].starts_with(word) {
+            let end = self.pos + word.len();
+            if matches!(self.bytes().get(end), Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9')) {
+                return self.unexpected("a JSON value");
+            }
+            self.pos = end;
+            Ok(())
+        } else {
+            self.unexpected("a JSON value")
+        }
+    }
+
+    /// Skips one whole value without recursion. `depth` is the current nesting
+    /// depth; exceeding `max_depth` fails (reported with offset and `None` message
+    /// distinction by the caller through [`SkipError`]).
+    pub(crate) fn skip_value(&mut self, depth: usize, max_depth: usize) -> Result<(), SkipError> {
+        let mut stack: Vec<u8> = Vec::new();
+        loop {
+            // Read one value start.
+            match self.peek() {
+                Peek::Object | Peek::Array => {
+                    let open = self.bytes()[self.pos];
+                    if depth + stack.len() + 1 > max_depth {
+                        return Err(SkipError::TooDeep(self.pos));
+                    }
+                    self.pos += 1;
+                    let close = if open == b'{' { b'}' } else { b']' };
+                    if self.eat(close) {
+                        // empty container: fall through to "after value"
+                    } else {
+                        stack.push(close);
+                        if close == b'}' {
+                            self.string().map_err(SkipError::Lex)?;
+                            self.expect(b':', "`:`").map_err(SkipError::Lex)?;
+                        }
+                        continue;
+                    }
+                }
+                Peek::String => {
+                    self.string().map_err(SkipError::Lex)?;
+                }
+                Peek::Number => {
+                    self.number().map_err(SkipError::Lex)?;
+                }
+                Peek::True => self.literal("true").map_err(SkipError::Lex)?,
+                Peek::False => self.literal("false").map_err(SkipError::Lex)?,
+                Peek::Null => self.literal("null").map_err(SkipError::Lex)?,
+                Peek::End | Peek::Other(_) => {
+                    return Err(SkipError::Lex(
+                        self.unexpected::<()>("a JSON value").unwrap_err(),
+                    ))
+                }
+            }
+            // After a value: close containers as needed.
+            loop {
+                let Some(&close) = stack.last() else {
+                    return Ok(());
+                };
+                if self.next_or_close(close).map_err(SkipError::Lex)? {
+                    if close == b'}' {
+                        self.string().map_err(SkipError::Lex)?;
+                        self.expect(b':', "`:`").map_err(SkipError::Lex)?;
+                    }
+                    break;
+                }
+                stack.pop();
+            }
+        }
+    }
+}
+
+/// Why skipping a value failed.
+pub(crate) enum SkipError {
+    Lex(LexError),
+    TooDeep(usize),
+}

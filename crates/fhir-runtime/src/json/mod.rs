@@ -1,0 +1,2 @@
+//! FHIR JSON mechanics.
+pub(crate) mod lexer;

@@ -1,0 +1,28 @@
+//! Runtime for the generated FHIR STU3 model.
+//!
+//! This crate holds everything that is not generated: primitive values that keep
+//! their exact text ([`value`]), the [`Primitive`] element, the traits generated
+//! types implement ([`Element`], [`FieldValue`], [`Choice`], [`AnyResource`]), the
+//! format-neutral [`Reader`] and [`Writer`] that generated code drives, the FHIR
+//! JSON entry points, and the one located [`Error`] type.
+//!
+//! Users normally reach it through the model crate (`fhir-stu3`), which
+//! re-exports what they need.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod element;
+pub mod error;
+mod json;
+pub mod primitive;
+pub mod read;
+pub mod serde_support;
+pub mod value;
+pub mod write;
+
+pub use element::{AnyResource, Choice, Element, FieldValue, Name, ResourceType};
+pub use error::{Error, ErrorKind, Location, Result, Severity};
+pub use primitive::{JsonType, Primitive, PrimitiveValue};
+pub use read::{read_json, read_json_resource, Mode, Parsed, ReadOptions, Reader};
+pub use value::StrKind;
+pub use write::{write_json, write_json_resource, WriteOptions, Writer};

@@ -1,0 +1,285 @@
+//! FHIR primitive elements: a value plus the `id` and `extension` every FHIR
+//! element may carry.
+
+use std::borrow::Cow;
+use std::num::NonZeroU32;
+
+use crate::element::{Element, FieldValue, Name};
+use crate::error::Result;
+use crate::read::Reader;
+use crate::value::{
+    Base64Value, DateTimeValue, DateValue, DecimalValue, InstantValue, StrKind, TimeValue,
+    XhtmlValue,
+};
+use crate::write::Writer;
+
+/// How a primitive's value is written in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonType {
+    /// `true` / `false`.
+    Bool,
+    /// A JSON number (integer and decimal types).
+    Number,
+    /// A JSON string (everything else).
+    String,
+}
+
+/// The value type of a FHIR primitive: how it is parsed and written.
+pub trait PrimitiveValue: Sized {
+    /// The JSON type of the value.
+    const JSON: JsonType;
+    /// The FHIR type name, for messages (`date`). String-like types report their [`StrKind`].
+    const TYPE: &'static str;
+
+    /// Parses the lexical form; `kind` tells string-like values which rule applies.
+    fn parse(text: &str, kind: StrKind) -> Result<Self, String>;
+
+    /// What lenient reading keeps of a value that broke its rule, if it can hold it.
+    fn parse_lenient(text: &str, kind: StrKind) -> Option<Self>;
+
+    /// The lexical form, as written in XML attributes and (quoted or not, per
+    /// [`PrimitiveValue::JSON`]) in JSON.
+    fn lexical(&self) -> Cow<'_, str>;
+}
+
+/// A FHIR primitive element: an optional value, and the `id` and extensions
+/// that FHIR allows on every element.
+///
+/// A primitive may have extensions and no value (a "value-less" primitive):
+/// JSON writes it with only its `_name` half.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Primitive<T, X> {
+    /// `Element.id`: an id for the element, unique within the resource.
+    pub id: Option<String>,
+    /// `Element.extension`: additional content defined by implementations.
+    pub extension: Vec<X>,
+    /// The value itself.
+    pub value: Option<T>,
+}
+
+impl<T, X> Default for Primitive<T, X> {
+    fn default() -> Self {
+        Primitive {
+            id: None,
+            extension: Vec::new(),
+            value: None,
+        }
+    }
+}
+
+impl<T, X> Primitive<T, X> {
+    /// A primitive holding `value` and nothing else.
+    pub fn new(value: impl Into<T>) -> Self {
+        Primitive {
+            id: None,
+            extension: Vec::new(),
+            value: Some(value.into()),
+        }
+    }
+
+    /// The value, if any.
+    pub fn value(&self) -> Option<&T> {
+        self.value.as_ref()
+    }
+
+    /// True when the element has an `id` or extensions (the JSON `_name` half).
+    pub fn has_extras(&self) -> bool {
+        self.id.is_some() || !self.extension.is_empty()
+    }
+
+    /// True when there is neither a value nor an id nor an extension.
+    pub fn is_empty(&self) -> bool {
+        self.value.is_none() && !self.has_extras()
+    }
+}
+
+impl<T, X> From<T> for Primitive<T, X> {
+    fn from(value: T) -> Self {
+        Primitive {
+            id: None,
+            extension: Vec::new(),
+            value: Some(value),
+        }
+    }
+}
+
+impl<X> From<&str> for Primitive<String, X> {
+    fn from(value: &str) -> Self {
+        Primitive::from(value.to_owned())
+    }
+}
+
+impl<T: PrimitiveValue, X: Element + FieldValue> Element for Primitive<T, X> {
+    fn type_name(&self) -> &'static str {
+        T::TYPE
+    }
+    fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
+        match name {
+            "id" => r.attr(&mut self.id).map(|()| Some(0)),
+            "extension" => r.list(&mut self.extension).map(|()| Some(1)),
+            _ => Ok(None),
+        }
+    }
+    fn write_fields(&self, w: &mut Writer) {
+        w.attr("id", &self.id);
+        w.list("extension", &self.extension);
+    }
+}
+
+impl<T: PrimitiveValue, X: Element + FieldValue> FieldValue for Primitive<T, X> {
+    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
+        let mut p = Primitive::default();
+        r.primitive(&mut p)?;
+        Ok(p)
+    }
+    fn read_more(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.primitive(self)
+    }
+    fn read_list(items: &mut Vec<Self>, r: &mut Reader<'_>) -> Result<()> {
+        r.primitive_list(items)
+    }
+    fn write_value(&self, name: Name, w: &mut Writer) {
+        w.primitive(name, self)
+    }
+    fn write_list(items: &[Self], name: Name, w: &mut Writer) {
+        w.primitive_list(name, items)
+    }
+}
+
+impl PrimitiveValue for bool {
+    const JSON: JsonType = JsonType::Bool;
+    const TYPE: &'static str = "boolean";
+    fn parse(text: &str, _: StrKind) -> Result<Self, String> {
+        match text {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(format!("`{text}` is not a valid boolean (true or false)")),
+        }
+    }
+    fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+    fn lexical(&self) -> Cow<'_, str> {
+        Cow::Borrowed(if *self { "true" } else { "false" })
+    }
+}
+
+impl PrimitiveValue for i32 {
+    const JSON: JsonType = JsonType::Number;
+    const TYPE: &'static str = "integer";
+    fn parse(text: &str, _: StrKind) -> Result<Self, String> {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        let canonical = !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'))
+            && text != "-0";
+        if !canonical {
+            return Err(format!("`{text}` is not a valid integer"));
+        }
+        text.parse()
+            .map_err(|_| format!("`{text}` is outside the range of a FHIR integer (32-bit)"))
+    }
+    fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
+        text.trim().parse().ok()
+    }
+    fn lexical(&self) -> Cow<'_, str> {
+        Cow::Owned(self.to_string())
+    }
+}
+
+impl PrimitiveValue for u32 {
+    const JSON: JsonType = JsonType::Number;
+    const TYPE: &'static str = "unsignedInt";
+    fn parse(text: &str, kind: StrKind) -> Result<Self, String> {
+        let v = i32::parse(text, kind)
+            .map_err(|_| format!("`{text}` is not a valid unsignedInt"))?;
+        u32::try_from(v).map_err(|_| format!("`{text}` is not a valid unsignedInt (negative)"))
+    }
+    fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
+        text.trim().parse().ok()
+    }
+    fn lexical(&self) -> Cow<'_, str> {
+        Cow::Owned(self.to_string())
+    }
+}
+
+impl PrimitiveValue for NonZeroU32 {
+    const JSON: JsonType = JsonType::Number;
+    const TYPE: &'static str = "positiveInt";
+    fn parse(text: &str, kind: StrKind) -> Result<Self, String> {
+        let v = i32::parse(text, kind)
+            .map_err(|_| format!("`{text}` is not a valid positiveInt"))?;
+        u32::try_from(v)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .ok_or_else(|| format!("`{text}` is not a valid positiveInt (must be 1 or more)"))
+    }
+    fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
+        text.trim().parse().ok()
+    }
+    fn lexical(&self) -> Cow<'_, str> {
+        Cow::Owned(self.to_string())
+    }
+}
+
+impl PrimitiveValue for String {
+    const JSON: JsonType = JsonType::String;
+    const TYPE: &'static str = "string";
+    fn parse(text: &str, kind: StrKind) -> Result<Self, String> {
+        kind.check(text)?;
+        Ok(text.to_owned())
+    }
+    fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
+        Some(text.to_owned())
+    }
+    fn lexical(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+macro_rules! checked_text_value {
+    ($ty:ty, $name:literal, $json:expr) => {
+        impl PrimitiveValue for $ty {
+            const JSON: JsonType = $json;
+            const TYPE: &'static str = $name;
+            fn parse(text: &str, _: StrKind) -> Result<Self, String> {
+                <$ty>::parse(text)
+            }
+            fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
+                Some(<$ty>::new_unchecked(text))
+            }
+            fn lexical(&self) -> Cow<'_, str> {
+                Cow::Borrowed(self.as_str())
+            }
+        }
+    };
+}
+
+checked_text_value!(DecimalValue, "decimal", JsonType::Number);
+checked_text_value!(DateValue, "date", JsonType::String);
+checked_text_value!(DateTimeValue, "dateTime", JsonType::String);
+checked_text_value!(InstantValue, "instant", JsonType::String);
+checked_text_value!(TimeValue, "time", JsonType::String);
+checked_text_value!(Base64Value, "base64Binary", JsonType::String);
+
+impl PrimitiveValue for XhtmlValue {
+    const JSON: JsonType = JsonType::String;
+    const TYPE: &'static str = "xhtml";
+    fn parse(text: &str, _: StrKind) -> Result<Self, String> {
+        let t = text.trim_start();
+        if !t.starts_with("<div") {
+            return Err("narrative xhtml must be a single <div> element".to_owned());
+        }
+        Ok(XhtmlValue::new(text))
+    }
+    fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
+        Some(XhtmlValue::new(text))
+    }
+    fn lexical(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
+    }
+}

@@ -1,0 +1,991 @@
+//! The format-neutral reader that generated `read_field` methods call.
+//!
+//! Generated code sees one API; the format (JSON today, XML alongside) is the
+//! reader's business. Paths are kept in one `String` that grows and shrinks as
+//! the reader descends, so locating an error costs nothing until it happens.
+
+use std::borrow::Cow;
+
+use crate::element::{AnyResource, Choice, Element, FieldValue};
+use crate::error::{Error, ErrorKind, Location, Result};
+use crate::json::lexer::{LexError, Lexer, Peek, SkipError};
+use crate::primitive::{JsonType, Primitive, PrimitiveValue};
+use crate::value::StrKind;
+
+/// How strictly to read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Every departure from FHIR is an error (the default).
+    #[default]
+    Strict,
+    /// Departures become warnings with the same locations; reading goes on, and
+    /// whatever the model can hold is kept. What it cannot hold is reported.
+    Lenient,
+}
+
+/// Options for reading.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Strict (default) or lenient.
+    pub mode: Mode,
+    /// The deepest nesting of objects and arrays accepted (default 256). Deeper
+    /// input is always an error, in both modes, so that no input can exhaust the stack.
+    pub max_depth: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            mode: Mode::Strict,
+            max_depth: 256,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// Strict reading with default limits.
+    pub fn strict() -> Self {
+        ReadOptions::default()
+    }
+    /// Lenient reading with default limits.
+    pub fn lenient() -> Self {
+        ReadOptions {
+            mode: Mode::Lenient,
+            ..ReadOptions::default()
+        }
+    }
+}
+
+/// A value read, with the warnings lenient reading collected (always empty in strict mode).
+#[derive(Clone, Debug)]
+pub struct Parsed<T> {
+    /// The value.
+    pub value: T,
+    /// Problems accepted by lenient reading, each located.
+    pub warnings: Vec<Error>,
+}
+
+/// Which half of a JSON primitive is being read: the value (`name`) or the
+/// `id`/extensions (`_name`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    Value,
+    Companion,
+}
+
+struct PendingNull {
+    path: String,
+    depth: usize,
+    offset: usize,
+}
+
+/// The reader that generated code drives. Created by the entry points
+/// ([`read_json`], [`read_json_resource`]); never by users directly.
+pub struct Reader<'a> {
+    lex: Lexer<'a>,
+    opts: ReadOptions,
+    path: String,
+    warnings: Vec<Error>,
+    depth: usize,
+    part: Part,
+    kind: StrKind,
+    /// Offset where the current element's value starts, for locating value errors.
+    value_start: usize,
+    pending_nulls: Vec<PendingNull>,
+}
+
+/// Reads a resource of any type (the generated `Resource` enum) from FHIR JSON.
+pub fn read_json_resource<R: AnyResource>(bytes: &[u8], opts: &ReadOptions) -> Result<Parsed<R>> {
+    let mut r = Reader::json(bytes, opts)?;
+    let value = match r.json_resource::<R>(true)? {
+        Some(v) => v,
+        None => {
+            // Lenient reading reported why the root could not be read; there is no value.
+            let first = r.warnings.remove(0);
+            return Err(Error::new(
+                first.kind(),
+                first.location().clone(),
+                first.message().to_owned(),
+            ));
+        }
+    };
+    r.finish()?;
+    Ok(Parsed {
+        value,
+        warnings: r.warnings,
+    })
+}
+
+/// Reads FHIR JSON into `target`, a resource of type `resource_type` (or, when
+/// `resource_type` is `None`, a data type such as `HumanName` without `resourceType`).
+pub fn read_json(
+    bytes: &[u8],
+    target: &mut dyn Element,
+    resource_type: Option<&str>,
+    opts: &ReadOptions,
+) -> Result<Vec<Error>> {
+    let mut r = Reader::json(bytes, opts)?;
+    r.path.push_str(resource_type.unwrap_or(target.type_name()));
+    if r.lex.peek() != Peek::Object {
+        let what = r.lex.peek().describe();
+        return Err(r.error(ErrorKind::WrongType, format!("expected an object, found {what}")));
+    }
+    if let Some(expected) = resource_type {
+        match r.json_peek_resource_type()? {
+            None => {
+                return Err(r.error(
+                    ErrorKind::MissingResourceType,
+                    "the resource has no `resourceType`",
+                ))
+            }
+            Some((found, at)) if found != expected => {
+                return Err(r.error_at(
+                    ErrorKind::UnknownResourceType,
+                    at,
+                    format!("expected a {expected} resource, found `resourceType` {found:?}"),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    r.json_object(target, resource_type.is_some())?;
+    r.finish()?;
+    Ok(r.warnings)
+}
+
+impl<'a> Reader<'a> {
+    fn json(bytes: &'a [u8], opts: &ReadOptions) -> Result<Self> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::Syntax,
+                    Location::at_offset(bytes, e.valid_up_to(), ""),
+                    "the input is not valid UTF-8",
+                ))
+            }
+        };
+        Ok(Reader {
+            lex: Lexer::new(text),
+            opts: opts.clone(),
+            path: String::with_capacity(128),
+            warnings: Vec::new(),
+            depth: 0,
+            part: Part::Value,
+            kind: StrKind::String,
+            value_start: 0,
+            pending_nulls: Vec::new(),
+        })
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if self.lex.peek() != Peek::End {
+            return Err(self.error(ErrorKind::Syntax, "unexpected characters after the end of the resource"));
+        }
+        Ok(())
+    }
+
+    // ----- error helpers -------------------------------------------------
+
+    /// True in lenient mode.
+    pub fn is_lenient(&self) -> bool {
+        self.opts.mode == Mode::Lenient
+    }
+
+    #[cold]
+    fn error_at(&self, kind: ErrorKind, offset: usize, message: impl Into<String>) -> Error {
+        Error::new(
+            kind,
+            Location::at_offset(self.lex.text.as_bytes(), offset, self.path.clone()),
+            message,
+        )
+    }
+
+    #[cold]
+    fn error(&self, kind: ErrorKind, message: impl Into<String>) -> Error {
+        self.error_at(kind, self.lex.pos, message)
+    }
+
+    #[cold]
+    fn lex_error(&self, e: LexError) -> Error {
+        self.error_at(ErrorKind::Syntax, e.offset, e.message)
+    }
+
+    fn skip_error(&self, e: SkipError) -> Error {
+        match e {
+            SkipError::Lex(e) => self.lex_error(e),
+            SkipError::TooDeep(at) => self.error_at(
+                ErrorKind::TooDeep,
+                at,
+                format!("nesting deeper than {} levels", self.opts.max_depth),
+            ),
+        }
+    }
+
+    /// Reports a departure from FHIR: an error in strict mode, a warning (and
+    /// `Ok`) in lenient mode. `consequence` says what lenient reading does about it.
+    #[cold]
+    fn fault(&mut self, kind: ErrorKind, offset: usize, message: String, consequence: &str) -> Result<()> {
+        if self.opts.mode == Mode::Strict {
+            Err(self.error_at(kind, offset, message))
+        } else {
+            let msg = if consequence.is_empty() {
+                message
+            } else {
+                format!("{message} ({consequence})")
+            };
+            let w = self.error_at(kind, offset, msg).into_warning();
+            self.warnings.push(w);
+            Ok(())
+        }
+    }
+
+    fn lex<T>(&self, r: Result<T, LexError>) -> Result<T> {
+        r.map_err(|e| self.lex_error(e))
+    }
+
+    fn skip(&mut self) -> Result<()> {
+        let depth = self.depth;
+        let max = self.opts.max_depth;
+        self.lex.skip_value(depth, max).map_err(|e| self.skip_error(e))
+    }
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > self.opts.max_depth {
+            return Err(self.error(
+                ErrorKind::TooDeep,
+                format!("nesting deeper than {} levels", self.opts.max_depth),
+            ));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    fn push_index(&mut self, i: usize) -> usize {
+        use std::fmt::Write;
+        let mark = self.path.len();
+        let _ = write!(self.path, "[{i}]");
+        mark
+    }
+
+    // ----- API for generated code ---------------------------------------
+
+    /// Sets the lexical rule for the next string-like value (`code`, `id`, `uri`, ...).
+    /// Generated code chains it: `r.kind(StrKind::Code).field(&mut self.status)`.
+    pub fn kind(&mut self, kind: StrKind) -> &mut Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Reads a single-valued element into `slot`. Returns the order `n` given, for
+    /// generated code to pass through as `read_field`'s result.
+    pub fn field<V: FieldValue>(&mut self, slot: &mut Option<V>) -> Result<()> {
+        let res = match slot {
+            None => V::read_new(self).map(|v| *slot = Some(v)),
+            Some(v) => v.read_more(self),
+        };
+        self.kind = StrKind::String;
+        res
+    }
+
+    /// Reads a repeating element into `items` (all of a JSON array at once).
+    pub fn list<V: FieldValue>(&mut self, items: &mut Vec<V>) -> Result<()> {
+        let res = V::read_list(items, self);
+        self.kind = StrKind::String;
+        res
+    }
+
+    /// Reads one variant of a choice element. Generated `Choice::read_variant`
+    /// arms call this with the variant's constructor and destructor.
+    pub fn choice<E, P: FieldValue>(
+        &mut self,
+        slot: &mut Option<E>,
+        wrap: fn(P) -> E,
+        unwrap: fn(E) -> std::result::Result<P, E>,
+    ) -> Result<()> {
+        let res = match slot.take() {
+            None => P::read_new(self).map(|p| *slot = Some(wrap(p))),
+            Some(e) => match unwrap(e) {
+                Ok(mut p) => {
+                    let r = p.read_more(self);
+                    *slot = Some(wrap(p));
+                    r
+                }
+                Err(other) => {
+                    *slot = Some(other);
+                    let at = self.lex.pos;
+                    self.fault(
+                        ErrorKind::ChoiceConflict,
+                        at,
+                        "a choice element may have only one type, and another was given before"
+                            .to_owned(),
+                        "this one was dropped",
+                    )
+                    .and_then(|()| self.skip())
+                }
+            },
+        };
+        self.kind = StrKind::String;
+        res
+    }
+
+    /// Reads a choice element given by its full name: when `name` starts with
+    /// `prefix`, the rest selects the variant. Returns `true` when it matched.
+    pub fn choice_field<C: Choice>(
+        &mut self,
+        name: &str,
+        prefix: &str,
+        slot: &mut Option<C>,
+    ) -> Result<bool> {
+        match name.strip_prefix(prefix) {
+            Some(suffix) if !suffix.is_empty() => C::read_variant(slot, suffix, self),
+            _ => Ok(false),
+        }
+    }
+
+    /// Reads an element that XML holds as an attribute (`Element.id`, `Extension.url`).
+    pub fn attr(&mut self, slot: &mut Option<String>) -> Result<()> {
+        let start = self.lex.peek();
+        let at = self.lex.pos;
+        if self.part == Part::Companion {
+            return self.not_primitive();
+        }
+        if start != Peek::String {
+            self.fault(
+                ErrorKind::WrongType,
+                at,
+                format!("expected a string, found {}", start.describe()),
+                "dropped",
+            )?;
+            return self.skip();
+        }
+        let s = self.lex.string();
+        let s = self.lex(s)?;
+        if s.is_empty() {
+            return self.fault(ErrorKind::Empty, at, "empty string".to_owned(), "dropped");
+        }
+        if slot.is_some() {
+            self.fault(
+                ErrorKind::Duplicate,
+                at,
+                "the element is given twice".to_owned(),
+                "the later value was kept",
+            )?;
+        }
+        *slot = Some(s.into_owned());
+        Ok(())
+    }
+
+    #[cold]
+    fn not_primitive(&mut self) -> Result<()> {
+        let at = self.lex.pos;
+        self.fault(
+            ErrorKind::NotPrimitive,
+            at,
+            "a `_name` property is only allowed for primitive elements".to_owned(),
+            "dropped",
+        )?;
+        self.skip()
+    }
+
+    /// Called by [`FieldValue::read_more`] for values that cannot merge: the
+    /// element occurs twice.
+    pub fn repeated_value(&mut self) -> Result<()> {
+        // In JSON a duplicate key has already been reported by the object reader.
+        Ok(())
+    }
+
+    /// Reads a complex value (an object) into `target`.
+    pub fn complex(&mut self, target: &mut dyn Element) -> Result<()> {
+        if self.part == Part::Companion {
+            return self.not_primitive();
+        }
+        let p = self.lex.peek();
+        if p != Peek::Object {
+            let at = self.lex.pos;
+            self.fault(
+                ErrorKind::WrongType,
+                at,
+                format!("expected an object, found {}", p.describe()),
+                "dropped",
+            )?;
+            return self.skip();
+        }
+        self.json_object(target, false)
+    }
+
+    /// Reads a complex value of type `T` (used by generated `FieldValue` impls).
+    pub fn complex_new<T: Element + Default>(&mut self) -> Result<T> {
+        let mut v = T::default();
+        self.complex(&mut v)?;
+        Ok(v)
+    }
+
+    /// Reads a resource (`contained`, `Bundle.entry.resource`, `Parameters.parameter.resource`).
+    /// Returns `None` only in lenient mode, when the resource could not be read
+    /// (the reason is in the warnings).
+    pub fn resource<R: AnyResource>(&mut self) -> Result<Option<R>> {
+        if self.part == Part::Companion {
+            self.not_primitive()?;
+            return Ok(None);
+        }
+        self.json_resource(false)
+    }
+
+    /// Reads a single resource-valued element (`Bundle.entry.resource`).
+    pub fn resource_field<R: AnyResource>(&mut self, slot: &mut Option<R>) -> Result<()> {
+        if slot.is_some() {
+            self.repeated_value()?;
+        }
+        if let Some(res) = self.resource::<R>()? {
+            *slot = Some(res);
+        }
+        Ok(())
+    }
+
+    /// Reads a repeating resource-valued element (`contained`).
+    pub fn resource_list<R: AnyResource>(&mut self, items: &mut Vec<R>) -> Result<()> {
+        if self.part == Part::Companion {
+            return self.not_primitive();
+        }
+        let at = self.lex.pos;
+        if self.lex.peek() != Peek::Array {
+            let found = self.lex.peek().describe();
+            self.fault(
+                ErrorKind::WrongType,
+                at,
+                format!("expected an array, found {found}"),
+                "read as a one-item array",
+            )?;
+            let mark = self.push_index(items.len());
+            let r = self.resource::<R>();
+            self.path.truncate(mark);
+            items.extend(r?);
+            return Ok(());
+        }
+        self.enter()?;
+        self.lex.pos += 1;
+        if self.lex.eat(b']') {
+            self.leave();
+            return self.fault(ErrorKind::Empty, at, "empty array".to_owned(), "ignored");
+        }
+        loop {
+            let mark = self.push_index(items.len());
+            let r = self.resource::<R>();
+            self.path.truncate(mark);
+            items.extend(r?);
+            let n = self.lex.next_or_close(b']');
+            if !self.lex(n)? {
+                break;
+            }
+        }
+        self.leave();
+        Ok(())
+    }
+
+    /// Reads the items of a repeating non-primitive element.
+    pub fn read_list_items<V: FieldValue>(&mut self, items: &mut Vec<V>) -> Result<()> {
+        if self.part == Part::Companion {
+            return self.not_primitive();
+        }
+        let at = self.lex.pos;
+        match self.lex.peek() {
+            Peek::Array => {}
+            other => {
+                self.fault(
+                    ErrorKind::WrongType,
+                    at,
+                    format!("expected an array, found {}", other.describe()),
+                    "read as a one-item array",
+                )?;
+                let mark = self.push_index(items.len());
+                let v = V::read_new(self);
+                self.path.truncate(mark);
+                items.push(v?);
+                return Ok(());
+            }
+        }
+        self.enter()?;
+        self.lex.pos += 1;
+        if self.lex.eat(b']') {
+            self.leave();
+            return self.fault(ErrorKind::Empty, at, "empty array".to_owned(), "ignored");
+        }
+        loop {
+            let mark = self.push_index(items.len());
+            if self.lex.peek() == Peek::Null {
+                let at = self.lex.pos;
+                self.fault(
+                    ErrorKind::Null,
+                    at,
+                    "null is only allowed in arrays of primitives".to_owned(),
+                    "ignored",
+                )?;
+                let r = self.lex.literal("null");
+                self.lex(r)?;
+            } else {
+                let v = V::read_new(self)?;
+                items.push(v);
+            }
+            self.path.truncate(mark);
+            let n = self.lex.next_or_close(b']');
+            if !self.lex(n)? {
+                break;
+            }
+        }
+        self.leave();
+        Ok(())
+    }
+
+    /// Reads (one half of) a primitive element.
+    pub fn primitive<T: PrimitiveValue, X: Element + FieldValue>(
+        &mut self,
+        p: &mut Primitive<T, X>,
+    ) -> Result<()> {
+        match self.part {
+            Part::Value => {
+                if p.value.is_some() {
+                    let at = self.lex.pos;
+                    self.fault(
+                        ErrorKind::Duplicate,
+                        at,
+                        "the value is given twice".to_owned(),
+                        "the later value was kept",
+                    )?;
+                }
+                if self.lex.peek() == Peek::Null {
+                    let at = self.lex.pos;
+                    self.fault(
+                        ErrorKind::Null,
+                        at,
+                        "null is only allowed in arrays of primitives".to_owned(),
+                        "ignored",
+                    )?;
+                    let r = self.lex.literal("null");
+                    return self.lex(r);
+                }
+                if let Some(v) = self.primitive_value::<T>()? {
+                    p.value = Some(v);
+                }
+                Ok(())
+            }
+            Part::Companion => {
+                if p.has_extras() {
+                    let at = self.lex.pos;
+                    self.fault(
+                        ErrorKind::Duplicate,
+                        at,
+                        "the `_name` half is given twice".to_owned(),
+                        "merged",
+                    )?;
+                }
+                self.companion_object(p)
+            }
+        }
+    }
+
+    fn companion_object(&mut self, target: &mut dyn Element) -> Result<()> {
+        let p = self.lex.peek();
+        if p != Peek::Object {
+            let at = self.lex.pos;
+            self.fault(
+                ErrorKind::WrongType,
+                at,
+                format!("expected an object with `id` or `extension`, found {}", p.describe()),
+                "dropped",
+            )?;
+            return self.skip();
+        }
+        self.part = Part::Value;
+        let r = self.json_object(target, false);
+        self.part = Part::Companion;
+        r
+    }
+
+    /// Reads a primitive value token; `None` when lenient reading could not keep it.
+    fn primitive_value<T: PrimitiveValue>(&mut self) -> Result<Option<T>> {
+        let at = self.lex.pos;
+        self.value_start = at;
+        let peek = self.lex.peek();
+        let (text, right_type): (Cow<'a, str>, bool) = match peek {
+            Peek::String => {
+                let s = self.lex.string();
+                (self.lex(s)?, T::JSON == JsonType::String)
+            }
+            Peek::Number => {
+                let s = self.lex.number();
+                (Cow::Borrowed(self.lex(s)?), T::JSON == JsonType::Number)
+            }
+            Peek::True | Peek::False => {
+                let word = if peek == Peek::True { "true" } else { "false" };
+                let r = self.lex.literal(word);
+                self.lex(r)?;
+                (Cow::Borrowed(word), T::JSON == JsonType::Bool)
+            }
+            Peek::Object | Peek::Array => {
+                let expected = json_type_name(T::JSON);
+                self.fault(
+                    ErrorKind::WrongType,
+                    at,
+                    format!("expected {expected} for a {}, found {}", T::TYPE, peek.describe()),
+                    "dropped",
+                )?;
+                self.skip()?;
+                return Ok(None);
+            }
+            _ => {
+                let r = self.lex.unexpected::<()>("a JSON value");
+                self.lex(r)?;
+                return Ok(None);
+            }
+        };
+        let kind = self.kind;
+        if !right_type {
+            let expected = json_type_name(T::JSON);
+            let kept = T::parse_lenient(&text, kind);
+            let consequence = if kept.is_some() { "converted" } else { "dropped" };
+            self.fault(
+                ErrorKind::WrongType,
+                at,
+                format!(
+                    "expected {expected} for a {}, found {} `{text}`",
+                    type_label::<T>(kind),
+                    peek.describe()
+                ),
+                consequence,
+            )?;
+            return Ok(kept);
+        }
+        if text.is_empty() {
+            self.fault(ErrorKind::Empty, at, "empty string".to_owned(), "dropped")?;
+            return Ok(None);
+        }
+        match T::parse(&text, kind) {
+            Ok(v) => Ok(Some(v)),
+            Err(msg) => {
+                let kept = T::parse_lenient(&text, kind);
+                let consequence = if kept.is_some() {
+                    "kept as written"
+                } else {
+                    "dropped: the model cannot hold it"
+                };
+                self.fault(ErrorKind::InvalidValue, at, msg, consequence)?;
+                Ok(kept)
+            }
+        }
+    }
+
+    /// Reads (one half of) a repeating primitive element: a JSON array whose
+    /// items may be `null` where the other half holds the content.
+    pub fn primitive_list<T: PrimitiveValue, X: Element + FieldValue>(
+        &mut self,
+        items: &mut Vec<Primitive<T, X>>,
+    ) -> Result<()> {
+        let at = self.lex.pos;
+        if self.lex.peek() != Peek::Array {
+            let found = self.lex.peek().describe();
+            self.fault(
+                ErrorKind::WrongType,
+                at,
+                format!("expected an array, found {found}"),
+                "read as a one-item array",
+            )?;
+            let mut p = Primitive::default();
+            self.primitive(&mut p)?;
+            items.push(p);
+            return Ok(());
+        }
+        let merging = !items.is_empty();
+        self.enter()?;
+        self.lex.pos += 1;
+        if self.lex.eat(b']') {
+            self.leave();
+            return self.fault(ErrorKind::Empty, at, "empty array".to_owned(), "ignored");
+        }
+        let mut i = 0;
+        let mut had_null = false;
+        loop {
+            let mark = self.push_index(i);
+            if i == items.len() {
+                if merging {
+                    let at = self.lex.pos;
+                    self.fault(
+                        ErrorKind::InvalidValue,
+                        at,
+                        "the array and its `_name` companion have different lengths".to_owned(),
+                        "extra items kept",
+                    )?;
+                }
+                items.push(Primitive::default());
+            }
+            if self.lex.peek() == Peek::Null {
+                let r = self.lex.literal("null");
+                self.lex(r)?;
+                had_null = true;
+            } else {
+                self.primitive(&mut items[i])?;
+            }
+            self.path.truncate(mark);
+            i += 1;
+            let n = self.lex.next_or_close(b']');
+            if !self.lex(n)? {
+                break;
+            }
+        }
+        self.leave();
+        if merging {
+            if i < items.len() {
+                self.fault(
+                    ErrorKind::InvalidValue,
+                    at,
+                    "the array and its `_name` companion have different lengths".to_owned(),
+                    "kept",
+                )?;
+            }
+            let path = self.path.clone();
+            self.pending_nulls
+                .retain(|p| !(p.depth == self.depth && p.path == path));
+            for (j, item) in items.iter().enumerate() {
+                if item.is_empty() {
+                    let mark = self.push_index(j);
+                    let r = self.fault(
+                        ErrorKind::Null,
+                        at,
+                        "an item is null both in the array and in its `_name` companion".to_owned(),
+                        "kept empty",
+                    );
+                    self.path.truncate(mark);
+                    r?;
+                }
+            }
+        } else if had_null {
+            self.pending_nulls.push(PendingNull {
+                path: self.path.clone(),
+                depth: self.depth,
+                offset: at,
+            });
+        }
+        Ok(())
+    }
+
+    // ----- JSON structure -----------------------------------------------
+
+    /// Looks ahead in the object at the cursor for `resourceType`, without moving.
+    fn json_peek_resource_type(&mut self) -> Result<Option<(String, usize)>> {
+        let save = self.lex.pos;
+        let res = self.json_scan_resource_type();
+        self.lex.pos = save;
+        res
+    }
+
+    fn json_scan_resource_type(&mut self) -> Result<Option<(String, usize)>> {
+        let r = self.lex.expect(b'{', "`{`");
+        self.lex(r)?;
+        if self.lex.eat(b'}') {
+            return Ok(None);
+        }
+        loop {
+            let k = self.lex.string();
+            let key = self.lex(k)?;
+            let r = self.lex.expect(b':', "`:`");
+            self.lex(r)?;
+            if key == "resourceType" {
+                let at = self.lex.pos;
+                if self.lex.peek() != Peek::String {
+                    return Err(self.error(ErrorKind::WrongType, "`resourceType` must be a string"));
+                }
+                let s = self.lex.string();
+                let s = self.lex(s)?;
+                return Ok(Some((s.into_owned(), at)));
+            }
+            // Skip the value; nesting is bounded by the limit.
+            let depth = self.depth + 1;
+            let max = self.opts.max_depth;
+            self.lex.skip_value(depth, max).map_err(|e| self.skip_error(e))?;
+            let n = self.lex.next_or_close(b'}');
+            if !self.lex(n)? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn json_resource<R: AnyResource>(&mut self, root: bool) -> Result<Option<R>> {
+        let at = self.lex.pos;
+        let p = self.lex.peek();
+        if p != Peek::Object {
+            self.fault(
+                ErrorKind::WrongType,
+                at,
+                format!("expected a resource (an object), found {}", p.describe()),
+                "dropped",
+            )?;
+            self.skip()?;
+            return Ok(None);
+        }
+        let (name, name_at) = match self.json_peek_resource_type()? {
+            Some(found) => found,
+            None => {
+                self.fault(
+                    ErrorKind::MissingResourceType,
+                    at,
+                    "the resource has no `resourceType`".to_owned(),
+                    "dropped: without a type it cannot be read",
+                )?;
+                self.skip()?;
+                return Ok(None);
+            }
+        };
+        let Some(mut res) = R::new_of_type(&name) else {
+            self.fault(
+                ErrorKind::UnknownResourceType,
+                name_at,
+                format!("`{name}` is not an STU3 resource type"),
+                "dropped",
+            )?;
+            self.skip()?;
+            return Ok(None);
+        };
+        let mark = self.path.len();
+        if root {
+            self.path.push_str(res.resource_type());
+        } else {
+            self.path.push_str(".ofType(");
+            self.path.push_str(res.resource_type());
+            self.path.push(')');
+        }
+        let r = self.json_object(res.as_element_mut(), true);
+        self.path.truncate(mark);
+        r?;
+        Ok(Some(res))
+    }
+
+    /// Reads the object at the cursor into `target`.
+    fn json_object(&mut self, target: &mut dyn Element, is_resource: bool) -> Result<()> {
+        let start = self.lex.pos;
+        self.enter()?;
+        self.lex.pos += 1; // '{' (checked by the caller)
+        if self.lex.eat(b'}') {
+            self.leave();
+            return self.fault(ErrorKind::Empty, start, "empty object".to_owned(), "ignored");
+        }
+        let mut seen: Vec<Cow<'a, str>> = Vec::new();
+        let depth = self.depth;
+        loop {
+            self.lex.skip_ws();
+            let key_at = self.lex.pos;
+            let k = self.lex.string();
+            let key = self.lex(k)?;
+            let r = self.lex.expect(b':', "`:`");
+            self.lex(r)?;
+            self.lex.skip_ws();
+            let mut skip = false;
+            if seen.iter().any(|s| *s == key) {
+                let mark = self.path.len();
+                self.path.push('.');
+                self.path.push_str(key.strip_prefix('_').unwrap_or(&key));
+                let r = self.fault(
+                    ErrorKind::Duplicate,
+                    key_at,
+                    format!("the property `{key}` appears twice"),
+                    "the later value was kept",
+                );
+                self.path.truncate(mark);
+                r?;
+            } else {
+                seen.push(key.clone());
+            }
+            if key == "resourceType" {
+                if is_resource {
+                    skip = true;
+                } else {
+                    let r = self.fault(
+                        ErrorKind::UnknownElement,
+                        key_at,
+                        "`resourceType` is only allowed on resources".to_owned(),
+                        "ignored",
+                    );
+                    r?;
+                    skip = true;
+                }
+            }
+            if skip {
+                self.skip()?;
+            } else {
+                let (name, part) = match key.strip_prefix('_') {
+                    Some(n) => (n, Part::Companion),
+                    None => (&*key, Part::Value),
+                };
+                let mark = self.path.len();
+                self.path.push('.');
+                self.path.push_str(name);
+                self.part = part;
+                let found = target.read_field(name, self);
+                self.part = Part::Value;
+                match found {
+                    Ok(Some(_)) => {}
+                    Ok(None) => {
+                        let tn = target.type_name();
+                        self.fault(
+                            ErrorKind::UnknownElement,
+                            key_at,
+                            format!("`{key}` is not an element of {tn}"),
+                            "dropped",
+                        )?;
+                        self.skip()?;
+                    }
+                    Err(e) => return Err(e),
+                }
+                self.path.truncate(mark);
+            }
+            let n = self.lex.next_or_close(b'}');
+            if !self.lex(n)? {
+                break;
+            }
+        }
+        // Arrays with nulls whose `_name` companion never came.
+        if self.pending_nulls.iter().any(|p| p.depth == depth) {
+            let pending: Vec<PendingNull> = {
+                let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_nulls)
+                    .into_iter()
+                    .partition(|p| p.depth == depth);
+                self.pending_nulls = rest;
+                mine
+            };
+            for p in pending {
+                let saved = std::mem::replace(&mut self.path, p.path);
+                let r = self.fault(
+                    ErrorKind::Null,
+                    p.offset,
+                    "null items in an array of primitives need a `_name` companion that gives them content"
+                        .to_owned(),
+                    "kept empty",
+                );
+                self.path = saved;
+                r?;
+            }
+        }
+        self.leave();
+        Ok(())
+    }
+}
+
+fn json_type_name(t: JsonType) -> &'static str {
+    match t {
+        JsonType::Bool => "a boolean",
+        JsonType::Number => "a number",
+        JsonType::String => "a string",
+    }
+}
+
+fn type_label<T: PrimitiveValue>(kind: StrKind) -> &'static str {
+    if T::TYPE == "string" {
+        kind.type_name()
+    } else {
+        T::TYPE
+    }
+}

@@ -1,0 +1,285 @@
+//! The format-neutral writer that generated `write_fields` methods call.
+//!
+//! Generated code calls one method per element, in FHIR element order; the
+//! writer turns that into FHIR JSON (and, alongside, FHIR XML).
+
+use crate::element::{AnyResource, Choice, Element, FieldValue, Name};
+use crate::primitive::{JsonType, Primitive, PrimitiveValue};
+
+/// Options for writing.
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    /// Indent and break lines (two spaces per level). Compact by default.
+    pub pretty: bool,
+}
+
+impl WriteOptions {
+    /// Compact output.
+    pub fn compact() -> Self {
+        WriteOptions { pretty: false }
+    }
+    /// Indented output.
+    pub fn pretty() -> Self {
+        WriteOptions { pretty: true }
+    }
+}
+
+/// The writer that generated code drives. Created by [`write_json`] and
+/// [`write_json_resource`].
+pub struct Writer {
+    out: String,
+    pretty: bool,
+    indent: usize,
+    first: bool,
+}
+
+/// Writes a resource of any type (the generated `Resource` enum) as FHIR JSON.
+pub fn write_json_resource<R: AnyResource>(res: &R, opts: &WriteOptions) -> String {
+    write_json(res.as_element(), true, opts)
+}
+
+/// Writes `value` as FHIR JSON; with `is_resource`, `resourceType` comes first.
+pub fn write_json(value: &dyn Element, is_resource: bool, opts: &WriteOptions) -> String {
+    let mut w = Writer {
+        out: String::with_capacity(4096),
+        pretty: opts.pretty,
+        indent: 0,
+        first: true,
+    };
+    w.object(value, is_resource);
+    if w.pretty {
+        w.out.push('\n');
+    }
+    w.out
+}
+
+impl Writer {
+    // ----- API for generated code ---------------------------------------
+
+    /// Writes an element that XML holds as an attribute (`Element.id`, `Extension.url`).
+    pub fn attr(&mut self, name: &'static str, value: &Option<String>) {
+        if let Some(v) = value {
+            self.key(Name::plain(name), false);
+            self.string(v);
+        }
+    }
+
+    /// Writes a single-valued element, if present.
+    pub fn field<V: FieldValue>(&mut self, name: &'static str, value: &Option<V>) {
+        if let Some(v) = value {
+            v.write_value(Name::plain(name), self);
+        }
+    }
+
+    /// Writes a repeating element, if it has items.
+    pub fn list<V: FieldValue>(&mut self, name: &'static str, items: &[V]) {
+        if !items.is_empty() {
+            V::write_list(items, Name::plain(name), self);
+        }
+    }
+
+    /// Writes a choice element, if present, under `prefix` + its type.
+    pub fn choice<C: Choice>(&mut self, prefix: &'static str, value: &Option<C>) {
+        if let Some(v) = value {
+            v.write_choice(prefix, self);
+        }
+    }
+
+    /// Writes a complex value under `name`.
+    pub fn complex(&mut self, name: Name, value: &dyn Element) {
+        self.key(name, false);
+        self.object(value, false);
+    }
+
+    /// Writes a repeating complex element.
+    pub fn complex_list<T: Element>(&mut self, name: Name, items: &[T]) {
+        self.key(name, false);
+        self.begin(b'[');
+        for item in items {
+            self.item();
+            self.object(item, false);
+        }
+        self.end(b']');
+    }
+
+    /// Writes a single resource-valued element, if present.
+    pub fn resource_field<R: AnyResource>(&mut self, name: &'static str, value: &Option<R>) {
+        if let Some(v) = value {
+            self.resource(Name::plain(name), v.as_element());
+        }
+    }
+
+    /// Writes a repeating resource-valued element, if it has items.
+    pub fn resource_list<R: AnyResource>(&mut self, name: &'static str, items: &[R]) {
+        if items.is_empty() {
+            return;
+        }
+        self.key(Name::plain(name), false);
+        self.begin(b'[');
+        for item in items {
+            self.item();
+            self.object(item.as_element(), true);
+        }
+        self.end(b']');
+    }
+
+    /// Writes a resource under `name` (`contained`, `resource`).
+    pub fn resource(&mut self, name: Name, value: &dyn Element) {
+        self.key(name, false);
+        self.object(value, true);
+    }
+
+    /// Writes a primitive element: its value and, if it has any, its `id` and extensions.
+    pub fn primitive<T: PrimitiveValue, X: Element + FieldValue>(
+        &mut self,
+        name: Name,
+        p: &Primitive<T, X>,
+    ) {
+        if let Some(v) = &p.value {
+            self.key(name, false);
+            self.value(v);
+        }
+        if p.has_extras() {
+            self.key(name, true);
+            self.object(p, false);
+        }
+    }
+
+    /// Writes a repeating primitive element: the values, then (if any item has
+    /// them) the ids and extensions, aligned with `null`s.
+    pub fn primitive_list<T: PrimitiveValue, X: Element + FieldValue>(
+        &mut self,
+        name: Name,
+        items: &[Primitive<T, X>],
+    ) {
+        if items.iter().any(|p| p.value.is_some()) {
+            self.key(name, false);
+            self.begin(b'[');
+            for p in items {
+                self.item();
+                match &p.value {
+                    Some(v) => self.value(v),
+                    None => self.out.push_str("null"),
+                }
+            }
+            self.end(b']');
+        }
+        if items.iter().any(|p| p.has_extras()) {
+            self.key(name, true);
+            self.begin(b'[');
+            for p in items {
+                self.item();
+                if p.has_extras() {
+                    self.object(p, false);
+                } else {
+                    self.out.push_str("null");
+                }
+            }
+            self.end(b']');
+        }
+    }
+
+    // ----- JSON mechanics -----------------------------------------------
+
+    fn newline(&mut self) {
+        self.out.push('\n');
+        for _ in 0..self.indent {
+            self.out.push_str("  ");
+        }
+    }
+
+    fn key(&mut self, name: Name, companion: bool) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        if self.pretty {
+            self.newline();
+        }
+        self.out.push('"');
+        if companion {
+            self.out.push('_');
+        }
+        self.out.push_str(name.prefix);
+        self.out.push_str(name.suffix);
+        self.out.push_str(if self.pretty { "\": " } else { "\":" });
+    }
+
+    fn item(&mut self) {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        if self.pretty {
+            self.newline();
+        }
+    }
+
+    fn begin(&mut self, open: u8) {
+        self.out.push(open as char);
+        self.indent += 1;
+        self.first = true;
+    }
+
+    fn end(&mut self, close: u8) {
+        self.indent -= 1;
+        if self.pretty && !self.first {
+            self.newline();
+        }
+        self.out.push(close as char);
+        self.first = false;
+    }
+
+    fn object(&mut self, value: &dyn Element, is_resource: bool) {
+        self.begin(b'{');
+        if is_resource {
+            self.key(Name::plain("resourceType"), false);
+            self.string(value.type_name());
+        }
+        value.write_fields(self);
+        self.end(b'}');
+    }
+
+    fn value<T: PrimitiveValue>(&mut self, v: &T) {
+        let text = v.lexical();
+        match T::JSON {
+            JsonType::String => self.string(&text),
+            JsonType::Bool | JsonType::Number => self.out.push_str(&text),
+        }
+    }
+
+    fn string(&mut self, s: &str) {
+        write_json_string(&mut self.out, s);
+    }
+}
+
+/// Appends `s` to `out` as a JSON string literal.
+pub fn write_json_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0C => "\\f",
+            0..=0x1F => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            use std::fmt::Write;
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
