@@ -613,6 +613,7 @@ fn emit_resource_enum(model: &Model, prov: &Provenance) -> String {
         let _ = writeln!(out, "    {r:?},");
     }
     out.push_str("];\n\n");
+    out.push_str("impl serde::Serialize for Resource {\n    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {\n        fhir_runtime::serde_support::serialize_any_resource(self, s)\n    }\n}\n\nimpl<'de> serde::Deserialize<'de> for Resource {\n    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {\n        fhir_runtime::serde_support::deserialize_any_resource(d)\n    }\n}\n\n");
     for r in &model.resources {
         let _ = writeln!(out, "impl From<{r}> for Resource {{\n    fn from(r: {r}) -> Self {{\n        Resource::{r}(Box::new(r))\n    }}\n}}\n");
     }

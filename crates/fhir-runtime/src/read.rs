@@ -73,8 +73,10 @@ enum Part {
     Companion,
 }
 
+/// A `null` item in an array of primitives, waiting for its `_name` companion.
 struct PendingNull {
-    path: String,
+    list_path: String,
+    item_path: String,
     depth: usize,
     offset: usize,
 }
@@ -92,6 +94,11 @@ pub struct Reader<'a> {
     /// Offset where the current element's value starts, for locating value errors.
     value_start: usize,
     pending_nulls: Vec<PendingNull>,
+    /// Set when lenient reading gave up on the value just read, so that the
+    /// caller does not store an empty placeholder.
+    dropped: bool,
+    /// Set while reading the value of a duplicate key already reported.
+    dup_reported: bool,
 }
 
 /// Reads a resource of any type (the generated `Resource` enum) from FHIR JSON.
@@ -176,6 +183,8 @@ impl<'a> Reader<'a> {
             kind: StrKind::String,
             value_start: 0,
             pending_nulls: Vec::new(),
+            dropped: false,
+            dup_reported: false,
         })
     }
 
@@ -286,7 +295,14 @@ impl<'a> Reader<'a> {
     /// generated code to pass through as `read_field`'s result.
     pub fn field<V: FieldValue>(&mut self, slot: &mut Option<V>) -> Result<()> {
         let res = match slot {
-            None => V::read_new(self).map(|v| *slot = Some(v)),
+            None => {
+                self.dropped = false;
+                V::read_new(self).map(|v| {
+                    if !std::mem::take(&mut self.dropped) {
+                        *slot = Some(v);
+                    }
+                })
+            }
             Some(v) => v.read_more(self),
         };
         self.kind = StrKind::String;
@@ -309,7 +325,14 @@ impl<'a> Reader<'a> {
         unwrap: fn(E) -> std::result::Result<P, E>,
     ) -> Result<()> {
         let res = match slot.take() {
-            None => P::read_new(self).map(|p| *slot = Some(wrap(p))),
+            None => {
+                self.dropped = false;
+                P::read_new(self).map(|p| {
+                    if !std::mem::take(&mut self.dropped) {
+                        *slot = Some(wrap(p));
+                    }
+                })
+            }
             Some(e) => match unwrap(e) {
                 Ok(mut p) => {
                     let r = p.read_more(self);
@@ -369,7 +392,7 @@ impl<'a> Reader<'a> {
         if s.is_empty() {
             return self.fault(ErrorKind::Empty, at, "empty string".to_owned(), "dropped");
         }
-        if slot.is_some() {
+        if slot.is_some() && !self.dup_reported {
             self.fault(
                 ErrorKind::Duplicate,
                 at,
@@ -406,6 +429,10 @@ impl<'a> Reader<'a> {
             return self.not_primitive();
         }
         let p = self.lex.peek();
+        if p == Peek::Null {
+            self.dropped = true;
+            return self.null_value();
+        }
         if p != Peek::Object {
             let at = self.lex.pos;
             self.fault(
@@ -414,9 +441,24 @@ impl<'a> Reader<'a> {
                 format!("expected an object, found {}", p.describe()),
                 "dropped",
             )?;
+            self.dropped = true;
             return self.skip();
         }
         self.json_object(target, false)
+    }
+
+    /// Reports and consumes a `null` where FHIR JSON allows none.
+    #[cold]
+    fn null_value(&mut self) -> Result<()> {
+        let at = self.lex.pos;
+        self.fault(
+            ErrorKind::Null,
+            at,
+            "null is only allowed as an item of an array of primitives".to_owned(),
+            "ignored",
+        )?;
+        let r = self.lex.literal("null");
+        self.lex(r)
     }
 
     /// Reads a complex value of type `T` (used by generated `FieldValue` impls).
@@ -454,6 +496,9 @@ impl<'a> Reader<'a> {
             return self.not_primitive();
         }
         let at = self.lex.pos;
+        if self.lex.peek() == Peek::Null {
+            return self.null_value();
+        }
         if self.lex.peek() != Peek::Array {
             let found = self.lex.peek().describe();
             self.fault(
@@ -474,8 +519,10 @@ impl<'a> Reader<'a> {
             self.leave();
             return self.fault(ErrorKind::Empty, at, "empty array".to_owned(), "ignored");
         }
+        let mut index = 0;
         loop {
-            let mark = self.push_index(items.len());
+            let mark = self.push_index(index);
+            index += 1;
             let r = self.resource::<R>();
             self.path.truncate(mark);
             items.extend(r?);
@@ -496,6 +543,7 @@ impl<'a> Reader<'a> {
         let at = self.lex.pos;
         match self.lex.peek() {
             Peek::Array => {}
+            Peek::Null => return self.null_value(),
             other => {
                 self.fault(
                     ErrorKind::WrongType,
@@ -503,10 +551,14 @@ impl<'a> Reader<'a> {
                     format!("expected an array, found {}", other.describe()),
                     "read as a one-item array",
                 )?;
-                let mark = self.push_index(items.len());
+                let mark = self.push_index(0);
+                self.dropped = false;
                 let v = V::read_new(self);
                 self.path.truncate(mark);
-                items.push(v?);
+                let v = v?;
+                if !std::mem::take(&mut self.dropped) {
+                    items.push(v);
+                }
                 return Ok(());
             }
         }
@@ -516,21 +568,18 @@ impl<'a> Reader<'a> {
             self.leave();
             return self.fault(ErrorKind::Empty, at, "empty array".to_owned(), "ignored");
         }
+        let mut index = 0;
         loop {
-            let mark = self.push_index(items.len());
+            let mark = self.push_index(index);
+            index += 1;
             if self.lex.peek() == Peek::Null {
-                let at = self.lex.pos;
-                self.fault(
-                    ErrorKind::Null,
-                    at,
-                    "null is only allowed in arrays of primitives".to_owned(),
-                    "ignored",
-                )?;
-                let r = self.lex.literal("null");
-                self.lex(r)?;
+                self.null_value()?;
             } else {
+                self.dropped = false;
                 let v = V::read_new(self)?;
-                items.push(v);
+                if !std::mem::take(&mut self.dropped) {
+                    items.push(v);
+                }
             }
             self.path.truncate(mark);
             let n = self.lex.next_or_close(b']');
@@ -549,7 +598,7 @@ impl<'a> Reader<'a> {
     ) -> Result<()> {
         match self.part {
             Part::Value => {
-                if p.value.is_some() {
+                if p.value.is_some() && !self.dup_reported {
                     let at = self.lex.pos;
                     self.fault(
                         ErrorKind::Duplicate,
@@ -567,15 +616,17 @@ impl<'a> Reader<'a> {
                         "ignored",
                     )?;
                     let r = self.lex.literal("null");
+                    self.dropped = p.is_empty();
                     return self.lex(r);
                 }
-                if let Some(v) = self.primitive_value::<T>()? {
-                    p.value = Some(v);
+                match self.primitive_value::<T>()? {
+                    Some(v) => p.value = Some(v),
+                    None => self.dropped = p.is_empty(),
                 }
                 Ok(())
             }
             Part::Companion => {
-                if p.has_extras() {
+                if p.has_extras() && !self.dup_reported {
                     let at = self.lex.pos;
                     self.fault(
                         ErrorKind::Duplicate,
@@ -687,6 +738,9 @@ impl<'a> Reader<'a> {
         items: &mut Vec<Primitive<T, X>>,
     ) -> Result<()> {
         let at = self.lex.pos;
+        if self.lex.peek() == Peek::Null {
+            return self.null_value();
+        }
         if self.lex.peek() != Peek::Array {
             let found = self.lex.peek().describe();
             self.fault(
@@ -708,7 +762,7 @@ impl<'a> Reader<'a> {
             return self.fault(ErrorKind::Empty, at, "empty array".to_owned(), "ignored");
         }
         let mut i = 0;
-        let mut had_null = false;
+        let mut nulls: Vec<(String, usize)> = Vec::new();
         loop {
             let mark = self.push_index(i);
             if i == items.len() {
@@ -724,11 +778,12 @@ impl<'a> Reader<'a> {
                 items.push(Primitive::default());
             }
             if self.lex.peek() == Peek::Null {
+                nulls.push((self.path.clone(), self.lex.pos));
                 let r = self.lex.literal("null");
                 self.lex(r)?;
-                had_null = true;
             } else {
                 self.primitive(&mut items[i])?;
+                self.dropped = false;
             }
             self.path.truncate(mark);
             i += 1;
@@ -749,7 +804,7 @@ impl<'a> Reader<'a> {
             }
             let path = self.path.clone();
             self.pending_nulls
-                .retain(|p| !(p.depth == self.depth && p.path == path));
+                .retain(|p| !(p.depth == self.depth && p.list_path == path));
             for (j, item) in items.iter().enumerate() {
                 if item.is_empty() {
                     let mark = self.push_index(j);
@@ -763,12 +818,15 @@ impl<'a> Reader<'a> {
                     r?;
                 }
             }
-        } else if had_null {
-            self.pending_nulls.push(PendingNull {
-                path: self.path.clone(),
-                depth: self.depth,
-                offset: at,
-            });
+        } else {
+            for (item_path, offset) in nulls {
+                self.pending_nulls.push(PendingNull {
+                    list_path: self.path.clone(),
+                    item_path,
+                    depth: self.depth,
+                    offset,
+                });
+            }
         }
         Ok(())
     }
@@ -795,6 +853,7 @@ impl<'a> Reader<'a> {
             let r = self.lex.expect(b':', "`:`");
             self.lex(r)?;
             if key == "resourceType" {
+                self.lex.skip_ws();
                 let at = self.lex.pos;
                 if self.lex.peek() != Peek::String {
                     return Err(self.error(ErrorKind::WrongType, "`resourceType` must be a string"));
@@ -815,8 +874,16 @@ impl<'a> Reader<'a> {
     }
 
     fn json_resource<R: AnyResource>(&mut self, root: bool) -> Result<Option<R>> {
-        let at = self.lex.pos;
         let p = self.lex.peek();
+        let at = self.lex.pos;
+        if matches!(p, Peek::End | Peek::Other(_)) {
+            let r = self.lex.unexpected::<()>("a resource (a JSON object)");
+            return Err(self.lex(r).unwrap_err());
+        }
+        if p == Peek::Null && !root {
+            self.null_value()?;
+            return Ok(None);
+        }
         if p != Peek::Object {
             self.fault(
                 ErrorKind::WrongType,
@@ -871,6 +938,7 @@ impl<'a> Reader<'a> {
         self.lex.pos += 1; // '{' (checked by the caller)
         if self.lex.eat(b'}') {
             self.leave();
+            self.dropped = true;
             return self.fault(ErrorKind::Empty, start, "empty object".to_owned(), "ignored");
         }
         let mut seen: Vec<Cow<'a, str>> = Vec::new();
@@ -884,6 +952,7 @@ impl<'a> Reader<'a> {
             self.lex(r)?;
             self.lex.skip_ws();
             let mut skip = false;
+            self.dup_reported = false;
             if seen.iter().any(|s| *s == key) {
                 let mark = self.path.len();
                 self.path.push('.');
@@ -896,6 +965,7 @@ impl<'a> Reader<'a> {
                 );
                 self.path.truncate(mark);
                 r?;
+                self.dup_reported = true;
             } else {
                 seen.push(key.clone());
             }
@@ -926,6 +996,7 @@ impl<'a> Reader<'a> {
                 self.part = part;
                 let found = target.read_field(name, self);
                 self.part = Part::Value;
+                self.dup_reported = false;
                 match found {
                     Ok(Some(_)) => {}
                     Ok(None) => {
@@ -957,7 +1028,7 @@ impl<'a> Reader<'a> {
                 mine
             };
             for p in pending {
-                let saved = std::mem::replace(&mut self.path, p.path);
+                let saved = std::mem::replace(&mut self.path, p.item_path);
                 let r = self.fault(
                     ErrorKind::Null,
                     p.offset,
@@ -970,6 +1041,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.leave();
+        self.dropped = false;
         Ok(())
     }
 }

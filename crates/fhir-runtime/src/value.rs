@@ -972,33 +972,63 @@ fn sextet(b: u8) -> Option<u8> {
 /// Why `text` is not valid base64, if it is not. Besides the alphabet,
 /// length and padding rules, the symbol before the padding must not carry
 /// bits the padding declares unused (as in XML Schema's `base64Binary`).
+/// Byte classes for base64 checking: 1 = alphabet symbol, 2 = whitespace, 3 = `=`, 0 = invalid.
+const BASE64_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' => 1,
+            b' ' | b'\t' | b'\r' | b'\n' => 2,
+            b'=' => 3,
+            _ => 0,
+        };
+        i += 1;
+    }
+    t
+};
+
 fn base64_problem(text: &str) -> Option<&'static str> {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
     let mut symbols = 0usize;
     let mut padding = 0usize;
     let mut last = 0u8;
-    for &b in text.as_bytes() {
-        if is_base64_space(b) {
-            continue;
+    let mut i = 0;
+    while i < n {
+        // Hot loop: a run of alphabet symbols (almost all of a PDF's base64).
+        let run_start = i;
+        while i < n && BASE64_CLASS[bytes[i] as usize] == 1 {
+            i += 1;
         }
-        if b == b'=' {
-            padding += 1;
-            if padding > 2 {
-                return Some("it has more than two `=` padding characters");
+        if i > run_start {
+            if padding > 0 {
+                return Some("`=` padding may only appear at the end");
             }
-        } else if padding > 0 {
-            return Some("`=` padding may only appear at the end");
-        } else {
-            match sextet(b) {
-                Some(v) => last = v,
-                None => {
-                    return Some(
-                        "it may only contain A-Z, a-z, 0-9, `+`, `/`, `=` padding \
-                         and whitespace",
-                    )
+            symbols += i - run_start;
+            last = sextet(bytes[i - 1]).unwrap_or(0);
+        }
+        if i == n {
+            break;
+        }
+        match BASE64_CLASS[bytes[i] as usize] {
+            2 => {}
+            3 => {
+                padding += 1;
+                if padding > 2 {
+                    return Some("it has more than two `=` padding characters");
                 }
+                symbols += 1;
+            }
+            _ => {
+                return Some(
+                    "it may only contain A-Z, a-z, 0-9, `+`, `/`, `=` padding \
+                     and whitespace",
+                )
             }
         }
-        symbols += 1;
+        i += 1;
     }
     if symbols % 4 != 0 {
         return Some("its length without whitespace is not a multiple of 4");

@@ -855,6 +855,18 @@ pub const RESOURCE_TYPES: &[&str] = &[
     "VisionPrescription",
 ];
 
+impl serde::Serialize for Resource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        fhir_runtime::serde_support::serialize_any_resource(self, s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Resource {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        fhir_runtime::serde_support::deserialize_any_resource(d)
+    }
+}
+
 impl From<Account> for Resource {
     fn from(r: Account) -> Self {
         Resource::Account(Box::new(r))
