@@ -10,18 +10,27 @@ use std::time::{Duration, Instant};
 use fhir_stu3::{ReadOptions, Resource, WriteOptions};
 use workspace_tests::shared_files;
 
-/// Runs `f` repeatedly for about `budget` and returns the median seconds per run.
-fn median_secs(budget: Duration, mut f: impl FnMut()) -> f64 {
-    f(); // warm up
-    let mut samples = Vec::new();
+/// Runs `ours` and `base` alternately for about `budget` and returns the
+/// median seconds per run of each. Interleaving makes slow drifts of the
+/// machine (frequency, allocator state, the other core) hit both alike.
+fn paired_medians(budget: Duration, mut ours: impl FnMut(), mut base: impl FnMut()) -> (f64, f64) {
+    ours();
+    base();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
     let start = Instant::now();
-    while start.elapsed() < budget || samples.len() < 5 {
+    while start.elapsed() < budget || a.len() < 5 {
         let t = Instant::now();
-        f();
-        samples.push(t.elapsed().as_secs_f64());
+        ours();
+        a.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        base();
+        b.push(t.elapsed().as_secs_f64());
     }
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    samples[samples.len() / 2]
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|x, y| x.partial_cmp(y).unwrap());
+        v[v.len() / 2]
+    };
+    (median(&mut a), median(&mut b))
 }
 
 fn report(name: &str, bytes: usize, ours: f64, baseline: f64, what: &str) {
@@ -67,38 +76,57 @@ fn main() {
         .map(|p| std::fs::read(p).unwrap())
         .collect();
     let total: usize = examples.iter().map(Vec::len).sum();
+    if std::env::var("BENCH_PROFILE").is_ok() {
+        // Only our reader, for a profiler.
+        let t = Instant::now();
+        while t.elapsed() < budget {
+            for ex in &examples {
+                black_box(Resource::from_json(black_box(ex)).unwrap());
+            }
+        }
+        return;
+    }
     println!("inputs: {} official examples ({:.2} MB)", examples.len(), total as f64 / 1e6);
 
-    let ours = median_secs(budget, || {
-        for ex in &examples {
-            black_box(Resource::from_json_with(black_box(ex), &ReadOptions::strict()).unwrap());
-        }
-    });
-    let base = median_secs(budget, || {
-        for ex in &examples {
-            black_box(serde_json::from_slice::<serde_json::Value>(black_box(ex)).unwrap());
-        }
-    });
+    let (ours, base) = paired_medians(
+        budget,
+        || {
+            for ex in &examples {
+                black_box(Resource::from_json_with(black_box(ex), &ReadOptions::strict()).unwrap());
+            }
+        },
+        || {
+            for ex in &examples {
+                black_box(serde_json::from_slice::<serde_json::Value>(black_box(ex)).unwrap());
+            }
+        },
+    );
     report("read: 176 examples", total, ours, base, "serde_json::Value");
 
     let bundle = big_bundle(&examples, 5_000_000);
     println!("large Bundle: {:.2} MB", bundle.len() as f64 / 1e6);
-    let ours = median_secs(budget, || {
-        black_box(Resource::from_json(black_box(&bundle)).unwrap());
-    });
-    let base = median_secs(budget, || {
-        black_box(serde_json::from_slice::<serde_json::Value>(black_box(&bundle)).unwrap());
-    });
+    let (ours, base) = paired_medians(
+        budget,
+        || {
+            black_box(Resource::from_json(black_box(&bundle)).unwrap());
+        },
+        || {
+            black_box(serde_json::from_slice::<serde_json::Value>(black_box(&bundle)).unwrap());
+        },
+    );
     report("read: 5 MB Bundle", bundle.len(), ours, base, "serde_json::Value");
 
     // Writing, for the record: typed model -> JSON next to Value -> JSON.
     let model = Resource::from_json(&bundle).unwrap();
     let value: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
-    let ours = median_secs(budget, || {
-        black_box(model.to_json_with(&WriteOptions::compact()));
-    });
-    let base = median_secs(budget, || {
-        black_box(serde_json::to_string(&value).unwrap());
-    });
+    let (ours, base) = paired_medians(
+        budget,
+        || {
+            black_box(model.to_json_with(&WriteOptions::compact()));
+        },
+        || {
+            black_box(serde_json::to_string(&value).unwrap());
+        },
+    );
     report("write: 5 MB Bundle", bundle.len(), ours, base, "serde_json::Value");
 }

@@ -804,7 +804,7 @@ fn value_less_primitive_reads_and_round_trips() {
     check_warnings(&p, &[]);
     let bd = patient(&r).birth_date.as_ref().unwrap();
     assert!(bd.value.is_none());
-    assert_eq!(bd.extension.len(), 1);
+    assert_eq!(bd.extension().len(), 1);
     let out = r.to_json();
     assert!(out.contains("\"_birthDate\""), "{out}");
     assert!(!out.contains("\"birthDate\""), "{out}");
@@ -828,9 +828,9 @@ fn primitive_array_with_companion_round_trips() {
     let given = &patient(&r).name[0].given;
     assert_eq!(given.len(), 2);
     assert_eq!(given[0].value.as_deref(), Some("a"));
-    assert!(given[0].extension.is_empty());
+    assert!(given[0].extension().is_empty());
     assert_eq!(given[1].value, None);
-    assert_eq!(given[1].extension.len(), 1);
+    assert_eq!(given[1].extension().len(), 1);
     let out = r.to_json();
     json_equal(json, &out).unwrap();
     assert_eq!(Resource::from_json(out.as_bytes()).unwrap(), r);
@@ -877,7 +877,7 @@ fn companion_array_of_a_different_length() {
     let given = &patient(&p.value).name[0].given;
     assert_eq!(given.len(), 2, "both values kept");
     assert_eq!(given[0].value.as_deref(), Some("a"));
-    assert_eq!(given[0].id.as_deref(), Some("g1"));
+    assert_eq!(given[0].id(), Some("g1"));
     assert_eq!(given[1].value.as_deref(), Some("b"));
 }
 

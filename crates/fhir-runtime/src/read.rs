@@ -99,6 +99,9 @@ pub struct Reader<'a> {
     dropped: bool,
     /// Set while reading the value of a duplicate key already reported.
     dup_reported: bool,
+    /// Byte spans of the keys of the objects being read, innermost last
+    /// (one buffer for all objects, so reading an object allocates nothing).
+    keys: Vec<(usize, usize)>,
 }
 
 /// Reads a resource of any type (the generated `Resource` enum) from FHIR JSON.
@@ -185,6 +188,7 @@ impl<'a> Reader<'a> {
             pending_nulls: Vec::new(),
             dropped: false,
             dup_reported: false,
+            keys: Vec::with_capacity(64),
         })
     }
 
@@ -635,7 +639,7 @@ impl<'a> Reader<'a> {
                         "merged",
                     )?;
                 }
-                self.companion_object(p)
+                p.read_extras(|target| self.companion_object(target))
             }
         }
     }
@@ -941,19 +945,22 @@ impl<'a> Reader<'a> {
             self.dropped = true;
             return self.fault(ErrorKind::Empty, start, "empty object".to_owned(), "ignored");
         }
-        let mut seen: Vec<Cow<'a, str>> = Vec::new();
+        let keys_base = self.keys.len();
         let depth = self.depth;
         loop {
             self.lex.skip_ws();
             let key_at = self.lex.pos;
             let k = self.lex.string();
             let key = self.lex(k)?;
+            let key_span = (key_at + 1, self.lex.pos - 1);
             let r = self.lex.expect(b':', "`:`");
             self.lex(r)?;
             self.lex.skip_ws();
             let mut skip = false;
             self.dup_reported = false;
-            if seen.iter().any(|s| *s == key) {
+            let text = self.lex.text.as_bytes();
+            let raw = &text[key_span.0..key_span.1];
+            if self.keys[keys_base..].iter().any(|&(a, b)| &text[a..b] == raw) {
                 let mark = self.path.len();
                 self.path.push('.');
                 self.path.push_str(key.strip_prefix('_').unwrap_or(&key));
@@ -967,7 +974,7 @@ impl<'a> Reader<'a> {
                 r?;
                 self.dup_reported = true;
             } else {
-                seen.push(key.clone());
+                self.keys.push(key_span);
             }
             if key == "resourceType" {
                 if is_resource {
@@ -1040,6 +1047,7 @@ impl<'a> Reader<'a> {
                 r?;
             }
         }
+        self.keys.truncate(keys_base);
         self.leave();
         self.dropped = false;
         Ok(())
