@@ -45,7 +45,9 @@ fn report(name: &str, bytes: usize, ours: f64, baseline: f64, what: &str) {
 
 /// A collection Bundle of the examples, repeated until it is at least `target` bytes.
 fn big_bundle(examples: &[Vec<u8>], target: usize) -> Vec<u8> {
-    let mut out = String::from("{\"resourceType\":\"Bundle\",\"id\":\"big\",\"type\":\"collection\",\"entry\":[");
+    let mut out = String::from(
+        "{\"resourceType\":\"Bundle\",\"id\":\"big\",\"type\":\"collection\",\"entry\":[",
+    );
     let mut first = true;
     let mut n = 0usize;
     while out.len() < target {
@@ -55,7 +57,9 @@ fn big_bundle(examples: &[Vec<u8>], target: usize) -> Vec<u8> {
             }
             first = false;
             n += 1;
-            out.push_str(&format!("{{\"fullUrl\":\"urn:uuid:00000000-0000-0000-0000-{n:012}\",\"resource\":"));
+            out.push_str(&format!(
+                "{{\"fullUrl\":\"urn:uuid:00000000-0000-0000-0000-{n:012}\",\"resource\":"
+            ));
             out.push_str(std::str::from_utf8(ex).unwrap().trim());
             out.push('}');
             if out.len() >= target {
@@ -69,7 +73,10 @@ fn big_bundle(examples: &[Vec<u8>], target: usize) -> Vec<u8> {
 
 fn main() {
     let budget = Duration::from_millis(
-        std::env::var("BENCH_MILLIS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000),
+        std::env::var("BENCH_MILLIS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3000),
     );
     let examples: Vec<Vec<u8>> = shared_files("fhir-examples/json", "json")
         .iter()
@@ -86,7 +93,11 @@ fn main() {
         }
         return;
     }
-    println!("inputs: {} official examples ({:.2} MB)", examples.len(), total as f64 / 1e6);
+    println!(
+        "inputs: {} official examples ({:.2} MB)",
+        examples.len(),
+        total as f64 / 1e6
+    );
 
     let (ours, base) = paired_medians(
         budget,
@@ -114,7 +125,13 @@ fn main() {
             black_box(serde_json::from_slice::<serde_json::Value>(black_box(&bundle)).unwrap());
         },
     );
-    report("read: 5 MB Bundle", bundle.len(), ours, base, "serde_json::Value");
+    report(
+        "read: 5 MB Bundle",
+        bundle.len(),
+        ours,
+        base,
+        "serde_json::Value",
+    );
 
     // Writing, for the record: typed model -> JSON next to Value -> JSON.
     let model = Resource::from_json(&bundle).unwrap();
@@ -128,5 +145,11 @@ fn main() {
             black_box(serde_json::to_string(&value).unwrap());
         },
     );
-    report("write: 5 MB Bundle", bundle.len(), ours, base, "serde_json::Value");
+    report(
+        "write: 5 MB Bundle",
+        bundle.len(),
+        ours,
+        base,
+        "serde_json::Value",
+    );
 }

@@ -27,8 +27,16 @@ fn every_json_example_round_trips_exactly() {
         }
         passed += 1;
     }
-    println!("JSON round trip: {passed} of {} examples equal", files.len());
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    println!(
+        "JSON round trip: {passed} of {} examples equal",
+        files.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(passed, 176);
 }
 
@@ -48,10 +56,19 @@ fn written_json_reads_back_to_an_equal_model() {
             let written = first.to_json_with(&opts);
             match Resource::from_json_with(written.as_bytes(), &ReadOptions::strict()) {
                 Ok(second) if second.value == first => {}
-                Ok(_) => failures.push(format!("{name}: model differs after re-reading (pretty={pretty})")),
-                Err(e) => failures.push(format!("{name}: written output does not read (pretty={pretty}): {e}")),
+                Ok(_) => failures.push(format!(
+                    "{name}: model differs after re-reading (pretty={pretty})"
+                )),
+                Err(e) => failures.push(format!(
+                    "{name}: written output does not read (pretty={pretty}): {e}"
+                )),
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -42,7 +42,9 @@ fn main() -> ExitCode {
             }
         }
         None => {
-            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
             home.join(".fhir").join("packages")
         }
     };

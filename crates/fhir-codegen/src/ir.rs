@@ -304,7 +304,13 @@ pub fn build(core: &Package, cache: &mut PackageCache) -> Result<Model, String> 
     }
     // xhtml has a StructureDefinition of kind primitive-type; uuid too.
     model.resources.sort();
-    model.codes = codes.by_url.into_values().collect::<Vec<_>>().into_iter().map(|c| (c.rust.clone(), c)).collect();
+    model.codes = codes
+        .by_url
+        .into_values()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|c| (c.rust.clone(), c))
+        .collect();
     decide_boxing(&mut model);
     Ok(model)
 }
@@ -327,24 +333,35 @@ fn build_sd(
     for e in elements.iter().skip(1) {
         let path = s(e, "path");
         let codes_here: Vec<String> = type_codes(e);
-        if (codes_here == ["BackboneElement"] || codes_here == ["Element"]) && e.get("contentReference").is_none() {
+        if (codes_here == ["BackboneElement"] || codes_here == ["Element"])
+            && e.get("contentReference").is_none()
+        {
             owners.insert(path.clone(), type_ident(&path.replace('.', "_")));
         }
     }
     for (path, rust) in &owners {
         if path != name && model.types.contains_key(rust) {
-            return Err(format!("generated type name {rust} for {path} is already taken"));
+            return Err(format!(
+                "generated type name {rust} for {path} is already taken"
+            ));
         }
     }
     let root = &elements[0];
     for (path, rust) in &owners {
-        let def_el = elements.iter().find(|e| s(e, "path") == *path).unwrap_or(root);
+        let def_el = elements
+            .iter()
+            .find(|e| s(e, "path") == *path)
+            .unwrap_or(root);
         model.types.insert(
             rust.clone(),
             TypeDef {
                 rust: rust.clone(),
                 fhir: path.clone(),
-                kind: if path == name { kind } else { TypeKind::Backbone },
+                kind: if path == name {
+                    kind
+                } else {
+                    TypeKind::Backbone
+                },
                 owner: name.to_owned(),
                 url: url.clone(),
                 short: s(def_el, "short"),
@@ -392,9 +409,15 @@ fn build_sd(
                 .collect();
             match model.choices.get_mut(&rust_enum) {
                 Some(existing) => {
-                    let same = existing.variants.iter().map(|v| &v.code).eq(variants.iter().map(|v| &v.code));
+                    let same = existing
+                        .variants
+                        .iter()
+                        .map(|v| &v.code)
+                        .eq(variants.iter().map(|v| &v.code));
                     if !same {
-                        return Err(format!("choice enum {rust_enum} is used with different types at {path}"));
+                        return Err(format!(
+                            "choice enum {rust_enum} is used with different types at {path}"
+                        ));
                     }
                     existing.paths.push(path.clone());
                 }
@@ -406,7 +429,11 @@ fn build_sd(
                             paths: vec![path.clone()],
                             short: short.clone(),
                             variants,
-                            owner: if rust_enum == "AnyValue" { "Extension".to_owned() } else { name.to_owned() },
+                            owner: if rust_enum == "AnyValue" {
+                                "Extension".to_owned()
+                            } else {
+                                name.to_owned()
+                            },
                         },
                     );
                 }
@@ -469,7 +496,10 @@ fn type_codes(e: &Value) -> Vec<String> {
         .and_then(Value::as_array)
         .map(|ts| {
             let mut out: Vec<String> = Vec::new();
-            for code in ts.iter().filter_map(|t| t.get("code").and_then(Value::as_str)) {
+            for code in ts
+                .iter()
+                .filter_map(|t| t.get("code").and_then(Value::as_str))
+            {
                 // A Reference with several target profiles lists the code once per target.
                 if !out.iter().any(|c| c == code) {
                     out.push(code.to_owned());
@@ -480,7 +510,12 @@ fn type_codes(e: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn value_type(code: &str, _owners: &BTreeMap<String, String>, code_enum: Option<String>, in_choice: bool) -> FieldType {
+fn value_type(
+    code: &str,
+    _owners: &BTreeMap<String, String>,
+    code_enum: Option<String>,
+    in_choice: bool,
+) -> FieldType {
     if PRIMITIVES.contains(&code) {
         FieldType::Primitive {
             code: code.to_owned(),
@@ -494,7 +529,10 @@ fn value_type(code: &str, _owners: &BTreeMap<String, String>, code_enum: Option<
         } else {
             type_ident(code)
         };
-        FieldType::Complex { rust, boxed: in_choice }
+        FieldType::Complex {
+            rust,
+            boxed: in_choice,
+        }
     }
 }
 
@@ -543,11 +581,16 @@ fn decide_boxing(model: &mut Model) {
         }
     }
     for (t, i) in to_box {
-        if let Some(FieldType::Complex { boxed, .. }) = model.types.get_mut(&t).map(|t| &mut t.fields[i].ty) {
+        if let Some(FieldType::Complex { boxed, .. }) =
+            model.types.get_mut(&t).map(|t| &mut t.fields[i].ty)
+        {
             *boxed = true;
         }
     }
 }
+
+/// A code system concept: (code, display, definition).
+type Concept = (String, String, String);
 
 struct CodeBuilder<'p> {
     core: &'p Package,
@@ -560,8 +603,15 @@ struct CodeBuilder<'p> {
 impl CodeBuilder<'_> {
     /// The code enum for a `code` element with a required binding whose value set
     /// can be fully enumerated from code systems in the package; else `None`.
-    fn enum_for(&mut self, cache: &mut PackageCache, e: &Value, path: &str) -> Result<Option<String>, String> {
-        let Some(b) = e.get("binding") else { return Ok(None) };
+    fn enum_for(
+        &mut self,
+        cache: &mut PackageCache,
+        e: &Value,
+        path: &str,
+    ) -> Result<Option<String>, String> {
+        let Some(b) = e.get("binding") else {
+            return Ok(None);
+        };
         if s(b, "strength") != "required" {
             return Ok(None);
         }
@@ -580,7 +630,10 @@ impl CodeBuilder<'_> {
             return Ok(None);
         };
         let vs = self.core.read(cache, &vs_file)?;
-        let includes = vs["compose"]["include"].as_array().cloned().unwrap_or_default();
+        let includes = vs["compose"]["include"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if includes.is_empty() || vs["compose"].get("exclude").is_some() {
             return Ok(None);
         }
@@ -595,7 +648,9 @@ impl CodeBuilder<'_> {
             systems.push(system.clone());
             if let Some(concepts) = inc.get("concept").and_then(Value::as_array) {
                 // Displays and definitions come from the code system when it is here.
-                let cs_concepts = self.code_system_concepts(cache, &system)?.unwrap_or_default();
+                let cs_concepts = self
+                    .code_system_concepts(cache, &system)?
+                    .unwrap_or_default();
                 for c in concepts {
                     let code = s(c, "code");
                     let from_cs = cs_concepts.iter().find(|x| x.0 == code);
@@ -678,7 +733,7 @@ impl CodeBuilder<'_> {
         &mut self,
         cache: &mut PackageCache,
         url: &str,
-    ) -> Result<Option<Vec<(String, String, String)>>, String> {
+    ) -> Result<Option<Vec<Concept>>, String> {
         let Some(file) = self.codesystems.get(url).cloned() else {
             return Ok(None);
         };
@@ -687,7 +742,7 @@ impl CodeBuilder<'_> {
             return Ok(None);
         }
         let mut out = Vec::new();
-        fn walk(concepts: &[Value], out: &mut Vec<(String, String, String)>) {
+        fn walk(concepts: &[Value], out: &mut Vec<Concept>) {
             for c in concepts {
                 out.push((s(c, "code"), s(c, "display"), s(c, "definition")));
                 if let Some(sub) = c.get("concept").and_then(Value::as_array) {
@@ -695,7 +750,10 @@ impl CodeBuilder<'_> {
                 }
             }
         }
-        walk(cs["concept"].as_array().map(Vec::as_slice).unwrap_or(&[]), &mut out);
+        walk(
+            cs["concept"].as_array().map(Vec::as_slice).unwrap_or(&[]),
+            &mut out,
+        );
         Ok(Some(out))
     }
 }

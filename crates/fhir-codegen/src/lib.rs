@@ -13,7 +13,6 @@ pub mod packages;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -35,12 +34,27 @@ pub struct Options {
 /// The folder generated code is written to, relative to the workspace.
 pub const GENERATED_DIR: &str = "crates/fhir-stu3/src/generated";
 
-/// Runs the generator. In check mode, returns an error naming every stale file.
-pub fn run(opts: &Options) -> Result<String, String> {
+/// The generator's output, before anything is written.
+pub struct Generated {
+    /// Formatted files, relative to [`GENERATED_DIR`].
+    pub files: BTreeMap<String, String>,
+    /// The lock text for the inputs read.
+    pub lock: String,
+    /// A one-line summary of what was generated.
+    pub summary: String,
+}
+
+/// Reads the packages (checking them against the lock unless `opts.update_lock`)
+/// and produces every generated file in memory.
+pub fn generate(opts: &Options) -> Result<Generated, String> {
     let profiles = opts.workspace.join("profiles");
     let list = packages::read_package_list(&profiles.join("packages.toml"))?;
     let lock_path = profiles.join("packages.lock");
-    let mode = if opts.update_lock { LockMode::Update } else { LockMode::Verify };
+    let mode = if opts.update_lock {
+        LockMode::Update
+    } else {
+        LockMode::Verify
+    };
     let mut cache = PackageCache::open(&opts.cache, &lock_path, mode)?;
     let mut loaded = Vec::new();
     for id in &list {
@@ -51,13 +65,11 @@ pub fn run(opts: &Options) -> Result<String, String> {
         .find(|p| p.id.name == "hl7.fhir.r3.core")
         .ok_or("profiles/packages.toml must list hl7.fhir.r3.core")?;
     let model = ir::build(core, &mut cache)?;
-    let prov = emit::Provenance { core: core.id.folder() };
-    let files = emit::emit(&model, &prov);
-    let files = rustfmt_all(&files)?;
-
-    if opts.update_lock {
-        fs::write(&lock_path, cache.lock_text()).map_err(|e| format!("{}: {e}", lock_path.display()))?;
-    } else {
+    let prov = emit::Provenance {
+        core: core.id.folder(),
+    };
+    let files = rustfmt_all(&emit::emit(&model, &prov))?;
+    if !opts.update_lock {
         let unread = cache.unread_locked_files();
         if !unread.is_empty() {
             return Err(format!(
@@ -66,7 +78,34 @@ pub fn run(opts: &Options) -> Result<String, String> {
             ));
         }
     }
+    let summary = format!(
+        "{} resources, {} structs, {} choice enums, {} code enums, {} primitive types; {} files",
+        model.resources.len(),
+        model.types.len(),
+        model.choices.len(),
+        model.codes.len(),
+        model.primitives.len(),
+        files.len()
+    );
+    Ok(Generated {
+        files,
+        lock: cache.lock_text(),
+        summary,
+    })
+}
 
+/// Runs the generator and writes (or, with `opts.check`, compares) its output.
+/// In check mode, returns an error naming every stale file.
+pub fn run(opts: &Options) -> Result<String, String> {
+    let Generated {
+        files,
+        lock,
+        summary,
+    } = generate(opts)?;
+    if opts.update_lock {
+        let lock_path = opts.workspace.join("profiles").join("packages.lock");
+        fs::write(&lock_path, lock).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    }
     let out_dir = opts.workspace.join(GENERATED_DIR);
     let existing = list_rs_files(&out_dir);
     let mut stale = Vec::new();
@@ -91,15 +130,6 @@ pub fn run(opts: &Options) -> Result<String, String> {
             }
         }
     }
-    let summary = format!(
-        "{} resources, {} structs, {} choice enums, {} code enums, {} primitive types; {} files",
-        model.resources.len(),
-        model.types.len(),
-        model.choices.len(),
-        model.codes.len(),
-        model.primitives.len(),
-        files.len()
-    );
     if opts.check && !stale.is_empty() {
         return Err(format!(
             "generated code is stale; run `cargo xtask codegen`. Differing files:\n  {}",
@@ -133,29 +163,43 @@ fn list_rs_files(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Formats every file with `rustfmt` (one process per file, fed on stdin).
+/// Formats every file with one `rustfmt` process, over a scratch copy in the
+/// system temporary directory.
 fn rustfmt_all(files: &emit::Files) -> Result<BTreeMap<String, String>, String> {
-    let mut out = BTreeMap::new();
-    for (rel, text) in files {
-        let mut child = Command::new("rustfmt")
-            .args(["--edition", "2021", "--emit", "stdout", "--quiet"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("fhir-codegen-fmt-{}-{n}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    let result = (|| {
+        let mut paths = Vec::new();
+        for (rel, text) in files {
+            let path = dir.join(rel);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+            paths.push(path);
+        }
+        let output = Command::new("rustfmt")
+            .args(["--edition", "2021", "--quiet"])
+            .args(&paths)
+            .stdin(Stdio::null())
+            .output()
             .map_err(|e| format!("cannot run rustfmt: {e}"))?;
-        let mut stdin = child.stdin.take().ok_or("rustfmt stdin")?;
-        let input = text.clone();
-        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-        let output = child.wait_with_output().map_err(|e| format!("rustfmt: {e}"))?;
-        let _ = writer.join();
         if !output.status.success() {
             return Err(format!(
-                "rustfmt failed on generated {rel}: {}",
+                "rustfmt failed on the generated code: {}",
                 String::from_utf8_lossy(&output.stderr)
             ));
         }
-        out.insert(rel.clone(), String::from_utf8(output.stdout).map_err(|e| e.to_string())?);
-    }
-    Ok(out)
+        let mut out = BTreeMap::new();
+        for rel in files.keys() {
+            let path = dir.join(rel);
+            let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            out.insert(rel.clone(), text);
+        }
+        Ok(out)
+    })();
+    let _ = fs::remove_dir_all(&dir);
+    result
 }

@@ -31,16 +31,23 @@ pub fn read_package_list(path: &Path) -> Result<Vec<PackageId>, String> {
     let mut out = Vec::new();
     let mut name: Option<String> = None;
     let mut version: Option<String> = None;
-    let mut flush = |name: &mut Option<String>, version: &mut Option<String>| -> Result<(), String> {
-        match (name.take(), version.take()) {
-            (Some(n), Some(v)) => {
-                out.push(PackageId { name: n, version: v });
-                Ok(())
+    let mut flush =
+        |name: &mut Option<String>, version: &mut Option<String>| -> Result<(), String> {
+            match (name.take(), version.take()) {
+                (Some(n), Some(v)) => {
+                    out.push(PackageId {
+                        name: n,
+                        version: v,
+                    });
+                    Ok(())
+                }
+                (None, None) => Ok(()),
+                _ => Err(format!(
+                    "{}: a [[package]] needs both name and version",
+                    path.display()
+                )),
             }
-            (None, None) => Ok(()),
-            _ => Err(format!("{}: a [[package]] needs both name and version", path.display())),
-        }
-    };
+        };
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -51,17 +58,26 @@ pub fn read_package_list(path: &Path) -> Result<Vec<PackageId>, String> {
             continue;
         }
         let Some((k, v)) = line.split_once('=') else {
-            return Err(format!("{}:{}: expected `key = \"value\"`", path.display(), i + 1));
+            return Err(format!(
+                "{}:{}: expected `key = \"value\"`",
+                path.display(),
+                i + 1
+            ));
         };
         let v = v.trim().trim_matches('"').to_owned();
         match k.trim() {
             "name" => name = Some(v),
             "version" => version = Some(v),
-            other => return Err(format!("{}:{}: unknown key `{other}`", path.display(), i + 1)),
+            other => {
+                return Err(format!(
+                    "{}:{}: unknown key `{other}`",
+                    path.display(),
+                    i + 1
+                ))
+            }
         }
     }
     flush(&mut name, &mut version)?;
-    drop(flush);
     Ok(out)
 }
 
@@ -189,7 +205,10 @@ impl Package {
     pub fn load(cache: &mut PackageCache, id: &PackageId) -> Result<Self, String> {
         let base = format!("{}/package", id.folder());
         let manifest = cache.read_json(&format!("{base}/package.json"))?;
-        let version = manifest.get("version").and_then(Value::as_str).unwrap_or("");
+        let version = manifest
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if version != id.version {
             return Err(format!(
                 "{base}/package.json says version {version:?}, profiles/packages.toml expects {}",

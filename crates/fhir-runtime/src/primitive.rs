@@ -184,10 +184,7 @@ impl<T: PrimitiveValue, X: Element + FieldValue> Element for ExtrasView<'_, T, X
 impl<T, X> Primitive<T, X> {
     /// Reads the `id` and extensions (the JSON `_name` object, or XML attributes
     /// and children) through `f`, then drops an empty extras box.
-    pub fn read_extras(
-        &mut self,
-        f: impl FnOnce(&mut dyn Element) -> Result<()>,
-    ) -> Result<()>
+    pub fn read_extras(&mut self, f: impl FnOnce(&mut dyn Element) -> Result<()>) -> Result<()>
     where
         T: PrimitiveValue,
         X: Element + FieldValue,
@@ -282,8 +279,8 @@ impl PrimitiveValue for u32 {
     const JSON: JsonType = JsonType::Number;
     const TYPE: &'static str = "unsignedInt";
     fn parse(text: &str, kind: StrKind) -> Result<Self, String> {
-        let v = i32::parse(text, kind)
-            .map_err(|_| format!("`{text}` is not a valid unsignedInt"))?;
+        let v =
+            i32::parse(text, kind).map_err(|_| format!("`{text}` is not a valid unsignedInt"))?;
         u32::try_from(v).map_err(|_| format!("`{text}` is not a valid unsignedInt (negative)"))
     }
     fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
@@ -298,8 +295,8 @@ impl PrimitiveValue for NonZeroU32 {
     const JSON: JsonType = JsonType::Number;
     const TYPE: &'static str = "positiveInt";
     fn parse(text: &str, kind: StrKind) -> Result<Self, String> {
-        let v = i32::parse(text, kind)
-            .map_err(|_| format!("`{text}` is not a valid positiveInt"))?;
+        let v =
+            i32::parse(text, kind).map_err(|_| format!("`{text}` is not a valid positiveInt"))?;
         u32::try_from(v)
             .ok()
             .and_then(NonZeroU32::new)

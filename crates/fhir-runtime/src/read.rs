@@ -138,7 +138,10 @@ pub fn read_json(
     r.path.push_str(resource_type.unwrap_or(target.type_name()));
     if r.lex.peek() != Peek::Object {
         let what = r.lex.peek().describe();
-        return Err(r.error(ErrorKind::WrongType, format!("expected an object, found {what}")));
+        return Err(r.error(
+            ErrorKind::WrongType,
+            format!("expected an object, found {what}"),
+        ));
     }
     if let Some(expected) = resource_type {
         match r.json_peek_resource_type()? {
@@ -194,7 +197,10 @@ impl<'a> Reader<'a> {
 
     fn finish(&mut self) -> Result<()> {
         if self.lex.peek() != Peek::End {
-            return Err(self.error(ErrorKind::Syntax, "unexpected characters after the end of the resource"));
+            return Err(self.error(
+                ErrorKind::Syntax,
+                "unexpected characters after the end of the resource",
+            ));
         }
         Ok(())
     }
@@ -239,7 +245,13 @@ impl<'a> Reader<'a> {
     /// Reports a departure from FHIR: an error in strict mode, a warning (and
     /// `Ok`) in lenient mode. `consequence` says what lenient reading does about it.
     #[cold]
-    fn fault(&mut self, kind: ErrorKind, offset: usize, message: String, consequence: &str) -> Result<()> {
+    fn fault(
+        &mut self,
+        kind: ErrorKind,
+        offset: usize,
+        message: String,
+        consequence: &str,
+    ) -> Result<()> {
         if self.opts.mode == Mode::Strict {
             Err(self.error_at(kind, offset, message))
         } else {
@@ -261,7 +273,9 @@ impl<'a> Reader<'a> {
     fn skip(&mut self) -> Result<()> {
         let depth = self.depth;
         let max = self.opts.max_depth;
-        self.lex.skip_value(depth, max).map_err(|e| self.skip_error(e))
+        self.lex
+            .skip_value(depth, max)
+            .map_err(|e| self.skip_error(e))
     }
 
     fn enter(&mut self) -> Result<()> {
@@ -651,7 +665,10 @@ impl<'a> Reader<'a> {
             self.fault(
                 ErrorKind::WrongType,
                 at,
-                format!("expected an object with `id` or `extension`, found {}", p.describe()),
+                format!(
+                    "expected an object with `id` or `extension`, found {}",
+                    p.describe()
+                ),
                 "dropped",
             )?;
             return self.skip();
@@ -687,7 +704,11 @@ impl<'a> Reader<'a> {
                 self.fault(
                     ErrorKind::WrongType,
                     at,
-                    format!("expected {expected} for a {}, found {}", T::TYPE, peek.describe()),
+                    format!(
+                        "expected {expected} for a {}, found {}",
+                        T::TYPE,
+                        peek.describe()
+                    ),
                     "dropped",
                 )?;
                 self.skip()?;
@@ -703,7 +724,11 @@ impl<'a> Reader<'a> {
         if !right_type {
             let expected = json_type_name(T::JSON);
             let kept = T::parse_lenient(&text, kind);
-            let consequence = if kept.is_some() { "converted" } else { "dropped" };
+            let consequence = if kept.is_some() {
+                "converted"
+            } else {
+                "dropped"
+            };
             self.fault(
                 ErrorKind::WrongType,
                 at,
@@ -869,7 +894,9 @@ impl<'a> Reader<'a> {
             // Skip the value; nesting is bounded by the limit.
             let depth = self.depth + 1;
             let max = self.opts.max_depth;
-            self.lex.skip_value(depth, max).map_err(|e| self.skip_error(e))?;
+            self.lex
+                .skip_value(depth, max)
+                .map_err(|e| self.skip_error(e))?;
             let n = self.lex.next_or_close(b'}');
             if !self.lex(n)? {
                 return Ok(None);
@@ -943,7 +970,12 @@ impl<'a> Reader<'a> {
         if self.lex.eat(b'}') {
             self.leave();
             self.dropped = true;
-            return self.fault(ErrorKind::Empty, start, "empty object".to_owned(), "ignored");
+            return self.fault(
+                ErrorKind::Empty,
+                start,
+                "empty object".to_owned(),
+                "ignored",
+            );
         }
         let keys_base = self.keys.len();
         let depth = self.depth;
@@ -960,7 +992,10 @@ impl<'a> Reader<'a> {
             self.dup_reported = false;
             let text = self.lex.text.as_bytes();
             let raw = &text[key_span.0..key_span.1];
-            if self.keys[keys_base..].iter().any(|&(a, b)| &text[a..b] == raw) {
+            if self.keys[keys_base..]
+                .iter()
+                .any(|&(a, b)| &text[a..b] == raw)
+            {
                 let mark = self.path.len();
                 self.path.push('.');
                 self.path.push_str(key.strip_prefix('_').unwrap_or(&key));

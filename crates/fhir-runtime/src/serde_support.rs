@@ -264,7 +264,11 @@ pub fn serialize_any_resource<R: AnyResource, S: Serializer>(
     tree_of(value.as_element(), true).serialize(s)
 }
 
-fn read_tree_into(tree: &JsonTree, target: &mut dyn Element, rt: Option<&str>) -> Result<(), Error> {
+fn read_tree_into(
+    tree: &JsonTree,
+    target: &mut dyn Element,
+    rt: Option<&str>,
+) -> Result<(), Error> {
     let mut text = String::new();
     tree.write(&mut text);
     read_json(text.as_bytes(), target, rt, &ReadOptions::strict()).map(|_| ())

@@ -1022,7 +1022,11 @@ fn base64_problem(text: &str) -> Option<&'static str> {
         symbols += usize::from(count);
         i += 32;
     }
-    if let Some(&b) = bytes[..i].iter().rev().find(|&&b| BASE64_CLASS[b as usize] == 1) {
+    if let Some(&b) = bytes[..i]
+        .iter()
+        .rev()
+        .find(|&&b| BASE64_CLASS[b as usize] == 1)
+    {
         last = sextet(b).unwrap_or(0);
     }
     while i < n {

@@ -62,7 +62,10 @@ pub fn from_json<T: ResourceType>(bytes: &[u8]) -> Result<T, Error> {
 }
 
 /// Reads one resource type from FHIR JSON with the given options.
-pub fn from_json_with<T: ResourceType>(bytes: &[u8], opts: &ReadOptions) -> Result<Parsed<T>, Error> {
+pub fn from_json_with<T: ResourceType>(
+    bytes: &[u8],
+    opts: &ReadOptions,
+) -> Result<Parsed<T>, Error> {
     let mut value = T::default();
     let warnings = fhir_runtime::read_json(bytes, &mut value, Some(T::TYPE), opts)?;
     Ok(Parsed { value, warnings })

@@ -13,7 +13,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use fhir_stu3::{ReadOptions, Resource, WriteOptions};
 
 #[derive(Parser)]
-#[command(name = "senddoc", version, about = "FHIR STU3 / GP Connect Send Document toolkit")]
+#[command(
+    name = "senddoc",
+    version,
+    about = "FHIR STU3 / GP Connect Send Document toolkit"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,17 +56,28 @@ enum Format {
 fn read_input(path: &PathBuf) -> Result<Vec<u8>, String> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| format!("stdin: {e}"))?;
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| format!("stdin: {e}"))?;
         Ok(buf)
     } else {
         std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 
-fn convert(input: &PathBuf, output: Option<&PathBuf>, lenient: bool, pretty: bool) -> Result<(), String> {
+fn convert(
+    input: &PathBuf,
+    output: Option<&PathBuf>,
+    lenient: bool,
+    pretty: bool,
+) -> Result<(), String> {
     let bytes = read_input(input)?;
-    let opts = if lenient { ReadOptions::lenient() } else { ReadOptions::strict() };
-    let parsed = Resource::from_json_with(&bytes, &opts).map_err(|e| format!("{}: {e}", input.display()))?;
+    let opts = if lenient {
+        ReadOptions::lenient()
+    } else {
+        ReadOptions::strict()
+    };
+    let parsed =
+        Resource::from_json_with(&bytes, &opts).map_err(|e| format!("{}: {e}", input.display()))?;
     for w in &parsed.warnings {
         eprintln!("{}: {w}", input.display());
     }

@@ -120,7 +120,10 @@ impl<'a> Lexer<'a> {
     #[cold]
     pub(crate) fn unexpected<T>(&self, what: &str) -> LexResult<T> {
         match self.text[self.pos.min(self.text.len())..].chars().next() {
-            None => lex_err(self.pos, format!("unexpected end of input, expected {what}")),
+            None => lex_err(
+                self.pos,
+                format!("unexpected end of input, expected {what}"),
+            ),
             Some(c) => lex_err(self.pos, format!("unexpected `{c}`, expected {what}")),
         }
     }
@@ -290,7 +293,10 @@ impl<'a> Lexer<'a> {
                 i += 1;
             }
         }
-        if matches!(b.get(i), Some(b'0'..=b'9' | b'.' | b'a'..=b'z' | b'A'..=b'Z')) {
+        if matches!(
+            b.get(i),
+            Some(b'0'..=b'9' | b'.' | b'a'..=b'z' | b'A'..=b'Z')
+        ) {
             return lex_err(start, "invalid number");
         }
         self.pos = i;
@@ -302,7 +308,10 @@ impl<'a> Lexer<'a> {
         self.skip_ws();
         if self.text[self.pos..].starts_with(word) {
             let end = self.pos + word.len();
-            if matches!(self.bytes().get(end), Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9')) {
+            if matches!(
+                self.bytes().get(end),
+                Some(b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9')
+            ) {
                 return self.unexpected("a JSON value");
             }
             self.pos = end;
