@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use fhir_codegen::{generate, run, Options};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// The package cache: `$FHIR_PACKAGE_CACHE`, else `../shared/fhir-packages` beside the
@@ -68,7 +71,10 @@ fn cache_with_changed_file(real: &Path, tmp: &Path, rel: &str) {
     }
     let pkg = tmp.join(core).join("package");
     std::fs::create_dir_all(&pkg).unwrap();
-    for entry in std::fs::read_dir(real.join(core).join("package")).unwrap().flatten() {
+    for entry in std::fs::read_dir(real.join(core).join("package"))
+        .unwrap()
+        .flatten()
+    {
         let name = entry.file_name();
         if name.to_string_lossy() == rel {
             let mut text = std::fs::read_to_string(entry.path()).unwrap();

@@ -9,10 +9,11 @@
 //! ```
 //! use fhir_stu3::Resource;
 //!
-//! let json = br#"{"resourceType":"Patient","birthDate":"1970-01","gender":"female"}"#;
+//! let json = br#"{"resourceType":"Patient","gender":"female","birthDate":"1970-01"}"#;
 //! let resource = Resource::from_json(json).unwrap();
 //! let Resource::Patient(patient) = &resource else { panic!("not a Patient") };
 //! assert_eq!(patient.birth_date.as_ref().unwrap().value.as_ref().unwrap().as_str(), "1970-01");
+//! // Written back in FHIR element order, exactly.
 //! assert_eq!(resource.to_json(), String::from_utf8_lossy(json));
 //! ```
 #![deny(missing_docs)]

@@ -1,0 +1,100 @@
+//! `senddoc convert`: exit status and messages, run as a user would.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn senddoc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_senddoc"))
+}
+
+fn sample() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/patient.json")
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("senddoc-cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn converts_the_sample_and_exits_zero() {
+    let out = senddoc()
+        .args(["convert", "--from", "json", "--to", "json"])
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("{\"resourceType\":\"Patient\""));
+    assert!(text.contains("\"_given\":[null,{\"extension\""));
+}
+
+#[test]
+fn pretty_output_to_a_file() {
+    let target = std::env::temp_dir().join(format!("senddoc-cli-{}-out.json", std::process::id()));
+    let out = senddoc()
+        .args(["convert", "--from", "json", "--to", "json", "--pretty"])
+        .arg(sample())
+        .arg("-o")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = std::fs::read_to_string(&target).unwrap();
+    let _ = std::fs::remove_file(&target);
+    assert!(text.starts_with("{\n  \"resourceType\": \"Patient\",\n"));
+}
+
+#[test]
+fn an_input_error_exits_one_with_its_location() {
+    let input = temp_file(
+        "bad.json",
+        "{\"resourceType\": \"Patient\",\n \"birthDate\": \"1927-13\"}",
+    );
+    let out = senddoc()
+        .args(["convert", "--from", "json", "--to", "json"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("at Patient.birthDate (line 2, column 15)")
+            && err.contains("not a valid date"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // Lenient: the same problem is a warning on stderr, the value is kept, exit 0.
+    let out = senddoc()
+        .args(["convert", "--from", "json", "--to", "json", "--lenient"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&input);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("warning [invalid-value] at Patient.birthDate (line 2, column 15)"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"birthDate\":\"1927-13\""));
+}
+
+#[test]
+fn a_missing_file_exits_one_and_bad_usage_exits_two() {
+    let out = senddoc()
+        .args(["convert", "/nonexistent/x.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.json"));
+    let out = senddoc()
+        .args(["convert", "--from", "yaml", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
