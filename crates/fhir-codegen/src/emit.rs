@@ -135,6 +135,8 @@ struct Uses {
     datatypes: BTreeSet<String>,
     codes: BTreeSet<String>,
     resource_enum: bool,
+    extensions: bool,
+    drop_boxed: bool,
     serde: bool,
 }
 
@@ -217,8 +219,19 @@ impl Uses {
         if self.resource_enum {
             let _ = writeln!(out, "use crate::Resource;");
         }
+        if self.extensions {
+            let _ = writeln!(out, "use crate::Extensions;");
+        }
+        if self.drop_boxed {
+            let _ = writeln!(out, "use crate::DropBoxed;");
+        }
         out.push('\n');
     }
+}
+
+/// `extension` and `modifierExtension` lists are held as `Extensions`.
+fn is_extension_list(f: &Field) -> bool {
+    f.many && matches!(&f.ty, FieldType::Complex { rust, .. } if rust == "Extension")
 }
 
 fn cardinality(f: &Field) -> String {
@@ -252,15 +265,20 @@ fn emit_struct(
     }
     let _ = writeln!(
         body,
-        "#[derive(Clone, Debug, Default, PartialEq)]\npub struct {} {{",
+        "#[derive(Clone, Default, PartialEq)]\npub struct {} {{",
         t.rust
     );
     for f in &t.fields {
-        let vt = uses.value_type(&f.ty, model, local);
-        let ty = if f.many {
-            format!("Vec<{vt}>")
+        let ty = if is_extension_list(f) {
+            uses.extensions = true;
+            "Extensions".to_owned()
         } else {
-            format!("Option<{vt}>")
+            let vt = uses.value_type(&f.ty, model, local);
+            if f.many {
+                format!("Vec<{vt}>")
+            } else {
+                format!("Option<{vt}>")
+            }
         };
         doc(body, "    ", &f.short);
         let types = f.type_codes.join(" | ");
@@ -279,6 +297,13 @@ fn emit_struct(
         let _ = writeln!(body, "    pub {}: {ty},", f.rust);
     }
     body.push_str("}\n\n");
+
+    // Debug prints the element as FHIR JSON, through one function of the runtime.
+    let _ = writeln!(
+        body,
+        "impl std::fmt::Debug for {0} {{\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n        fhir_runtime::debug_element(self, f)\n    }}\n}}\n",
+        t.rust
+    );
 
     // Element impl.
     uses.runtime
@@ -314,6 +339,9 @@ fn emit_struct(
                     }
                     _ => format!("r.{m}(&mut self.{})", f.rust),
                 }
+            }
+            FieldType::Complex { .. } if is_extension_list(f) => {
+                format!("r.list(&mut *self.{})", f.rust)
             }
             FieldType::Complex { .. } => {
                 let m = if f.many { "list" } else { "field" };
@@ -355,6 +383,9 @@ fn emit_struct(
                     format!("w.resource_field({:?}, &self.{});", f.name, f.rust)
                 }
             }
+            _ if is_extension_list(f) => {
+                format!("w.list({:?}, &self.{}[..]);", f.name, f.rust)
+            }
             _ => {
                 if f.many {
                     format!("w.list({:?}, &self.{});", f.name, f.rust)
@@ -374,6 +405,12 @@ fn emit_struct(
             let _ = writeln!(
                 body,
                 "impl ResourceType for {0} {{\n    const TYPE: &'static str = {0:?};\n}}\n",
+                t.rust
+            );
+            uses.drop_boxed = true;
+            let _ = writeln!(
+                body,
+                "impl DropBoxed for {0} {{\n    #[inline(never)]\n    fn drop_boxed(boxed: Box<Self>) {{\n        drop(boxed)\n    }}\n}}\n",
                 t.rust
             );
             let _ = writeln!(
@@ -699,9 +736,9 @@ fn first_sentence(text: &str) -> String {
 
 fn emit_primitives(model: &Model, prov: &Provenance) -> String {
     let mut out = String::new();
-    header(&mut out, "FHIR primitive types, as [`Primitive`] elements over value types that keep their exact text.", "the primitive type StructureDefinitions", prov);
-    out.push_str("use std::num::NonZeroU32;\n\nuse fhir_runtime::value::{Base64Value, DateTimeValue, DateValue, DecimalValue, InstantValue, TimeValue, XhtmlValue};\n\nuse crate::datatypes::Extension;\n\n");
-    out.push_str("/// A primitive element of this model: a value of type `T` plus `id` and extensions.\npub type Primitive<T> = fhir_runtime::Primitive<T, Extension>;\n\n");
+    header(&mut out, "FHIR primitive types, as `Primitive` elements over value types that keep their exact text.", "the primitive type StructureDefinitions", prov);
+    out.push_str("use std::num::NonZeroU32;\n\nuse fhir_runtime::value::{Base64Value, DateTimeValue, DateValue, DecimalValue, InstantValue, TimeValue, XhtmlValue};\n\nuse crate::Extensions;\n\n");
+    out.push_str("/// A primitive element of this model: a value of type `T` plus `id` and extensions.\npub type Primitive<T> = fhir_runtime::Primitive<T, Extensions>;\n\n");
     for (code, p) in &model.primitives {
         let alias = primitive_alias(code);
         doc(&mut out, "", &format!("`{code}`: {}", p.description));
@@ -730,16 +767,19 @@ fn emit_resource_enum(model: &Model, prov: &Provenance) -> String {
         "the resource StructureDefinitions",
         prov,
     );
-    out.push_str("use fhir_runtime::{AnyResource, Element};\n\nuse crate::resources::*;\n\n");
-    let _ = writeln!(out, "/// Any of the {} STU3 resources, as held by `Bundle.entry.resource`, `contained` and\n/// `Parameters.parameter.resource`. Each variant is boxed, so the enum is two words.", model.resources.len());
+    out.push_str("use fhir_runtime::{AnyResource, Element};\n\nuse crate::resources::*;\nuse crate::ResourceBox;\n\n");
+    let _ = writeln!(out, "/// Any of the {} STU3 resources, as held by `Bundle.entry.resource`, `contained` and\n/// `Parameters.parameter.resource`. Each variant is a `ResourceBox` (a box), so the enum is two words.", model.resources.len());
     out.push_str("#[derive(Clone, Debug, PartialEq)]\npub enum Resource {\n");
     for r in &model.resources {
-        let _ = writeln!(out, "    /// A `{r}` resource.\n    {r}(Box<{r}>),");
+        let _ = writeln!(out, "    /// A `{r}` resource.\n    {r}(ResourceBox<{r}>),");
     }
     out.push_str("}\n\n");
     out.push_str("impl AnyResource for Resource {\n    fn new_of_type(resource_type: &str) -> Option<Self> {\n        Some(match resource_type {\n");
     for r in &model.resources {
-        let _ = writeln!(out, "            {r:?} => Resource::{r}(Box::default()),");
+        let _ = writeln!(
+            out,
+            "            {r:?} => Resource::{r}(ResourceBox::default()),"
+        );
     }
     out.push_str("            _ => return None,\n        })\n    }\n    fn as_element(&self) -> &dyn Element {\n        match self {\n");
     for r in &model.resources {
@@ -763,7 +803,7 @@ fn emit_resource_enum(model: &Model, prov: &Provenance) -> String {
     out.push_str("];\n\n");
     out.push_str("impl serde::Serialize for Resource {\n    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {\n        fhir_runtime::serde_support::serialize_any_resource(self, s)\n    }\n}\n\nimpl<'de> serde::Deserialize<'de> for Resource {\n    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {\n        fhir_runtime::serde_support::deserialize_any_resource(d)\n    }\n}\n\n");
     for r in &model.resources {
-        let _ = writeln!(out, "impl From<{r}> for Resource {{\n    fn from(r: {r}) -> Self {{\n        Resource::{r}(Box::new(r))\n    }}\n}}\n");
+        let _ = writeln!(out, "impl From<{r}> for Resource {{\n    fn from(r: {r}) -> Self {{\n        Resource::{r}(ResourceBox::new(r))\n    }}\n}}\n");
     }
     out
 }

@@ -22,7 +22,7 @@ pub mod write;
 
 pub use element::{AnyResource, Choice, Element, FieldValue, Name, ResourceType};
 pub use error::{Error, ErrorKind, Location, Result, Severity};
-pub use primitive::{JsonType, Primitive, PrimitiveExtras, PrimitiveValue};
+pub use primitive::{ExtensionList, JsonType, Primitive, PrimitiveExtras, PrimitiveValue};
 pub use read::{read_json, read_json_resource, Mode, Parsed, ReadOptions, Reader};
 pub use value::StrKind;
-pub use write::{write_json, write_json_resource, WriteOptions, Writer};
+pub use write::{debug_element, write_json, write_json_resource, WriteOptions, Writer};

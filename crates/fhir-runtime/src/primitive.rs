@@ -24,6 +24,19 @@ pub enum JsonType {
     String,
 }
 
+/// The list type that holds a model's extensions (the model crate's
+/// `Extensions`): a `Vec` of extensions behind a type of the model's own, so
+/// that dropping one is an out-of-line call instead of drop code for every
+/// data type repeated wherever an element is dropped.
+pub trait ExtensionList: Default {
+    /// The extension type.
+    type Item: Element + FieldValue;
+    /// The extensions.
+    fn as_vec(&self) -> &Vec<Self::Item>;
+    /// The extensions, for changing.
+    fn as_vec_mut(&mut self) -> &mut Vec<Self::Item>;
+}
+
 /// The value type of a FHIR primitive: how it is parsed and written.
 pub trait PrimitiveValue: Sized {
     /// The JSON type of the value.
@@ -50,23 +63,23 @@ pub trait PrimitiveValue: Sized {
 /// so they live behind one pointer ([`PrimitiveExtras`]): a string primitive
 /// takes 32 bytes, not 72.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Primitive<T, X> {
+pub struct Primitive<T, L> {
     /// The value itself.
     pub value: Option<T>,
     /// `Element.id` and `Element.extension`, when the element has either.
-    pub extras: Option<Box<PrimitiveExtras<X>>>,
+    pub extras: Option<Box<PrimitiveExtras<L>>>,
 }
 
 /// The `id` and extensions of a [`Primitive`].
 #[derive(Clone, Debug, PartialEq)]
-pub struct PrimitiveExtras<X> {
+pub struct PrimitiveExtras<L> {
     /// `Element.id`: an id for the element, unique within the resource.
     pub id: Option<String>,
     /// `Element.extension`: additional content defined by implementations.
-    pub extension: Vec<X>,
+    pub extension: L,
 }
 
-impl<T, X> Default for Primitive<T, X> {
+impl<T, L> Default for Primitive<T, L> {
     fn default() -> Self {
         Primitive {
             value: None,
@@ -75,7 +88,7 @@ impl<T, X> Default for Primitive<T, X> {
     }
 }
 
-impl<T, X> Primitive<T, X> {
+impl<T, L> Primitive<T, L> {
     /// A primitive holding `value` and nothing else.
     pub fn new(value: impl Into<T>) -> Self {
         Primitive {
@@ -95,67 +108,91 @@ impl<T, X> Primitive<T, X> {
     }
 
     /// Sets `Element.id`.
-    pub fn set_id(&mut self, id: Option<String>) {
+    pub fn set_id(&mut self, id: Option<String>)
+    where
+        L: ExtensionList,
+    {
         self.extras_mut().id = id;
         self.tidy();
     }
 
     /// The extensions (empty when there are none).
-    pub fn extension(&self) -> &[X] {
-        self.extras.as_ref().map_or(&[], |e| &e.extension)
+    pub fn extension(&self) -> &[L::Item]
+    where
+        L: ExtensionList,
+    {
+        self.extras.as_ref().map_or(&[], |e| e.extension.as_vec())
     }
 
     /// The extensions, for adding or changing them.
-    pub fn extension_mut(&mut self) -> &mut Vec<X> {
-        &mut self.extras_mut().extension
+    pub fn extension_mut(&mut self) -> &mut Vec<L::Item>
+    where
+        L: ExtensionList,
+    {
+        self.extras_mut().extension.as_vec_mut()
     }
 
     /// Adds an extension and returns `self`, for building.
-    pub fn with_extension(mut self, extension: X) -> Self {
+    pub fn with_extension(mut self, extension: L::Item) -> Self
+    where
+        L: ExtensionList,
+    {
         self.extension_mut().push(extension);
         self
     }
 
-    fn extras_mut(&mut self) -> &mut PrimitiveExtras<X> {
+    fn extras_mut(&mut self) -> &mut PrimitiveExtras<L>
+    where
+        L: ExtensionList,
+    {
         self.extras.get_or_insert_with(|| {
             Box::new(PrimitiveExtras {
                 id: None,
-                extension: Vec::new(),
+                extension: L::default(),
             })
         })
     }
 
     /// Drops an empty extras box, so that equal content compares equal.
-    fn tidy(&mut self) {
+    fn tidy(&mut self)
+    where
+        L: ExtensionList,
+    {
         if self
             .extras
             .as_ref()
-            .is_some_and(|e| e.id.is_none() && e.extension.is_empty())
+            .is_some_and(|e| e.id.is_none() && e.extension.as_vec().is_empty())
         {
             self.extras = None;
         }
     }
 
     /// True when the element has an `id` or extensions (the JSON `_name` half).
-    pub fn has_extras(&self) -> bool {
+    pub fn has_extras(&self) -> bool
+    where
+        L: ExtensionList,
+    {
         self.extras
             .as_ref()
-            .is_some_and(|e| e.id.is_some() || !e.extension.is_empty())
+            .is_some_and(|e| e.id.is_some() || !e.extension.as_vec().is_empty())
     }
 
     /// True when there is neither a value nor an id nor an extension.
-    pub fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool
+    where
+        L: ExtensionList,
+    {
         self.value.is_none() && !self.has_extras()
     }
 }
 
-impl<T, X> From<T> for Primitive<T, X> {
+impl<T, L> From<T> for Primitive<T, L> {
     fn from(value: T) -> Self {
         Primitive::new(value)
     }
 }
 
-impl<X> From<&str> for Primitive<String, X> {
+impl<L> From<&str> for Primitive<String, L> {
     fn from(value: &str) -> Self {
         Primitive::new(value.to_owned())
     }
@@ -163,16 +200,18 @@ impl<X> From<&str> for Primitive<String, X> {
 
 /// The `_name` half of a primitive: its `id` and extensions, read and written
 /// like a complex element.
-struct ExtrasView<'p, T, X>(&'p mut Primitive<T, X>);
+struct ExtrasView<'p, T, L>(&'p mut Primitive<T, L>);
 
-impl<T: PrimitiveValue, X: Element + FieldValue> Element for ExtrasView<'_, T, X> {
+impl<T: PrimitiveValue, L: ExtensionList> Element for ExtrasView<'_, T, L> {
     fn type_name(&self) -> &'static str {
         T::TYPE
     }
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         match name {
             "id" => r.attr(&mut self.0.extras_mut().id).map(|()| Some(0)),
-            "extension" => r.list(&mut self.0.extras_mut().extension).map(|()| Some(1)),
+            "extension" => r
+                .list(self.0.extras_mut().extension.as_vec_mut())
+                .map(|()| Some(1)),
             _ => Ok(None),
         }
     }
@@ -181,13 +220,13 @@ impl<T: PrimitiveValue, X: Element + FieldValue> Element for ExtrasView<'_, T, X
     }
 }
 
-impl<T, X> Primitive<T, X> {
+impl<T, L> Primitive<T, L> {
     /// Reads the `id` and extensions (the JSON `_name` object, or XML attributes
     /// and children) through `f`, then drops an empty extras box.
     pub fn read_extras(&mut self, f: impl FnOnce(&mut dyn Element) -> Result<()>) -> Result<()>
     where
         T: PrimitiveValue,
-        X: Element + FieldValue,
+        L: ExtensionList,
     {
         let r = f(&mut ExtrasView(self));
         self.tidy();
@@ -195,7 +234,7 @@ impl<T, X> Primitive<T, X> {
     }
 }
 
-impl<T: PrimitiveValue, X: Element + FieldValue> Element for Primitive<T, X> {
+impl<T: PrimitiveValue, L: ExtensionList> Element for Primitive<T, L> {
     fn type_name(&self) -> &'static str {
         T::TYPE
     }
@@ -205,12 +244,12 @@ impl<T: PrimitiveValue, X: Element + FieldValue> Element for Primitive<T, X> {
     fn write_fields(&self, w: &mut Writer) {
         if let Some(e) = &self.extras {
             w.attr("id", &e.id);
-            w.list("extension", &e.extension);
+            w.list("extension", e.extension.as_vec());
         }
     }
 }
 
-impl<T: PrimitiveValue, X: Element + FieldValue> FieldValue for Primitive<T, X> {
+impl<T: PrimitiveValue, L: ExtensionList> FieldValue for Primitive<T, L> {
     fn read_new(r: &mut Reader<'_>) -> Result<Self> {
         let mut p = Primitive::default();
         r.primitive(&mut p)?;

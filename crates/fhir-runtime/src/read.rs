@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use crate::element::{AnyResource, Choice, Element, FieldValue};
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::json::lexer::{LexError, Lexer, Peek, SkipError};
-use crate::primitive::{JsonType, Primitive, PrimitiveValue};
+use crate::primitive::{ExtensionList, JsonType, Primitive, PrimitiveValue};
 use crate::value::StrKind;
 
 /// How strictly to read.
@@ -610,9 +610,9 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads (one half of) a primitive element.
-    pub fn primitive<T: PrimitiveValue, X: Element + FieldValue>(
+    pub fn primitive<T: PrimitiveValue, L: ExtensionList>(
         &mut self,
-        p: &mut Primitive<T, X>,
+        p: &mut Primitive<T, L>,
     ) -> Result<()> {
         match self.part {
             Part::Value => {
@@ -762,9 +762,9 @@ impl<'a> Reader<'a> {
 
     /// Reads (one half of) a repeating primitive element: a JSON array whose
     /// items may be `null` where the other half holds the content.
-    pub fn primitive_list<T: PrimitiveValue, X: Element + FieldValue>(
+    pub fn primitive_list<T: PrimitiveValue, L: ExtensionList>(
         &mut self,
-        items: &mut Vec<Primitive<T, X>>,
+        items: &mut Vec<Primitive<T, L>>,
     ) -> Result<()> {
         let at = self.lex.pos;
         if self.lex.peek() == Peek::Null {

@@ -4,7 +4,7 @@
 //! writer turns that into FHIR JSON (and, alongside, FHIR XML).
 
 use crate::element::{AnyResource, Choice, Element, FieldValue, Name};
-use crate::primitive::{JsonType, Primitive, PrimitiveValue};
+use crate::primitive::{ExtensionList, JsonType, Primitive, PrimitiveValue};
 
 /// Options for writing.
 #[derive(Clone, Debug, Default)]
@@ -130,10 +130,10 @@ impl Writer {
     }
 
     /// Writes a primitive element: its value and, if it has any, its `id` and extensions.
-    pub fn primitive<T: PrimitiveValue, X: Element + FieldValue>(
+    pub fn primitive<T: PrimitiveValue, L: ExtensionList>(
         &mut self,
         name: Name,
-        p: &Primitive<T, X>,
+        p: &Primitive<T, L>,
     ) {
         if let Some(v) = &p.value {
             self.key(name, false);
@@ -147,10 +147,10 @@ impl Writer {
 
     /// Writes a repeating primitive element: the values, then (if any item has
     /// them) the ids and extensions, aligned with `null`s.
-    pub fn primitive_list<T: PrimitiveValue, X: Element + FieldValue>(
+    pub fn primitive_list<T: PrimitiveValue, L: ExtensionList>(
         &mut self,
         name: Name,
-        items: &[Primitive<T, X>],
+        items: &[Primitive<T, L>],
     ) {
         if items.iter().any(|p| p.value.is_some()) {
             self.key(name, false);
@@ -251,6 +251,14 @@ impl Writer {
     fn string(&mut self, s: &str) {
         write_json_string(&mut self.out, s);
     }
+}
+
+/// `Debug` for generated types: the element's type and its compact FHIR JSON,
+/// e.g. `HumanName {"family":"Chalmers","given":["Peter"]}`. One function for
+/// every type keeps `Debug` out of the model's compile time.
+pub fn debug_element(value: &dyn Element, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    let json = write_json(value, false, &WriteOptions::compact());
+    write!(f, "{} {json}", value.type_name())
 }
 
 /// Appends `s` to `out` as a JSON string literal.

@@ -19,7 +19,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod extensions;
 mod generated;
+mod resource_box;
+
+pub use extensions::Extensions;
+pub use resource_box::{DropBoxed, ResourceBox};
 
 pub use fhir_runtime::{
     value, Error, ErrorKind, Location, Mode, Parsed, ReadOptions, Severity, WriteOptions,

@@ -5,367 +5,372 @@
 use fhir_runtime::{AnyResource, Element};
 
 use crate::resources::*;
+use crate::ResourceBox;
 
 /// Any of the 117 STU3 resources, as held by `Bundle.entry.resource`, `contained` and
-/// `Parameters.parameter.resource`. Each variant is boxed, so the enum is two words.
+/// `Parameters.parameter.resource`. Each variant is a `ResourceBox` (a box), so the enum is two words.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Resource {
     /// A `Account` resource.
-    Account(Box<Account>),
+    Account(ResourceBox<Account>),
     /// A `ActivityDefinition` resource.
-    ActivityDefinition(Box<ActivityDefinition>),
+    ActivityDefinition(ResourceBox<ActivityDefinition>),
     /// A `AdverseEvent` resource.
-    AdverseEvent(Box<AdverseEvent>),
+    AdverseEvent(ResourceBox<AdverseEvent>),
     /// A `AllergyIntolerance` resource.
-    AllergyIntolerance(Box<AllergyIntolerance>),
+    AllergyIntolerance(ResourceBox<AllergyIntolerance>),
     /// A `Appointment` resource.
-    Appointment(Box<Appointment>),
+    Appointment(ResourceBox<Appointment>),
     /// A `AppointmentResponse` resource.
-    AppointmentResponse(Box<AppointmentResponse>),
+    AppointmentResponse(ResourceBox<AppointmentResponse>),
     /// A `AuditEvent` resource.
-    AuditEvent(Box<AuditEvent>),
+    AuditEvent(ResourceBox<AuditEvent>),
     /// A `Basic` resource.
-    Basic(Box<Basic>),
+    Basic(ResourceBox<Basic>),
     /// A `Binary` resource.
-    Binary(Box<Binary>),
+    Binary(ResourceBox<Binary>),
     /// A `BodySite` resource.
-    BodySite(Box<BodySite>),
+    BodySite(ResourceBox<BodySite>),
     /// A `Bundle` resource.
-    Bundle(Box<Bundle>),
+    Bundle(ResourceBox<Bundle>),
     /// A `CapabilityStatement` resource.
-    CapabilityStatement(Box<CapabilityStatement>),
+    CapabilityStatement(ResourceBox<CapabilityStatement>),
     /// A `CarePlan` resource.
-    CarePlan(Box<CarePlan>),
+    CarePlan(ResourceBox<CarePlan>),
     /// A `CareTeam` resource.
-    CareTeam(Box<CareTeam>),
+    CareTeam(ResourceBox<CareTeam>),
     /// A `ChargeItem` resource.
-    ChargeItem(Box<ChargeItem>),
+    ChargeItem(ResourceBox<ChargeItem>),
     /// A `Claim` resource.
-    Claim(Box<Claim>),
+    Claim(ResourceBox<Claim>),
     /// A `ClaimResponse` resource.
-    ClaimResponse(Box<ClaimResponse>),
+    ClaimResponse(ResourceBox<ClaimResponse>),
     /// A `ClinicalImpression` resource.
-    ClinicalImpression(Box<ClinicalImpression>),
+    ClinicalImpression(ResourceBox<ClinicalImpression>),
     /// A `CodeSystem` resource.
-    CodeSystem(Box<CodeSystem>),
+    CodeSystem(ResourceBox<CodeSystem>),
     /// A `Communication` resource.
-    Communication(Box<Communication>),
+    Communication(ResourceBox<Communication>),
     /// A `CommunicationRequest` resource.
-    CommunicationRequest(Box<CommunicationRequest>),
+    CommunicationRequest(ResourceBox<CommunicationRequest>),
     /// A `CompartmentDefinition` resource.
-    CompartmentDefinition(Box<CompartmentDefinition>),
+    CompartmentDefinition(ResourceBox<CompartmentDefinition>),
     /// A `Composition` resource.
-    Composition(Box<Composition>),
+    Composition(ResourceBox<Composition>),
     /// A `ConceptMap` resource.
-    ConceptMap(Box<ConceptMap>),
+    ConceptMap(ResourceBox<ConceptMap>),
     /// A `Condition` resource.
-    Condition(Box<Condition>),
+    Condition(ResourceBox<Condition>),
     /// A `Consent` resource.
-    Consent(Box<Consent>),
+    Consent(ResourceBox<Consent>),
     /// A `Contract` resource.
-    Contract(Box<Contract>),
+    Contract(ResourceBox<Contract>),
     /// A `Coverage` resource.
-    Coverage(Box<Coverage>),
+    Coverage(ResourceBox<Coverage>),
     /// A `DataElement` resource.
-    DataElement(Box<DataElement>),
+    DataElement(ResourceBox<DataElement>),
     /// A `DetectedIssue` resource.
-    DetectedIssue(Box<DetectedIssue>),
+    DetectedIssue(ResourceBox<DetectedIssue>),
     /// A `Device` resource.
-    Device(Box<Device>),
+    Device(ResourceBox<Device>),
     /// A `DeviceComponent` resource.
-    DeviceComponent(Box<DeviceComponent>),
+    DeviceComponent(ResourceBox<DeviceComponent>),
     /// A `DeviceMetric` resource.
-    DeviceMetric(Box<DeviceMetric>),
+    DeviceMetric(ResourceBox<DeviceMetric>),
     /// A `DeviceRequest` resource.
-    DeviceRequest(Box<DeviceRequest>),
+    DeviceRequest(ResourceBox<DeviceRequest>),
     /// A `DeviceUseStatement` resource.
-    DeviceUseStatement(Box<DeviceUseStatement>),
+    DeviceUseStatement(ResourceBox<DeviceUseStatement>),
     /// A `DiagnosticReport` resource.
-    DiagnosticReport(Box<DiagnosticReport>),
+    DiagnosticReport(ResourceBox<DiagnosticReport>),
     /// A `DocumentManifest` resource.
-    DocumentManifest(Box<DocumentManifest>),
+    DocumentManifest(ResourceBox<DocumentManifest>),
     /// A `DocumentReference` resource.
-    DocumentReference(Box<DocumentReference>),
+    DocumentReference(ResourceBox<DocumentReference>),
     /// A `EligibilityRequest` resource.
-    EligibilityRequest(Box<EligibilityRequest>),
+    EligibilityRequest(ResourceBox<EligibilityRequest>),
     /// A `EligibilityResponse` resource.
-    EligibilityResponse(Box<EligibilityResponse>),
+    EligibilityResponse(ResourceBox<EligibilityResponse>),
     /// A `Encounter` resource.
-    Encounter(Box<Encounter>),
+    Encounter(ResourceBox<Encounter>),
     /// A `Endpoint` resource.
-    Endpoint(Box<Endpoint>),
+    Endpoint(ResourceBox<Endpoint>),
     /// A `EnrollmentRequest` resource.
-    EnrollmentRequest(Box<EnrollmentRequest>),
+    EnrollmentRequest(ResourceBox<EnrollmentRequest>),
     /// A `EnrollmentResponse` resource.
-    EnrollmentResponse(Box<EnrollmentResponse>),
+    EnrollmentResponse(ResourceBox<EnrollmentResponse>),
     /// A `EpisodeOfCare` resource.
-    EpisodeOfCare(Box<EpisodeOfCare>),
+    EpisodeOfCare(ResourceBox<EpisodeOfCare>),
     /// A `ExpansionProfile` resource.
-    ExpansionProfile(Box<ExpansionProfile>),
+    ExpansionProfile(ResourceBox<ExpansionProfile>),
     /// A `ExplanationOfBenefit` resource.
-    ExplanationOfBenefit(Box<ExplanationOfBenefit>),
+    ExplanationOfBenefit(ResourceBox<ExplanationOfBenefit>),
     /// A `FamilyMemberHistory` resource.
-    FamilyMemberHistory(Box<FamilyMemberHistory>),
+    FamilyMemberHistory(ResourceBox<FamilyMemberHistory>),
     /// A `Flag` resource.
-    Flag(Box<Flag>),
+    Flag(ResourceBox<Flag>),
     /// A `Goal` resource.
-    Goal(Box<Goal>),
+    Goal(ResourceBox<Goal>),
     /// A `GraphDefinition` resource.
-    GraphDefinition(Box<GraphDefinition>),
+    GraphDefinition(ResourceBox<GraphDefinition>),
     /// A `Group` resource.
-    Group(Box<Group>),
+    Group(ResourceBox<Group>),
     /// A `GuidanceResponse` resource.
-    GuidanceResponse(Box<GuidanceResponse>),
+    GuidanceResponse(ResourceBox<GuidanceResponse>),
     /// A `HealthcareService` resource.
-    HealthcareService(Box<HealthcareService>),
+    HealthcareService(ResourceBox<HealthcareService>),
     /// A `ImagingManifest` resource.
-    ImagingManifest(Box<ImagingManifest>),
+    ImagingManifest(ResourceBox<ImagingManifest>),
     /// A `ImagingStudy` resource.
-    ImagingStudy(Box<ImagingStudy>),
+    ImagingStudy(ResourceBox<ImagingStudy>),
     /// A `Immunization` resource.
-    Immunization(Box<Immunization>),
+    Immunization(ResourceBox<Immunization>),
     /// A `ImmunizationRecommendation` resource.
-    ImmunizationRecommendation(Box<ImmunizationRecommendation>),
+    ImmunizationRecommendation(ResourceBox<ImmunizationRecommendation>),
     /// A `ImplementationGuide` resource.
-    ImplementationGuide(Box<ImplementationGuide>),
+    ImplementationGuide(ResourceBox<ImplementationGuide>),
     /// A `Library` resource.
-    Library(Box<Library>),
+    Library(ResourceBox<Library>),
     /// A `Linkage` resource.
-    Linkage(Box<Linkage>),
+    Linkage(ResourceBox<Linkage>),
     /// A `List` resource.
-    List(Box<List>),
+    List(ResourceBox<List>),
     /// A `Location` resource.
-    Location(Box<Location>),
+    Location(ResourceBox<Location>),
     /// A `Measure` resource.
-    Measure(Box<Measure>),
+    Measure(ResourceBox<Measure>),
     /// A `MeasureReport` resource.
-    MeasureReport(Box<MeasureReport>),
+    MeasureReport(ResourceBox<MeasureReport>),
     /// A `Media` resource.
-    Media(Box<Media>),
+    Media(ResourceBox<Media>),
     /// A `Medication` resource.
-    Medication(Box<Medication>),
+    Medication(ResourceBox<Medication>),
     /// A `MedicationAdministration` resource.
-    MedicationAdministration(Box<MedicationAdministration>),
+    MedicationAdministration(ResourceBox<MedicationAdministration>),
     /// A `MedicationDispense` resource.
-    MedicationDispense(Box<MedicationDispense>),
+    MedicationDispense(ResourceBox<MedicationDispense>),
     /// A `MedicationRequest` resource.
-    MedicationRequest(Box<MedicationRequest>),
+    MedicationRequest(ResourceBox<MedicationRequest>),
     /// A `MedicationStatement` resource.
-    MedicationStatement(Box<MedicationStatement>),
+    MedicationStatement(ResourceBox<MedicationStatement>),
     /// A `MessageDefinition` resource.
-    MessageDefinition(Box<MessageDefinition>),
+    MessageDefinition(ResourceBox<MessageDefinition>),
     /// A `MessageHeader` resource.
-    MessageHeader(Box<MessageHeader>),
+    MessageHeader(ResourceBox<MessageHeader>),
     /// A `NamingSystem` resource.
-    NamingSystem(Box<NamingSystem>),
+    NamingSystem(ResourceBox<NamingSystem>),
     /// A `NutritionOrder` resource.
-    NutritionOrder(Box<NutritionOrder>),
+    NutritionOrder(ResourceBox<NutritionOrder>),
     /// A `Observation` resource.
-    Observation(Box<Observation>),
+    Observation(ResourceBox<Observation>),
     /// A `OperationDefinition` resource.
-    OperationDefinition(Box<OperationDefinition>),
+    OperationDefinition(ResourceBox<OperationDefinition>),
     /// A `OperationOutcome` resource.
-    OperationOutcome(Box<OperationOutcome>),
+    OperationOutcome(ResourceBox<OperationOutcome>),
     /// A `Organization` resource.
-    Organization(Box<Organization>),
+    Organization(ResourceBox<Organization>),
     /// A `Parameters` resource.
-    Parameters(Box<Parameters>),
+    Parameters(ResourceBox<Parameters>),
     /// A `Patient` resource.
-    Patient(Box<Patient>),
+    Patient(ResourceBox<Patient>),
     /// A `PaymentNotice` resource.
-    PaymentNotice(Box<PaymentNotice>),
+    PaymentNotice(ResourceBox<PaymentNotice>),
     /// A `PaymentReconciliation` resource.
-    PaymentReconciliation(Box<PaymentReconciliation>),
+    PaymentReconciliation(ResourceBox<PaymentReconciliation>),
     /// A `Person` resource.
-    Person(Box<Person>),
+    Person(ResourceBox<Person>),
     /// A `PlanDefinition` resource.
-    PlanDefinition(Box<PlanDefinition>),
+    PlanDefinition(ResourceBox<PlanDefinition>),
     /// A `Practitioner` resource.
-    Practitioner(Box<Practitioner>),
+    Practitioner(ResourceBox<Practitioner>),
     /// A `PractitionerRole` resource.
-    PractitionerRole(Box<PractitionerRole>),
+    PractitionerRole(ResourceBox<PractitionerRole>),
     /// A `Procedure` resource.
-    Procedure(Box<Procedure>),
+    Procedure(ResourceBox<Procedure>),
     /// A `ProcedureRequest` resource.
-    ProcedureRequest(Box<ProcedureRequest>),
+    ProcedureRequest(ResourceBox<ProcedureRequest>),
     /// A `ProcessRequest` resource.
-    ProcessRequest(Box<ProcessRequest>),
+    ProcessRequest(ResourceBox<ProcessRequest>),
     /// A `ProcessResponse` resource.
-    ProcessResponse(Box<ProcessResponse>),
+    ProcessResponse(ResourceBox<ProcessResponse>),
     /// A `Provenance` resource.
-    Provenance(Box<Provenance>),
+    Provenance(ResourceBox<Provenance>),
     /// A `Questionnaire` resource.
-    Questionnaire(Box<Questionnaire>),
+    Questionnaire(ResourceBox<Questionnaire>),
     /// A `QuestionnaireResponse` resource.
-    QuestionnaireResponse(Box<QuestionnaireResponse>),
+    QuestionnaireResponse(ResourceBox<QuestionnaireResponse>),
     /// A `ReferralRequest` resource.
-    ReferralRequest(Box<ReferralRequest>),
+    ReferralRequest(ResourceBox<ReferralRequest>),
     /// A `RelatedPerson` resource.
-    RelatedPerson(Box<RelatedPerson>),
+    RelatedPerson(ResourceBox<RelatedPerson>),
     /// A `RequestGroup` resource.
-    RequestGroup(Box<RequestGroup>),
+    RequestGroup(ResourceBox<RequestGroup>),
     /// A `ResearchStudy` resource.
-    ResearchStudy(Box<ResearchStudy>),
+    ResearchStudy(ResourceBox<ResearchStudy>),
     /// A `ResearchSubject` resource.
-    ResearchSubject(Box<ResearchSubject>),
+    ResearchSubject(ResourceBox<ResearchSubject>),
     /// A `RiskAssessment` resource.
-    RiskAssessment(Box<RiskAssessment>),
+    RiskAssessment(ResourceBox<RiskAssessment>),
     /// A `Schedule` resource.
-    Schedule(Box<Schedule>),
+    Schedule(ResourceBox<Schedule>),
     /// A `SearchParameter` resource.
-    SearchParameter(Box<SearchParameter>),
+    SearchParameter(ResourceBox<SearchParameter>),
     /// A `Sequence` resource.
-    Sequence(Box<Sequence>),
+    Sequence(ResourceBox<Sequence>),
     /// A `ServiceDefinition` resource.
-    ServiceDefinition(Box<ServiceDefinition>),
+    ServiceDefinition(ResourceBox<ServiceDefinition>),
     /// A `Slot` resource.
-    Slot(Box<Slot>),
+    Slot(ResourceBox<Slot>),
     /// A `Specimen` resource.
-    Specimen(Box<Specimen>),
+    Specimen(ResourceBox<Specimen>),
     /// A `StructureDefinition` resource.
-    StructureDefinition(Box<StructureDefinition>),
+    StructureDefinition(ResourceBox<StructureDefinition>),
     /// A `StructureMap` resource.
-    StructureMap(Box<StructureMap>),
+    StructureMap(ResourceBox<StructureMap>),
     /// A `Subscription` resource.
-    Subscription(Box<Subscription>),
+    Subscription(ResourceBox<Subscription>),
     /// A `Substance` resource.
-    Substance(Box<Substance>),
+    Substance(ResourceBox<Substance>),
     /// A `SupplyDelivery` resource.
-    SupplyDelivery(Box<SupplyDelivery>),
+    SupplyDelivery(ResourceBox<SupplyDelivery>),
     /// A `SupplyRequest` resource.
-    SupplyRequest(Box<SupplyRequest>),
+    SupplyRequest(ResourceBox<SupplyRequest>),
     /// A `Task` resource.
-    Task(Box<Task>),
+    Task(ResourceBox<Task>),
     /// A `TestReport` resource.
-    TestReport(Box<TestReport>),
+    TestReport(ResourceBox<TestReport>),
     /// A `TestScript` resource.
-    TestScript(Box<TestScript>),
+    TestScript(ResourceBox<TestScript>),
     /// A `ValueSet` resource.
-    ValueSet(Box<ValueSet>),
+    ValueSet(ResourceBox<ValueSet>),
     /// A `VisionPrescription` resource.
-    VisionPrescription(Box<VisionPrescription>),
+    VisionPrescription(ResourceBox<VisionPrescription>),
 }
 
 impl AnyResource for Resource {
     fn new_of_type(resource_type: &str) -> Option<Self> {
         Some(match resource_type {
-            "Account" => Resource::Account(Box::default()),
-            "ActivityDefinition" => Resource::ActivityDefinition(Box::default()),
-            "AdverseEvent" => Resource::AdverseEvent(Box::default()),
-            "AllergyIntolerance" => Resource::AllergyIntolerance(Box::default()),
-            "Appointment" => Resource::Appointment(Box::default()),
-            "AppointmentResponse" => Resource::AppointmentResponse(Box::default()),
-            "AuditEvent" => Resource::AuditEvent(Box::default()),
-            "Basic" => Resource::Basic(Box::default()),
-            "Binary" => Resource::Binary(Box::default()),
-            "BodySite" => Resource::BodySite(Box::default()),
-            "Bundle" => Resource::Bundle(Box::default()),
-            "CapabilityStatement" => Resource::CapabilityStatement(Box::default()),
-            "CarePlan" => Resource::CarePlan(Box::default()),
-            "CareTeam" => Resource::CareTeam(Box::default()),
-            "ChargeItem" => Resource::ChargeItem(Box::default()),
-            "Claim" => Resource::Claim(Box::default()),
-            "ClaimResponse" => Resource::ClaimResponse(Box::default()),
-            "ClinicalImpression" => Resource::ClinicalImpression(Box::default()),
-            "CodeSystem" => Resource::CodeSystem(Box::default()),
-            "Communication" => Resource::Communication(Box::default()),
-            "CommunicationRequest" => Resource::CommunicationRequest(Box::default()),
-            "CompartmentDefinition" => Resource::CompartmentDefinition(Box::default()),
-            "Composition" => Resource::Composition(Box::default()),
-            "ConceptMap" => Resource::ConceptMap(Box::default()),
-            "Condition" => Resource::Condition(Box::default()),
-            "Consent" => Resource::Consent(Box::default()),
-            "Contract" => Resource::Contract(Box::default()),
-            "Coverage" => Resource::Coverage(Box::default()),
-            "DataElement" => Resource::DataElement(Box::default()),
-            "DetectedIssue" => Resource::DetectedIssue(Box::default()),
-            "Device" => Resource::Device(Box::default()),
-            "DeviceComponent" => Resource::DeviceComponent(Box::default()),
-            "DeviceMetric" => Resource::DeviceMetric(Box::default()),
-            "DeviceRequest" => Resource::DeviceRequest(Box::default()),
-            "DeviceUseStatement" => Resource::DeviceUseStatement(Box::default()),
-            "DiagnosticReport" => Resource::DiagnosticReport(Box::default()),
-            "DocumentManifest" => Resource::DocumentManifest(Box::default()),
-            "DocumentReference" => Resource::DocumentReference(Box::default()),
-            "EligibilityRequest" => Resource::EligibilityRequest(Box::default()),
-            "EligibilityResponse" => Resource::EligibilityResponse(Box::default()),
-            "Encounter" => Resource::Encounter(Box::default()),
-            "Endpoint" => Resource::Endpoint(Box::default()),
-            "EnrollmentRequest" => Resource::EnrollmentRequest(Box::default()),
-            "EnrollmentResponse" => Resource::EnrollmentResponse(Box::default()),
-            "EpisodeOfCare" => Resource::EpisodeOfCare(Box::default()),
-            "ExpansionProfile" => Resource::ExpansionProfile(Box::default()),
-            "ExplanationOfBenefit" => Resource::ExplanationOfBenefit(Box::default()),
-            "FamilyMemberHistory" => Resource::FamilyMemberHistory(Box::default()),
-            "Flag" => Resource::Flag(Box::default()),
-            "Goal" => Resource::Goal(Box::default()),
-            "GraphDefinition" => Resource::GraphDefinition(Box::default()),
-            "Group" => Resource::Group(Box::default()),
-            "GuidanceResponse" => Resource::GuidanceResponse(Box::default()),
-            "HealthcareService" => Resource::HealthcareService(Box::default()),
-            "ImagingManifest" => Resource::ImagingManifest(Box::default()),
-            "ImagingStudy" => Resource::ImagingStudy(Box::default()),
-            "Immunization" => Resource::Immunization(Box::default()),
-            "ImmunizationRecommendation" => Resource::ImmunizationRecommendation(Box::default()),
-            "ImplementationGuide" => Resource::ImplementationGuide(Box::default()),
-            "Library" => Resource::Library(Box::default()),
-            "Linkage" => Resource::Linkage(Box::default()),
-            "List" => Resource::List(Box::default()),
-            "Location" => Resource::Location(Box::default()),
-            "Measure" => Resource::Measure(Box::default()),
-            "MeasureReport" => Resource::MeasureReport(Box::default()),
-            "Media" => Resource::Media(Box::default()),
-            "Medication" => Resource::Medication(Box::default()),
-            "MedicationAdministration" => Resource::MedicationAdministration(Box::default()),
-            "MedicationDispense" => Resource::MedicationDispense(Box::default()),
-            "MedicationRequest" => Resource::MedicationRequest(Box::default()),
-            "MedicationStatement" => Resource::MedicationStatement(Box::default()),
-            "MessageDefinition" => Resource::MessageDefinition(Box::default()),
-            "MessageHeader" => Resource::MessageHeader(Box::default()),
-            "NamingSystem" => Resource::NamingSystem(Box::default()),
-            "NutritionOrder" => Resource::NutritionOrder(Box::default()),
-            "Observation" => Resource::Observation(Box::default()),
-            "OperationDefinition" => Resource::OperationDefinition(Box::default()),
-            "OperationOutcome" => Resource::OperationOutcome(Box::default()),
-            "Organization" => Resource::Organization(Box::default()),
-            "Parameters" => Resource::Parameters(Box::default()),
-            "Patient" => Resource::Patient(Box::default()),
-            "PaymentNotice" => Resource::PaymentNotice(Box::default()),
-            "PaymentReconciliation" => Resource::PaymentReconciliation(Box::default()),
-            "Person" => Resource::Person(Box::default()),
-            "PlanDefinition" => Resource::PlanDefinition(Box::default()),
-            "Practitioner" => Resource::Practitioner(Box::default()),
-            "PractitionerRole" => Resource::PractitionerRole(Box::default()),
-            "Procedure" => Resource::Procedure(Box::default()),
-            "ProcedureRequest" => Resource::ProcedureRequest(Box::default()),
-            "ProcessRequest" => Resource::ProcessRequest(Box::default()),
-            "ProcessResponse" => Resource::ProcessResponse(Box::default()),
-            "Provenance" => Resource::Provenance(Box::default()),
-            "Questionnaire" => Resource::Questionnaire(Box::default()),
-            "QuestionnaireResponse" => Resource::QuestionnaireResponse(Box::default()),
-            "ReferralRequest" => Resource::ReferralRequest(Box::default()),
-            "RelatedPerson" => Resource::RelatedPerson(Box::default()),
-            "RequestGroup" => Resource::RequestGroup(Box::default()),
-            "ResearchStudy" => Resource::ResearchStudy(Box::default()),
-            "ResearchSubject" => Resource::ResearchSubject(Box::default()),
-            "RiskAssessment" => Resource::RiskAssessment(Box::default()),
-            "Schedule" => Resource::Schedule(Box::default()),
-            "SearchParameter" => Resource::SearchParameter(Box::default()),
-            "Sequence" => Resource::Sequence(Box::default()),
-            "ServiceDefinition" => Resource::ServiceDefinition(Box::default()),
-            "Slot" => Resource::Slot(Box::default()),
-            "Specimen" => Resource::Specimen(Box::default()),
-            "StructureDefinition" => Resource::StructureDefinition(Box::default()),
-            "StructureMap" => Resource::StructureMap(Box::default()),
-            "Subscription" => Resource::Subscription(Box::default()),
-            "Substance" => Resource::Substance(Box::default()),
-            "SupplyDelivery" => Resource::SupplyDelivery(Box::default()),
-            "SupplyRequest" => Resource::SupplyRequest(Box::default()),
-            "Task" => Resource::Task(Box::default()),
-            "TestReport" => Resource::TestReport(Box::default()),
-            "TestScript" => Resource::TestScript(Box::default()),
-            "ValueSet" => Resource::ValueSet(Box::default()),
-            "VisionPrescription" => Resource::VisionPrescription(Box::default()),
+            "Account" => Resource::Account(ResourceBox::default()),
+            "ActivityDefinition" => Resource::ActivityDefinition(ResourceBox::default()),
+            "AdverseEvent" => Resource::AdverseEvent(ResourceBox::default()),
+            "AllergyIntolerance" => Resource::AllergyIntolerance(ResourceBox::default()),
+            "Appointment" => Resource::Appointment(ResourceBox::default()),
+            "AppointmentResponse" => Resource::AppointmentResponse(ResourceBox::default()),
+            "AuditEvent" => Resource::AuditEvent(ResourceBox::default()),
+            "Basic" => Resource::Basic(ResourceBox::default()),
+            "Binary" => Resource::Binary(ResourceBox::default()),
+            "BodySite" => Resource::BodySite(ResourceBox::default()),
+            "Bundle" => Resource::Bundle(ResourceBox::default()),
+            "CapabilityStatement" => Resource::CapabilityStatement(ResourceBox::default()),
+            "CarePlan" => Resource::CarePlan(ResourceBox::default()),
+            "CareTeam" => Resource::CareTeam(ResourceBox::default()),
+            "ChargeItem" => Resource::ChargeItem(ResourceBox::default()),
+            "Claim" => Resource::Claim(ResourceBox::default()),
+            "ClaimResponse" => Resource::ClaimResponse(ResourceBox::default()),
+            "ClinicalImpression" => Resource::ClinicalImpression(ResourceBox::default()),
+            "CodeSystem" => Resource::CodeSystem(ResourceBox::default()),
+            "Communication" => Resource::Communication(ResourceBox::default()),
+            "CommunicationRequest" => Resource::CommunicationRequest(ResourceBox::default()),
+            "CompartmentDefinition" => Resource::CompartmentDefinition(ResourceBox::default()),
+            "Composition" => Resource::Composition(ResourceBox::default()),
+            "ConceptMap" => Resource::ConceptMap(ResourceBox::default()),
+            "Condition" => Resource::Condition(ResourceBox::default()),
+            "Consent" => Resource::Consent(ResourceBox::default()),
+            "Contract" => Resource::Contract(ResourceBox::default()),
+            "Coverage" => Resource::Coverage(ResourceBox::default()),
+            "DataElement" => Resource::DataElement(ResourceBox::default()),
+            "DetectedIssue" => Resource::DetectedIssue(ResourceBox::default()),
+            "Device" => Resource::Device(ResourceBox::default()),
+            "DeviceComponent" => Resource::DeviceComponent(ResourceBox::default()),
+            "DeviceMetric" => Resource::DeviceMetric(ResourceBox::default()),
+            "DeviceRequest" => Resource::DeviceRequest(ResourceBox::default()),
+            "DeviceUseStatement" => Resource::DeviceUseStatement(ResourceBox::default()),
+            "DiagnosticReport" => Resource::DiagnosticReport(ResourceBox::default()),
+            "DocumentManifest" => Resource::DocumentManifest(ResourceBox::default()),
+            "DocumentReference" => Resource::DocumentReference(ResourceBox::default()),
+            "EligibilityRequest" => Resource::EligibilityRequest(ResourceBox::default()),
+            "EligibilityResponse" => Resource::EligibilityResponse(ResourceBox::default()),
+            "Encounter" => Resource::Encounter(ResourceBox::default()),
+            "Endpoint" => Resource::Endpoint(ResourceBox::default()),
+            "EnrollmentRequest" => Resource::EnrollmentRequest(ResourceBox::default()),
+            "EnrollmentResponse" => Resource::EnrollmentResponse(ResourceBox::default()),
+            "EpisodeOfCare" => Resource::EpisodeOfCare(ResourceBox::default()),
+            "ExpansionProfile" => Resource::ExpansionProfile(ResourceBox::default()),
+            "ExplanationOfBenefit" => Resource::ExplanationOfBenefit(ResourceBox::default()),
+            "FamilyMemberHistory" => Resource::FamilyMemberHistory(ResourceBox::default()),
+            "Flag" => Resource::Flag(ResourceBox::default()),
+            "Goal" => Resource::Goal(ResourceBox::default()),
+            "GraphDefinition" => Resource::GraphDefinition(ResourceBox::default()),
+            "Group" => Resource::Group(ResourceBox::default()),
+            "GuidanceResponse" => Resource::GuidanceResponse(ResourceBox::default()),
+            "HealthcareService" => Resource::HealthcareService(ResourceBox::default()),
+            "ImagingManifest" => Resource::ImagingManifest(ResourceBox::default()),
+            "ImagingStudy" => Resource::ImagingStudy(ResourceBox::default()),
+            "Immunization" => Resource::Immunization(ResourceBox::default()),
+            "ImmunizationRecommendation" => {
+                Resource::ImmunizationRecommendation(ResourceBox::default())
+            }
+            "ImplementationGuide" => Resource::ImplementationGuide(ResourceBox::default()),
+            "Library" => Resource::Library(ResourceBox::default()),
+            "Linkage" => Resource::Linkage(ResourceBox::default()),
+            "List" => Resource::List(ResourceBox::default()),
+            "Location" => Resource::Location(ResourceBox::default()),
+            "Measure" => Resource::Measure(ResourceBox::default()),
+            "MeasureReport" => Resource::MeasureReport(ResourceBox::default()),
+            "Media" => Resource::Media(ResourceBox::default()),
+            "Medication" => Resource::Medication(ResourceBox::default()),
+            "MedicationAdministration" => {
+                Resource::MedicationAdministration(ResourceBox::default())
+            }
+            "MedicationDispense" => Resource::MedicationDispense(ResourceBox::default()),
+            "MedicationRequest" => Resource::MedicationRequest(ResourceBox::default()),
+            "MedicationStatement" => Resource::MedicationStatement(ResourceBox::default()),
+            "MessageDefinition" => Resource::MessageDefinition(ResourceBox::default()),
+            "MessageHeader" => Resource::MessageHeader(ResourceBox::default()),
+            "NamingSystem" => Resource::NamingSystem(ResourceBox::default()),
+            "NutritionOrder" => Resource::NutritionOrder(ResourceBox::default()),
+            "Observation" => Resource::Observation(ResourceBox::default()),
+            "OperationDefinition" => Resource::OperationDefinition(ResourceBox::default()),
+            "OperationOutcome" => Resource::OperationOutcome(ResourceBox::default()),
+            "Organization" => Resource::Organization(ResourceBox::default()),
+            "Parameters" => Resource::Parameters(ResourceBox::default()),
+            "Patient" => Resource::Patient(ResourceBox::default()),
+            "PaymentNotice" => Resource::PaymentNotice(ResourceBox::default()),
+            "PaymentReconciliation" => Resource::PaymentReconciliation(ResourceBox::default()),
+            "Person" => Resource::Person(ResourceBox::default()),
+            "PlanDefinition" => Resource::PlanDefinition(ResourceBox::default()),
+            "Practitioner" => Resource::Practitioner(ResourceBox::default()),
+            "PractitionerRole" => Resource::PractitionerRole(ResourceBox::default()),
+            "Procedure" => Resource::Procedure(ResourceBox::default()),
+            "ProcedureRequest" => Resource::ProcedureRequest(ResourceBox::default()),
+            "ProcessRequest" => Resource::ProcessRequest(ResourceBox::default()),
+            "ProcessResponse" => Resource::ProcessResponse(ResourceBox::default()),
+            "Provenance" => Resource::Provenance(ResourceBox::default()),
+            "Questionnaire" => Resource::Questionnaire(ResourceBox::default()),
+            "QuestionnaireResponse" => Resource::QuestionnaireResponse(ResourceBox::default()),
+            "ReferralRequest" => Resource::ReferralRequest(ResourceBox::default()),
+            "RelatedPerson" => Resource::RelatedPerson(ResourceBox::default()),
+            "RequestGroup" => Resource::RequestGroup(ResourceBox::default()),
+            "ResearchStudy" => Resource::ResearchStudy(ResourceBox::default()),
+            "ResearchSubject" => Resource::ResearchSubject(ResourceBox::default()),
+            "RiskAssessment" => Resource::RiskAssessment(ResourceBox::default()),
+            "Schedule" => Resource::Schedule(ResourceBox::default()),
+            "SearchParameter" => Resource::SearchParameter(ResourceBox::default()),
+            "Sequence" => Resource::Sequence(ResourceBox::default()),
+            "ServiceDefinition" => Resource::ServiceDefinition(ResourceBox::default()),
+            "Slot" => Resource::Slot(ResourceBox::default()),
+            "Specimen" => Resource::Specimen(ResourceBox::default()),
+            "StructureDefinition" => Resource::StructureDefinition(ResourceBox::default()),
+            "StructureMap" => Resource::StructureMap(ResourceBox::default()),
+            "Subscription" => Resource::Subscription(ResourceBox::default()),
+            "Substance" => Resource::Substance(ResourceBox::default()),
+            "SupplyDelivery" => Resource::SupplyDelivery(ResourceBox::default()),
+            "SupplyRequest" => Resource::SupplyRequest(ResourceBox::default()),
+            "Task" => Resource::Task(ResourceBox::default()),
+            "TestReport" => Resource::TestReport(ResourceBox::default()),
+            "TestScript" => Resource::TestScript(ResourceBox::default()),
+            "ValueSet" => Resource::ValueSet(ResourceBox::default()),
+            "VisionPrescription" => Resource::VisionPrescription(ResourceBox::default()),
             _ => return None,
         })
     }
@@ -869,702 +874,702 @@ impl<'de> serde::Deserialize<'de> for Resource {
 
 impl From<Account> for Resource {
     fn from(r: Account) -> Self {
-        Resource::Account(Box::new(r))
+        Resource::Account(ResourceBox::new(r))
     }
 }
 
 impl From<ActivityDefinition> for Resource {
     fn from(r: ActivityDefinition) -> Self {
-        Resource::ActivityDefinition(Box::new(r))
+        Resource::ActivityDefinition(ResourceBox::new(r))
     }
 }
 
 impl From<AdverseEvent> for Resource {
     fn from(r: AdverseEvent) -> Self {
-        Resource::AdverseEvent(Box::new(r))
+        Resource::AdverseEvent(ResourceBox::new(r))
     }
 }
 
 impl From<AllergyIntolerance> for Resource {
     fn from(r: AllergyIntolerance) -> Self {
-        Resource::AllergyIntolerance(Box::new(r))
+        Resource::AllergyIntolerance(ResourceBox::new(r))
     }
 }
 
 impl From<Appointment> for Resource {
     fn from(r: Appointment) -> Self {
-        Resource::Appointment(Box::new(r))
+        Resource::Appointment(ResourceBox::new(r))
     }
 }
 
 impl From<AppointmentResponse> for Resource {
     fn from(r: AppointmentResponse) -> Self {
-        Resource::AppointmentResponse(Box::new(r))
+        Resource::AppointmentResponse(ResourceBox::new(r))
     }
 }
 
 impl From<AuditEvent> for Resource {
     fn from(r: AuditEvent) -> Self {
-        Resource::AuditEvent(Box::new(r))
+        Resource::AuditEvent(ResourceBox::new(r))
     }
 }
 
 impl From<Basic> for Resource {
     fn from(r: Basic) -> Self {
-        Resource::Basic(Box::new(r))
+        Resource::Basic(ResourceBox::new(r))
     }
 }
 
 impl From<Binary> for Resource {
     fn from(r: Binary) -> Self {
-        Resource::Binary(Box::new(r))
+        Resource::Binary(ResourceBox::new(r))
     }
 }
 
 impl From<BodySite> for Resource {
     fn from(r: BodySite) -> Self {
-        Resource::BodySite(Box::new(r))
+        Resource::BodySite(ResourceBox::new(r))
     }
 }
 
 impl From<Bundle> for Resource {
     fn from(r: Bundle) -> Self {
-        Resource::Bundle(Box::new(r))
+        Resource::Bundle(ResourceBox::new(r))
     }
 }
 
 impl From<CapabilityStatement> for Resource {
     fn from(r: CapabilityStatement) -> Self {
-        Resource::CapabilityStatement(Box::new(r))
+        Resource::CapabilityStatement(ResourceBox::new(r))
     }
 }
 
 impl From<CarePlan> for Resource {
     fn from(r: CarePlan) -> Self {
-        Resource::CarePlan(Box::new(r))
+        Resource::CarePlan(ResourceBox::new(r))
     }
 }
 
 impl From<CareTeam> for Resource {
     fn from(r: CareTeam) -> Self {
-        Resource::CareTeam(Box::new(r))
+        Resource::CareTeam(ResourceBox::new(r))
     }
 }
 
 impl From<ChargeItem> for Resource {
     fn from(r: ChargeItem) -> Self {
-        Resource::ChargeItem(Box::new(r))
+        Resource::ChargeItem(ResourceBox::new(r))
     }
 }
 
 impl From<Claim> for Resource {
     fn from(r: Claim) -> Self {
-        Resource::Claim(Box::new(r))
+        Resource::Claim(ResourceBox::new(r))
     }
 }
 
 impl From<ClaimResponse> for Resource {
     fn from(r: ClaimResponse) -> Self {
-        Resource::ClaimResponse(Box::new(r))
+        Resource::ClaimResponse(ResourceBox::new(r))
     }
 }
 
 impl From<ClinicalImpression> for Resource {
     fn from(r: ClinicalImpression) -> Self {
-        Resource::ClinicalImpression(Box::new(r))
+        Resource::ClinicalImpression(ResourceBox::new(r))
     }
 }
 
 impl From<CodeSystem> for Resource {
     fn from(r: CodeSystem) -> Self {
-        Resource::CodeSystem(Box::new(r))
+        Resource::CodeSystem(ResourceBox::new(r))
     }
 }
 
 impl From<Communication> for Resource {
     fn from(r: Communication) -> Self {
-        Resource::Communication(Box::new(r))
+        Resource::Communication(ResourceBox::new(r))
     }
 }
 
 impl From<CommunicationRequest> for Resource {
     fn from(r: CommunicationRequest) -> Self {
-        Resource::CommunicationRequest(Box::new(r))
+        Resource::CommunicationRequest(ResourceBox::new(r))
     }
 }
 
 impl From<CompartmentDefinition> for Resource {
     fn from(r: CompartmentDefinition) -> Self {
-        Resource::CompartmentDefinition(Box::new(r))
+        Resource::CompartmentDefinition(ResourceBox::new(r))
     }
 }
 
 impl From<Composition> for Resource {
     fn from(r: Composition) -> Self {
-        Resource::Composition(Box::new(r))
+        Resource::Composition(ResourceBox::new(r))
     }
 }
 
 impl From<ConceptMap> for Resource {
     fn from(r: ConceptMap) -> Self {
-        Resource::ConceptMap(Box::new(r))
+        Resource::ConceptMap(ResourceBox::new(r))
     }
 }
 
 impl From<Condition> for Resource {
     fn from(r: Condition) -> Self {
-        Resource::Condition(Box::new(r))
+        Resource::Condition(ResourceBox::new(r))
     }
 }
 
 impl From<Consent> for Resource {
     fn from(r: Consent) -> Self {
-        Resource::Consent(Box::new(r))
+        Resource::Consent(ResourceBox::new(r))
     }
 }
 
 impl From<Contract> for Resource {
     fn from(r: Contract) -> Self {
-        Resource::Contract(Box::new(r))
+        Resource::Contract(ResourceBox::new(r))
     }
 }
 
 impl From<Coverage> for Resource {
     fn from(r: Coverage) -> Self {
-        Resource::Coverage(Box::new(r))
+        Resource::Coverage(ResourceBox::new(r))
     }
 }
 
 impl From<DataElement> for Resource {
     fn from(r: DataElement) -> Self {
-        Resource::DataElement(Box::new(r))
+        Resource::DataElement(ResourceBox::new(r))
     }
 }
 
 impl From<DetectedIssue> for Resource {
     fn from(r: DetectedIssue) -> Self {
-        Resource::DetectedIssue(Box::new(r))
+        Resource::DetectedIssue(ResourceBox::new(r))
     }
 }
 
 impl From<Device> for Resource {
     fn from(r: Device) -> Self {
-        Resource::Device(Box::new(r))
+        Resource::Device(ResourceBox::new(r))
     }
 }
 
 impl From<DeviceComponent> for Resource {
     fn from(r: DeviceComponent) -> Self {
-        Resource::DeviceComponent(Box::new(r))
+        Resource::DeviceComponent(ResourceBox::new(r))
     }
 }
 
 impl From<DeviceMetric> for Resource {
     fn from(r: DeviceMetric) -> Self {
-        Resource::DeviceMetric(Box::new(r))
+        Resource::DeviceMetric(ResourceBox::new(r))
     }
 }
 
 impl From<DeviceRequest> for Resource {
     fn from(r: DeviceRequest) -> Self {
-        Resource::DeviceRequest(Box::new(r))
+        Resource::DeviceRequest(ResourceBox::new(r))
     }
 }
 
 impl From<DeviceUseStatement> for Resource {
     fn from(r: DeviceUseStatement) -> Self {
-        Resource::DeviceUseStatement(Box::new(r))
+        Resource::DeviceUseStatement(ResourceBox::new(r))
     }
 }
 
 impl From<DiagnosticReport> for Resource {
     fn from(r: DiagnosticReport) -> Self {
-        Resource::DiagnosticReport(Box::new(r))
+        Resource::DiagnosticReport(ResourceBox::new(r))
     }
 }
 
 impl From<DocumentManifest> for Resource {
     fn from(r: DocumentManifest) -> Self {
-        Resource::DocumentManifest(Box::new(r))
+        Resource::DocumentManifest(ResourceBox::new(r))
     }
 }
 
 impl From<DocumentReference> for Resource {
     fn from(r: DocumentReference) -> Self {
-        Resource::DocumentReference(Box::new(r))
+        Resource::DocumentReference(ResourceBox::new(r))
     }
 }
 
 impl From<EligibilityRequest> for Resource {
     fn from(r: EligibilityRequest) -> Self {
-        Resource::EligibilityRequest(Box::new(r))
+        Resource::EligibilityRequest(ResourceBox::new(r))
     }
 }
 
 impl From<EligibilityResponse> for Resource {
     fn from(r: EligibilityResponse) -> Self {
-        Resource::EligibilityResponse(Box::new(r))
+        Resource::EligibilityResponse(ResourceBox::new(r))
     }
 }
 
 impl From<Encounter> for Resource {
     fn from(r: Encounter) -> Self {
-        Resource::Encounter(Box::new(r))
+        Resource::Encounter(ResourceBox::new(r))
     }
 }
 
 impl From<Endpoint> for Resource {
     fn from(r: Endpoint) -> Self {
-        Resource::Endpoint(Box::new(r))
+        Resource::Endpoint(ResourceBox::new(r))
     }
 }
 
 impl From<EnrollmentRequest> for Resource {
     fn from(r: EnrollmentRequest) -> Self {
-        Resource::EnrollmentRequest(Box::new(r))
+        Resource::EnrollmentRequest(ResourceBox::new(r))
     }
 }
 
 impl From<EnrollmentResponse> for Resource {
     fn from(r: EnrollmentResponse) -> Self {
-        Resource::EnrollmentResponse(Box::new(r))
+        Resource::EnrollmentResponse(ResourceBox::new(r))
     }
 }
 
 impl From<EpisodeOfCare> for Resource {
     fn from(r: EpisodeOfCare) -> Self {
-        Resource::EpisodeOfCare(Box::new(r))
+        Resource::EpisodeOfCare(ResourceBox::new(r))
     }
 }
 
 impl From<ExpansionProfile> for Resource {
     fn from(r: ExpansionProfile) -> Self {
-        Resource::ExpansionProfile(Box::new(r))
+        Resource::ExpansionProfile(ResourceBox::new(r))
     }
 }
 
 impl From<ExplanationOfBenefit> for Resource {
     fn from(r: ExplanationOfBenefit) -> Self {
-        Resource::ExplanationOfBenefit(Box::new(r))
+        Resource::ExplanationOfBenefit(ResourceBox::new(r))
     }
 }
 
 impl From<FamilyMemberHistory> for Resource {
     fn from(r: FamilyMemberHistory) -> Self {
-        Resource::FamilyMemberHistory(Box::new(r))
+        Resource::FamilyMemberHistory(ResourceBox::new(r))
     }
 }
 
 impl From<Flag> for Resource {
     fn from(r: Flag) -> Self {
-        Resource::Flag(Box::new(r))
+        Resource::Flag(ResourceBox::new(r))
     }
 }
 
 impl From<Goal> for Resource {
     fn from(r: Goal) -> Self {
-        Resource::Goal(Box::new(r))
+        Resource::Goal(ResourceBox::new(r))
     }
 }
 
 impl From<GraphDefinition> for Resource {
     fn from(r: GraphDefinition) -> Self {
-        Resource::GraphDefinition(Box::new(r))
+        Resource::GraphDefinition(ResourceBox::new(r))
     }
 }
 
 impl From<Group> for Resource {
     fn from(r: Group) -> Self {
-        Resource::Group(Box::new(r))
+        Resource::Group(ResourceBox::new(r))
     }
 }
 
 impl From<GuidanceResponse> for Resource {
     fn from(r: GuidanceResponse) -> Self {
-        Resource::GuidanceResponse(Box::new(r))
+        Resource::GuidanceResponse(ResourceBox::new(r))
     }
 }
 
 impl From<HealthcareService> for Resource {
     fn from(r: HealthcareService) -> Self {
-        Resource::HealthcareService(Box::new(r))
+        Resource::HealthcareService(ResourceBox::new(r))
     }
 }
 
 impl From<ImagingManifest> for Resource {
     fn from(r: ImagingManifest) -> Self {
-        Resource::ImagingManifest(Box::new(r))
+        Resource::ImagingManifest(ResourceBox::new(r))
     }
 }
 
 impl From<ImagingStudy> for Resource {
     fn from(r: ImagingStudy) -> Self {
-        Resource::ImagingStudy(Box::new(r))
+        Resource::ImagingStudy(ResourceBox::new(r))
     }
 }
 
 impl From<Immunization> for Resource {
     fn from(r: Immunization) -> Self {
-        Resource::Immunization(Box::new(r))
+        Resource::Immunization(ResourceBox::new(r))
     }
 }
 
 impl From<ImmunizationRecommendation> for Resource {
     fn from(r: ImmunizationRecommendation) -> Self {
-        Resource::ImmunizationRecommendation(Box::new(r))
+        Resource::ImmunizationRecommendation(ResourceBox::new(r))
     }
 }
 
 impl From<ImplementationGuide> for Resource {
     fn from(r: ImplementationGuide) -> Self {
-        Resource::ImplementationGuide(Box::new(r))
+        Resource::ImplementationGuide(ResourceBox::new(r))
     }
 }
 
 impl From<Library> for Resource {
     fn from(r: Library) -> Self {
-        Resource::Library(Box::new(r))
+        Resource::Library(ResourceBox::new(r))
     }
 }
 
 impl From<Linkage> for Resource {
     fn from(r: Linkage) -> Self {
-        Resource::Linkage(Box::new(r))
+        Resource::Linkage(ResourceBox::new(r))
     }
 }
 
 impl From<List> for Resource {
     fn from(r: List) -> Self {
-        Resource::List(Box::new(r))
+        Resource::List(ResourceBox::new(r))
     }
 }
 
 impl From<Location> for Resource {
     fn from(r: Location) -> Self {
-        Resource::Location(Box::new(r))
+        Resource::Location(ResourceBox::new(r))
     }
 }
 
 impl From<Measure> for Resource {
     fn from(r: Measure) -> Self {
-        Resource::Measure(Box::new(r))
+        Resource::Measure(ResourceBox::new(r))
     }
 }
 
 impl From<MeasureReport> for Resource {
     fn from(r: MeasureReport) -> Self {
-        Resource::MeasureReport(Box::new(r))
+        Resource::MeasureReport(ResourceBox::new(r))
     }
 }
 
 impl From<Media> for Resource {
     fn from(r: Media) -> Self {
-        Resource::Media(Box::new(r))
+        Resource::Media(ResourceBox::new(r))
     }
 }
 
 impl From<Medication> for Resource {
     fn from(r: Medication) -> Self {
-        Resource::Medication(Box::new(r))
+        Resource::Medication(ResourceBox::new(r))
     }
 }
 
 impl From<MedicationAdministration> for Resource {
     fn from(r: MedicationAdministration) -> Self {
-        Resource::MedicationAdministration(Box::new(r))
+        Resource::MedicationAdministration(ResourceBox::new(r))
     }
 }
 
 impl From<MedicationDispense> for Resource {
     fn from(r: MedicationDispense) -> Self {
-        Resource::MedicationDispense(Box::new(r))
+        Resource::MedicationDispense(ResourceBox::new(r))
     }
 }
 
 impl From<MedicationRequest> for Resource {
     fn from(r: MedicationRequest) -> Self {
-        Resource::MedicationRequest(Box::new(r))
+        Resource::MedicationRequest(ResourceBox::new(r))
     }
 }
 
 impl From<MedicationStatement> for Resource {
     fn from(r: MedicationStatement) -> Self {
-        Resource::MedicationStatement(Box::new(r))
+        Resource::MedicationStatement(ResourceBox::new(r))
     }
 }
 
 impl From<MessageDefinition> for Resource {
     fn from(r: MessageDefinition) -> Self {
-        Resource::MessageDefinition(Box::new(r))
+        Resource::MessageDefinition(ResourceBox::new(r))
     }
 }
 
 impl From<MessageHeader> for Resource {
     fn from(r: MessageHeader) -> Self {
-        Resource::MessageHeader(Box::new(r))
+        Resource::MessageHeader(ResourceBox::new(r))
     }
 }
 
 impl From<NamingSystem> for Resource {
     fn from(r: NamingSystem) -> Self {
-        Resource::NamingSystem(Box::new(r))
+        Resource::NamingSystem(ResourceBox::new(r))
     }
 }
 
 impl From<NutritionOrder> for Resource {
     fn from(r: NutritionOrder) -> Self {
-        Resource::NutritionOrder(Box::new(r))
+        Resource::NutritionOrder(ResourceBox::new(r))
     }
 }
 
 impl From<Observation> for Resource {
     fn from(r: Observation) -> Self {
-        Resource::Observation(Box::new(r))
+        Resource::Observation(ResourceBox::new(r))
     }
 }
 
 impl From<OperationDefinition> for Resource {
     fn from(r: OperationDefinition) -> Self {
-        Resource::OperationDefinition(Box::new(r))
+        Resource::OperationDefinition(ResourceBox::new(r))
     }
 }
 
 impl From<OperationOutcome> for Resource {
     fn from(r: OperationOutcome) -> Self {
-        Resource::OperationOutcome(Box::new(r))
+        Resource::OperationOutcome(ResourceBox::new(r))
     }
 }
 
 impl From<Organization> for Resource {
     fn from(r: Organization) -> Self {
-        Resource::Organization(Box::new(r))
+        Resource::Organization(ResourceBox::new(r))
     }
 }
 
 impl From<Parameters> for Resource {
     fn from(r: Parameters) -> Self {
-        Resource::Parameters(Box::new(r))
+        Resource::Parameters(ResourceBox::new(r))
     }
 }
 
 impl From<Patient> for Resource {
     fn from(r: Patient) -> Self {
-        Resource::Patient(Box::new(r))
+        Resource::Patient(ResourceBox::new(r))
     }
 }
 
 impl From<PaymentNotice> for Resource {
     fn from(r: PaymentNotice) -> Self {
-        Resource::PaymentNotice(Box::new(r))
+        Resource::PaymentNotice(ResourceBox::new(r))
     }
 }
 
 impl From<PaymentReconciliation> for Resource {
     fn from(r: PaymentReconciliation) -> Self {
-        Resource::PaymentReconciliation(Box::new(r))
+        Resource::PaymentReconciliation(ResourceBox::new(r))
     }
 }
 
 impl From<Person> for Resource {
     fn from(r: Person) -> Self {
-        Resource::Person(Box::new(r))
+        Resource::Person(ResourceBox::new(r))
     }
 }
 
 impl From<PlanDefinition> for Resource {
     fn from(r: PlanDefinition) -> Self {
-        Resource::PlanDefinition(Box::new(r))
+        Resource::PlanDefinition(ResourceBox::new(r))
     }
 }
 
 impl From<Practitioner> for Resource {
     fn from(r: Practitioner) -> Self {
-        Resource::Practitioner(Box::new(r))
+        Resource::Practitioner(ResourceBox::new(r))
     }
 }
 
 impl From<PractitionerRole> for Resource {
     fn from(r: PractitionerRole) -> Self {
-        Resource::PractitionerRole(Box::new(r))
+        Resource::PractitionerRole(ResourceBox::new(r))
     }
 }
 
 impl From<Procedure> for Resource {
     fn from(r: Procedure) -> Self {
-        Resource::Procedure(Box::new(r))
+        Resource::Procedure(ResourceBox::new(r))
     }
 }
 
 impl From<ProcedureRequest> for Resource {
     fn from(r: ProcedureRequest) -> Self {
-        Resource::ProcedureRequest(Box::new(r))
+        Resource::ProcedureRequest(ResourceBox::new(r))
     }
 }
 
 impl From<ProcessRequest> for Resource {
     fn from(r: ProcessRequest) -> Self {
-        Resource::ProcessRequest(Box::new(r))
+        Resource::ProcessRequest(ResourceBox::new(r))
     }
 }
 
 impl From<ProcessResponse> for Resource {
     fn from(r: ProcessResponse) -> Self {
-        Resource::ProcessResponse(Box::new(r))
+        Resource::ProcessResponse(ResourceBox::new(r))
     }
 }
 
 impl From<Provenance> for Resource {
     fn from(r: Provenance) -> Self {
-        Resource::Provenance(Box::new(r))
+        Resource::Provenance(ResourceBox::new(r))
     }
 }
 
 impl From<Questionnaire> for Resource {
     fn from(r: Questionnaire) -> Self {
-        Resource::Questionnaire(Box::new(r))
+        Resource::Questionnaire(ResourceBox::new(r))
     }
 }
 
 impl From<QuestionnaireResponse> for Resource {
     fn from(r: QuestionnaireResponse) -> Self {
-        Resource::QuestionnaireResponse(Box::new(r))
+        Resource::QuestionnaireResponse(ResourceBox::new(r))
     }
 }
 
 impl From<ReferralRequest> for Resource {
     fn from(r: ReferralRequest) -> Self {
-        Resource::ReferralRequest(Box::new(r))
+        Resource::ReferralRequest(ResourceBox::new(r))
     }
 }
 
 impl From<RelatedPerson> for Resource {
     fn from(r: RelatedPerson) -> Self {
-        Resource::RelatedPerson(Box::new(r))
+        Resource::RelatedPerson(ResourceBox::new(r))
     }
 }
 
 impl From<RequestGroup> for Resource {
     fn from(r: RequestGroup) -> Self {
-        Resource::RequestGroup(Box::new(r))
+        Resource::RequestGroup(ResourceBox::new(r))
     }
 }
 
 impl From<ResearchStudy> for Resource {
     fn from(r: ResearchStudy) -> Self {
-        Resource::ResearchStudy(Box::new(r))
+        Resource::ResearchStudy(ResourceBox::new(r))
     }
 }
 
 impl From<ResearchSubject> for Resource {
     fn from(r: ResearchSubject) -> Self {
-        Resource::ResearchSubject(Box::new(r))
+        Resource::ResearchSubject(ResourceBox::new(r))
     }
 }
 
 impl From<RiskAssessment> for Resource {
     fn from(r: RiskAssessment) -> Self {
-        Resource::RiskAssessment(Box::new(r))
+        Resource::RiskAssessment(ResourceBox::new(r))
     }
 }
 
 impl From<Schedule> for Resource {
     fn from(r: Schedule) -> Self {
-        Resource::Schedule(Box::new(r))
+        Resource::Schedule(ResourceBox::new(r))
     }
 }
 
 impl From<SearchParameter> for Resource {
     fn from(r: SearchParameter) -> Self {
-        Resource::SearchParameter(Box::new(r))
+        Resource::SearchParameter(ResourceBox::new(r))
     }
 }
 
 impl From<Sequence> for Resource {
     fn from(r: Sequence) -> Self {
-        Resource::Sequence(Box::new(r))
+        Resource::Sequence(ResourceBox::new(r))
     }
 }
 
 impl From<ServiceDefinition> for Resource {
     fn from(r: ServiceDefinition) -> Self {
-        Resource::ServiceDefinition(Box::new(r))
+        Resource::ServiceDefinition(ResourceBox::new(r))
     }
 }
 
 impl From<Slot> for Resource {
     fn from(r: Slot) -> Self {
-        Resource::Slot(Box::new(r))
+        Resource::Slot(ResourceBox::new(r))
     }
 }
 
 impl From<Specimen> for Resource {
     fn from(r: Specimen) -> Self {
-        Resource::Specimen(Box::new(r))
+        Resource::Specimen(ResourceBox::new(r))
     }
 }
 
 impl From<StructureDefinition> for Resource {
     fn from(r: StructureDefinition) -> Self {
-        Resource::StructureDefinition(Box::new(r))
+        Resource::StructureDefinition(ResourceBox::new(r))
     }
 }
 
 impl From<StructureMap> for Resource {
     fn from(r: StructureMap) -> Self {
-        Resource::StructureMap(Box::new(r))
+        Resource::StructureMap(ResourceBox::new(r))
     }
 }
 
 impl From<Subscription> for Resource {
     fn from(r: Subscription) -> Self {
-        Resource::Subscription(Box::new(r))
+        Resource::Subscription(ResourceBox::new(r))
     }
 }
 
 impl From<Substance> for Resource {
     fn from(r: Substance) -> Self {
-        Resource::Substance(Box::new(r))
+        Resource::Substance(ResourceBox::new(r))
     }
 }
 
 impl From<SupplyDelivery> for Resource {
     fn from(r: SupplyDelivery) -> Self {
-        Resource::SupplyDelivery(Box::new(r))
+        Resource::SupplyDelivery(ResourceBox::new(r))
     }
 }
 
 impl From<SupplyRequest> for Resource {
     fn from(r: SupplyRequest) -> Self {
-        Resource::SupplyRequest(Box::new(r))
+        Resource::SupplyRequest(ResourceBox::new(r))
     }
 }
 
 impl From<Task> for Resource {
     fn from(r: Task) -> Self {
-        Resource::Task(Box::new(r))
+        Resource::Task(ResourceBox::new(r))
     }
 }
 
 impl From<TestReport> for Resource {
     fn from(r: TestReport) -> Self {
-        Resource::TestReport(Box::new(r))
+        Resource::TestReport(ResourceBox::new(r))
     }
 }
 
 impl From<TestScript> for Resource {
     fn from(r: TestScript) -> Self {
-        Resource::TestScript(Box::new(r))
+        Resource::TestScript(ResourceBox::new(r))
     }
 }
 
 impl From<ValueSet> for Resource {
     fn from(r: ValueSet) -> Self {
-        Resource::ValueSet(Box::new(r))
+        Resource::ValueSet(ResourceBox::new(r))
     }
 }
 
 impl From<VisionPrescription> for Resource {
     fn from(r: VisionPrescription) -> Self {
-        Resource::VisionPrescription(Box::new(r))
+        Resource::VisionPrescription(ResourceBox::new(r))
     }
 }

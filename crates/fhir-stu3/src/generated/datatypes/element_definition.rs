@@ -6,11 +6,12 @@ use crate::codes::{
     BindingStrength, ConstraintSeverity, DiscriminatorType, PropertyRepresentation,
     ReferenceVersionRules, ResourceAggregationMode, ResourceSlicingRules,
 };
-use crate::datatypes::{AnyValue, Coding, Extension, Quantity, Reference};
+use crate::datatypes::{AnyValue, Coding, Quantity, Reference};
 use crate::primitives::{
     Boolean, Code, Date, DateTime, Decimal, FhirString, Id, Instant, Integer, Markdown,
     PositiveInt, Time, UnsignedInt, Uri,
 };
+use crate::Extensions;
 use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, StrKind, Writer};
 
 /// Definition of an element in a resource or extension
@@ -18,7 +19,7 @@ use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, StrKind, W
 /// Captures constraints on each element within the resource, profile, or extension.
 ///
 /// FHIR data type `ElementDefinition` (`http://hl7.org/fhir/StructureDefinition/ElementDefinition`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ElementDefinition {
     /// xml:id (or equivalent in JSON)
     ///
@@ -27,7 +28,7 @@ pub struct ElementDefinition {
     /// Additional Content defined by implementations
     ///
     /// `ElementDefinition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Path of the element in the hierarchy of elements
     ///
     /// `ElementDefinition.path`, 1..1, `string`.
@@ -158,6 +159,12 @@ pub struct ElementDefinition {
     pub mapping: Vec<ElementDefinitionMapping>,
 }
 
+impl std::fmt::Debug for ElementDefinition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ElementDefinition {
     fn type_name(&self) -> &'static str {
         "ElementDefinition"
@@ -165,7 +172,7 @@ impl Element for ElementDefinition {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
             "path" => (2, r.field(&mut self.path)),
             "representation" => (3, r.list(&mut self.representation)),
             "sliceName" => (4, r.field(&mut self.slice_name)),
@@ -220,7 +227,7 @@ impl Element for ElementDefinition {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
+        w.list("extension", &self.extension[..]);
         w.field("path", &self.path);
         w.list("representation", &self.representation);
         w.field("sliceName", &self.slice_name);
@@ -285,7 +292,7 @@ impl<'de> serde::Deserialize<'de> for ElementDefinition {
 /// Information about the base definition of the element, provided to make it unnecessary for tools to trace the deviation of the element through the derived and related profiles. This information is provided when the element definition is not the original definition of an element - i.g. either in a constraint on another type, or for elements from a super type in a snap shot.
 ///
 /// Backbone element `ElementDefinition.base`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ElementDefinitionBase {
     /// xml:id (or equivalent in JSON)
     ///
@@ -294,7 +301,7 @@ pub struct ElementDefinitionBase {
     /// Additional Content defined by implementations
     ///
     /// `ElementDefinition.base.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Path that identifies the base element
     ///
     /// `ElementDefinition.base.path`, 1..1, `string`.
@@ -309,6 +316,12 @@ pub struct ElementDefinitionBase {
     pub max: Option<FhirString>,
 }
 
+impl std::fmt::Debug for ElementDefinitionBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ElementDefinitionBase {
     fn type_name(&self) -> &'static str {
         "ElementDefinition.base"
@@ -316,7 +329,7 @@ impl Element for ElementDefinitionBase {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
             "path" => (2, r.field(&mut self.path)),
             "min" => (3, r.field(&mut self.min)),
             "max" => (4, r.field(&mut self.max)),
@@ -326,7 +339,7 @@ impl Element for ElementDefinitionBase {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
+        w.list("extension", &self.extension[..]);
         w.field("path", &self.path);
         w.field("min", &self.min);
         w.field("max", &self.max);
@@ -350,7 +363,7 @@ impl FieldValue for ElementDefinitionBase {
 /// Binds to a value set if this element is coded (code, Coding, CodeableConcept, Quantity), or the data types (string, uri).
 ///
 /// Backbone element `ElementDefinition.binding`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ElementDefinitionBinding {
     /// xml:id (or equivalent in JSON)
     ///
@@ -359,7 +372,7 @@ pub struct ElementDefinitionBinding {
     /// Additional Content defined by implementations
     ///
     /// `ElementDefinition.binding.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// required | extensible | preferred | example
     ///
     /// `ElementDefinition.binding.strength`, 1..1, `code`.
@@ -374,6 +387,12 @@ pub struct ElementDefinitionBinding {
     pub value_set: Option<ElementDefinitionBindingValueSet>,
 }
 
+impl std::fmt::Debug for ElementDefinitionBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ElementDefinitionBinding {
     fn type_name(&self) -> &'static str {
         "ElementDefinition.binding"
@@ -381,7 +400,7 @@ impl Element for ElementDefinitionBinding {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
             "strength" => (2, r.field(&mut self.strength)),
             "description" => (3, r.field(&mut self.description)),
             _ => {
@@ -395,7 +414,7 @@ impl Element for ElementDefinitionBinding {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
+        w.list("extension", &self.extension[..]);
         w.field("strength", &self.strength);
         w.field("description", &self.description);
         w.choice("valueSet", &self.value_set);
@@ -419,7 +438,7 @@ impl FieldValue for ElementDefinitionBinding {
 /// Formal constraints such as co-occurrence and other constraints that can be computationally evaluated within the context of the instance.
 ///
 /// Backbone element `ElementDefinition.constraint`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ElementDefinitionConstraint {
     /// xml:id (or equivalent in JSON)
     ///
@@ -428,7 +447,7 @@ pub struct ElementDefinitionConstraint {
     /// Additional Content defined by implementations
     ///
     /// `ElementDefinition.constraint.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Target of 'condition' reference above
     ///
     /// `ElementDefinition.constraint.key`, 1..1, `id`.
@@ -459,6 +478,12 @@ pub struct ElementDefinitionConstraint {
     pub source: Option<Uri>,
 }
 
+impl std::fmt::Debug for ElementDefinitionConstraint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ElementDefinitionConstraint {
     fn type_name(&self) -> &'static str {
         "ElementDefinition.constraint"
@@ -466,7 +491,7 @@ impl Element for ElementDefinitionConstraint {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
             "key" => (2, r.kind(StrKind::Id).field(&mut self.key)),
             "requirements" => (3, r.field(&mut self.requirements)),
             "severity" => (4, r.field(&mut self.severity)),
@@ -480,7 +505,7 @@ impl Element for ElementDefinitionConstraint {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
+        w.list("extension", &self.extension[..]);
         w.field("key", &self.key);
         w.field("requirements", &self.requirements);
         w.field("severity", &self.severity);
@@ -508,7 +533,7 @@ impl FieldValue for ElementDefinitionConstraint {
 /// A sample value for this element demonstrating the type of information that would typically be found in the element.
 ///
 /// Backbone element `ElementDefinition.example`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ElementDefinitionExample {
     /// xml:id (or equivalent in JSON)
     ///
@@ -517,7 +542,7 @@ pub struct ElementDefinitionExample {
     /// Additional Content defined by implementations
     ///
     /// `ElementDefinition.example.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Describes the purpose of this example
     ///
     /// `ElementDefinition.example.label`, 1..1, `string`.
@@ -528,6 +553,12 @@ pub struct ElementDefinitionExample {
     pub value: Option<AnyValue>,
 }
 
+impl std::fmt::Debug for ElementDefinitionExample {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ElementDefinitionExample {
     fn type_name(&self) -> &'static str {
         "ElementDefinition.example"
@@ -535,7 +566,7 @@ impl Element for ElementDefinitionExample {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
             "label" => (2, r.field(&mut self.label)),
             _ => {
                 if r.choice_field(name, "value", &mut self.value)? {
@@ -548,7 +579,7 @@ impl Element for ElementDefinitionExample {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
+        w.list("extension", &self.extension[..]);
         w.field("label", &self.label);
         w.choice("value", &self.value);
     }
@@ -571,7 +602,7 @@ impl FieldValue for ElementDefinitionExample {
 /// Identifies a concept from an external specification that roughly corresponds to this element.
 ///
 /// Backbone element `ElementDefinition.mapping`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ElementDefinitionMapping {
     /// xml:id (or equivalent in JSON)
     ///
@@ -580,7 +611,7 @@ pub struct ElementDefinitionMapping {
     /// Additional Content defined by implementations
     ///
     /// `ElementDefinition.mapping.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Reference to mapping declaration
     ///
     /// `ElementDefinition.mapping.identity`, 1..1, `id`.
@@ -599,6 +630,12 @@ pub struct ElementDefinitionMapping {
     pub comment: Option<FhirString>,
 }
 
+impl std::fmt::Debug for ElementDefinitionMapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ElementDefinitionMapping {
     fn type_name(&self) -> &'static str {
         "ElementDefinition.mapping"
@@ -606,7 +643,7 @@ impl Element for ElementDefinitionMapping {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
             "identity" => (2, r.kind(StrKind::Id).field(&mut self.identity)),
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "map" => (4, r.field(&mut self.map)),
@@ -617,7 +654,7 @@ impl Element for ElementDefinitionMapping {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
+        w.list("extension", &self.extension[..]);
         w.field("identity", &self.identity);
         w.field("language", &self.language);
         w.field("map", &self.map);
@@ -642,7 +679,7 @@ impl FieldValue for ElementDefinitionMapping {
 /// Indicates that the element is sliced into a set of alternative definitions (i.e. in a structure definition, there are multiple different constraints on a single element in the base resource). Slicing can be used in any resource that has cardinality ..* on the base resource, or any resource with a choice of types. The set of slices is any elements that come after this in the element sequence that have the same path, until a shorter path occurs (the shorter path terminates the set).
 ///
 /// Backbone element `ElementDefinition.slicing`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ElementDefinitionSlicing {
     /// xml:id (or equivalent in JSON)
     ///
@@ -651,7 +688,7 @@ pub struct ElementDefinitionSlicing {
     /// Additional Content defined by implementations
     ///
     /// `ElementDefinition.slicing.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Element values that are used to distinguish the slices
     ///
     /// `ElementDefinition.slicing.discriminator`, 0..*, `Element`.
@@ -670,6 +707,12 @@ pub struct ElementDefinitionSlicing {
     pub rules: Option<Code<ResourceSlicingRules>>,
 }
 
+impl std::fmt::Debug for ElementDefinitionSlicing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ElementDefinitionSlicing {
     fn type_name(&self) -> &'static str {
         "ElementDefinition.slicing"
@@ -677,7 +720,7 @@ impl Element for ElementDefinitionSlicing {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
             "discriminator" => (2, r.list(&mut self.discriminator)),
             "description" => (3, r.field(&mut self.description)),
             "ordered" => (4, r.field(&mut self.ordered)),
@@ -688,7 +731,7 @@ impl Element for ElementDefinitionSlicing {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
+        w.list("extension", &self.extension[..]);
         w.list("discriminator", &self.discriminator);
         w.field("description", &self.description);
         w.field("ordered", &self.ordered);
@@ -713,7 +756,7 @@ impl FieldValue for ElementDefinitionSlicing {
 /// Designates which child elements are used to discriminate between the slices when processing an instance. If one or more discriminators are provided, the value of the child elements in the instance data SHALL completely distinguish which slice the element in the resource matches based on the allowed values for those elements in each of the slices.
 ///
 /// Backbone element `ElementDefinition.slicing.discriminator`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ElementDefinitionSlicingDiscriminator {
     /// xml:id (or equivalent in JSON)
     ///
@@ -722,7 +765,7 @@ pub struct ElementDefinitionSlicingDiscriminator {
     /// Additional Content defined by implementations
     ///
     /// `ElementDefinition.slicing.discriminator.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// value | exists | pattern | type | profile
     ///
     /// `ElementDefinition.slicing.discriminator.type`, 1..1, `code`.
@@ -733,6 +776,12 @@ pub struct ElementDefinitionSlicingDiscriminator {
     pub path: Option<FhirString>,
 }
 
+impl std::fmt::Debug for ElementDefinitionSlicingDiscriminator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ElementDefinitionSlicingDiscriminator {
     fn type_name(&self) -> &'static str {
         "ElementDefinition.slicing.discriminator"
@@ -740,7 +789,7 @@ impl Element for ElementDefinitionSlicingDiscriminator {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
             "type" => (2, r.field(&mut self.type_)),
             "path" => (3, r.field(&mut self.path)),
             _ => return Ok(None),
@@ -749,7 +798,7 @@ impl Element for ElementDefinitionSlicingDiscriminator {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
+        w.list("extension", &self.extension[..]);
         w.field("type", &self.type_);
         w.field("path", &self.path);
     }
@@ -772,7 +821,7 @@ impl FieldValue for ElementDefinitionSlicingDiscriminator {
 /// The data type or resource that the value of this element is permitted to be.
 ///
 /// Backbone element `ElementDefinition.type`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ElementDefinitionType {
     /// xml:id (or equivalent in JSON)
     ///
@@ -781,7 +830,7 @@ pub struct ElementDefinitionType {
     /// Additional Content defined by implementations
     ///
     /// `ElementDefinition.type.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Data type or Resource (reference to definition)
     ///
     /// `ElementDefinition.type.code`, 1..1, `uri`.
@@ -804,6 +853,12 @@ pub struct ElementDefinitionType {
     pub versioning: Option<Code<ReferenceVersionRules>>,
 }
 
+impl std::fmt::Debug for ElementDefinitionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ElementDefinitionType {
     fn type_name(&self) -> &'static str {
         "ElementDefinition.type"
@@ -811,7 +866,7 @@ impl Element for ElementDefinitionType {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
             "code" => (2, r.kind(StrKind::Uri).field(&mut self.code)),
             "profile" => (3, r.kind(StrKind::Uri).field(&mut self.profile)),
             "targetProfile" => (4, r.kind(StrKind::Uri).field(&mut self.target_profile)),
@@ -823,7 +878,7 @@ impl Element for ElementDefinitionType {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
+        w.list("extension", &self.extension[..]);
         w.field("code", &self.code);
         w.field("profile", &self.profile);
         w.field("targetProfile", &self.target_profile);

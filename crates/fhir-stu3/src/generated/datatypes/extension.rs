@@ -11,6 +11,7 @@ use crate::primitives::{
     Base64Binary, Boolean, Code, Date, DateTime, Decimal, FhirString, Id, Instant, Integer,
     Markdown, Oid, PositiveInt, Time, UnsignedInt, Uri,
 };
+use crate::Extensions;
 use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, StrKind, Writer};
 
 /// Optional Extensions Element
@@ -18,7 +19,7 @@ use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, StrKind, W
 /// Optional Extension Element - found in all resources.
 ///
 /// FHIR data type `Extension` (`http://hl7.org/fhir/StructureDefinition/Extension`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Extension {
     /// xml:id (or equivalent in JSON)
     ///
@@ -27,7 +28,7 @@ pub struct Extension {
     /// Additional Content defined by implementations
     ///
     /// `Extension.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// identifies the meaning of the extension
     ///
     /// `Extension.url`, 1..1, `uri`.
@@ -38,6 +39,12 @@ pub struct Extension {
     pub value: Option<AnyValue>,
 }
 
+impl std::fmt::Debug for Extension {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Extension {
     fn type_name(&self) -> &'static str {
         "Extension"
@@ -45,7 +52,7 @@ impl Element for Extension {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
             "url" => (2, r.attr(&mut self.url)),
             _ => {
                 if r.choice_field(name, "value", &mut self.value)? {
@@ -59,7 +66,7 @@ impl Element for Extension {
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
         w.attr("url", &self.url);
-        w.list("extension", &self.extension);
+        w.list("extension", &self.extension[..]);
         w.choice("value", &self.value);
     }
 }

@@ -4,10 +4,12 @@
 
 use crate::codes::{ActionParticipantType, PublicationStatus, ResourceTypes};
 use crate::datatypes::{
-    CodeableConcept, ContactDetail, Contributor, Dosage, Extension, Identifier, Meta, Narrative,
-    Period, Quantity, Range, Reference, RelatedArtifact, Timing, UsageContext,
+    CodeableConcept, ContactDetail, Contributor, Dosage, Identifier, Meta, Narrative, Period,
+    Quantity, Range, Reference, RelatedArtifact, Timing, UsageContext,
 };
 use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +20,7 @@ use fhir_runtime::{
 /// This resource allows for the definition of some activity to be performed, independent of a particular patient, practitioner, or other performance context.
 ///
 /// FHIR resource `ActivityDefinition` (`http://hl7.org/fhir/StructureDefinition/ActivityDefinition`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ActivityDefinition {
     /// Logical id of this artifact
     ///
@@ -47,11 +49,11 @@ pub struct ActivityDefinition {
     /// Additional Content defined by implementations
     ///
     /// `ActivityDefinition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ActivityDefinition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this activity definition (globally unique)
     ///
     /// `ActivityDefinition.url`, 0..1, `uri`.
@@ -190,6 +192,12 @@ pub struct ActivityDefinition {
     pub dynamic_value: Vec<ActivityDefinitionDynamicValue>,
 }
 
+impl std::fmt::Debug for ActivityDefinition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ActivityDefinition {
     fn type_name(&self) -> &'static str {
         "ActivityDefinition"
@@ -202,8 +210,8 @@ impl Element for ActivityDefinition {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -255,8 +263,8 @@ impl Element for ActivityDefinition {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.list("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -298,6 +306,13 @@ impl ResourceType for ActivityDefinition {
     const TYPE: &'static str = "ActivityDefinition";
 }
 
+impl DropBoxed for ActivityDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for ActivityDefinition {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -315,7 +330,7 @@ impl<'de> serde::Deserialize<'de> for ActivityDefinition {
 /// Dynamic values that will be evaluated to produce values for elements of the resulting resource. For example, if the dosage of a medication must be computed based on the patient's weight, a dynamic value would be used to specify an expression that calculated the weight, and the path on the intent resource that would contain the result.
 ///
 /// Backbone element `ActivityDefinition.dynamicValue`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ActivityDefinitionDynamicValue {
     /// xml:id (or equivalent in JSON)
     ///
@@ -324,11 +339,11 @@ pub struct ActivityDefinitionDynamicValue {
     /// Additional Content defined by implementations
     ///
     /// `ActivityDefinition.dynamicValue.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ActivityDefinition.dynamicValue.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Natural language description of the dynamic value
     ///
     /// `ActivityDefinition.dynamicValue.description`, 0..1, `string`.
@@ -347,6 +362,12 @@ pub struct ActivityDefinitionDynamicValue {
     pub expression: Option<FhirString>,
 }
 
+impl std::fmt::Debug for ActivityDefinitionDynamicValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ActivityDefinitionDynamicValue {
     fn type_name(&self) -> &'static str {
         "ActivityDefinition.dynamicValue"
@@ -354,8 +375,8 @@ impl Element for ActivityDefinitionDynamicValue {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "description" => (3, r.field(&mut self.description)),
             "path" => (4, r.field(&mut self.path)),
             "language" => (5, r.field(&mut self.language)),
@@ -366,8 +387,8 @@ impl Element for ActivityDefinitionDynamicValue {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("description", &self.description);
         w.field("path", &self.path);
         w.field("language", &self.language);
@@ -392,7 +413,7 @@ impl FieldValue for ActivityDefinitionDynamicValue {
 /// Indicates who should participate in performing the action described.
 ///
 /// Backbone element `ActivityDefinition.participant`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ActivityDefinitionParticipant {
     /// xml:id (or equivalent in JSON)
     ///
@@ -401,11 +422,11 @@ pub struct ActivityDefinitionParticipant {
     /// Additional Content defined by implementations
     ///
     /// `ActivityDefinition.participant.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ActivityDefinition.participant.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// patient | practitioner | related-person
     ///
     /// `ActivityDefinition.participant.type`, 1..1, `code`.
@@ -416,6 +437,12 @@ pub struct ActivityDefinitionParticipant {
     pub role: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ActivityDefinitionParticipant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ActivityDefinitionParticipant {
     fn type_name(&self) -> &'static str {
         "ActivityDefinition.participant"
@@ -423,8 +450,8 @@ impl Element for ActivityDefinitionParticipant {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "role" => (4, r.field(&mut self.role)),
             _ => return Ok(None),
@@ -433,8 +460,8 @@ impl Element for ActivityDefinitionParticipant {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("role", &self.role);
     }

@@ -7,10 +7,11 @@ use crate::codes::{
     AllergyIntoleranceType, AllergyVerificationStatus, ReactionEventSeverity,
 };
 use crate::datatypes::{
-    Age, Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Range,
-    Reference,
+    Age, Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Range, Reference,
 };
 use crate::primitives::{Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -21,7 +22,7 @@ use fhir_runtime::{
 /// Risk of harmful or undesirable, physiological response which is unique to an individual and associated with exposure to a substance.
 ///
 /// FHIR resource `AllergyIntolerance` (`http://hl7.org/fhir/StructureDefinition/AllergyIntolerance`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct AllergyIntolerance {
     /// Logical id of this artifact
     ///
@@ -50,11 +51,11 @@ pub struct AllergyIntolerance {
     /// Additional Content defined by implementations
     ///
     /// `AllergyIntolerance.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `AllergyIntolerance.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External ids for this item
     ///
     /// `AllergyIntolerance.identifier`, 0..*, `Identifier`.
@@ -117,6 +118,12 @@ pub struct AllergyIntolerance {
     pub reaction: Vec<AllergyIntoleranceReaction>,
 }
 
+impl std::fmt::Debug for AllergyIntolerance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for AllergyIntolerance {
     fn type_name(&self) -> &'static str {
         "AllergyIntolerance"
@@ -129,8 +136,8 @@ impl Element for AllergyIntolerance {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "clinicalStatus" => (9, r.field(&mut self.clinical_status)),
             "verificationStatus" => (10, r.field(&mut self.verification_status)),
@@ -161,8 +168,8 @@ impl Element for AllergyIntolerance {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("clinicalStatus", &self.clinical_status);
         w.field("verificationStatus", &self.verification_status);
@@ -185,6 +192,13 @@ impl ResourceType for AllergyIntolerance {
     const TYPE: &'static str = "AllergyIntolerance";
 }
 
+impl DropBoxed for AllergyIntolerance {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for AllergyIntolerance {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -202,7 +216,7 @@ impl<'de> serde::Deserialize<'de> for AllergyIntolerance {
 /// Details about each adverse reaction event linked to exposure to the identified substance.
 ///
 /// Backbone element `AllergyIntolerance.reaction`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct AllergyIntoleranceReaction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -211,11 +225,11 @@ pub struct AllergyIntoleranceReaction {
     /// Additional Content defined by implementations
     ///
     /// `AllergyIntolerance.reaction.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `AllergyIntolerance.reaction.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Specific substance or pharmaceutical product considered to be responsible for event
     ///
     /// `AllergyIntolerance.reaction.substance`, 0..1, `CodeableConcept`.
@@ -246,6 +260,12 @@ pub struct AllergyIntoleranceReaction {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for AllergyIntoleranceReaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for AllergyIntoleranceReaction {
     fn type_name(&self) -> &'static str {
         "AllergyIntolerance.reaction"
@@ -253,8 +273,8 @@ impl Element for AllergyIntoleranceReaction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "substance" => (3, r.field(&mut self.substance)),
             "manifestation" => (4, r.list(&mut self.manifestation)),
             "description" => (5, r.field(&mut self.description)),
@@ -268,8 +288,8 @@ impl Element for AllergyIntoleranceReaction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("substance", &self.substance);
         w.list("manifestation", &self.manifestation);
         w.field("description", &self.description);

@@ -4,6 +4,7 @@
 
 use crate::datatypes::{Meta, Reference};
 use crate::primitives::{Base64Binary, Code, Id, Uri};
+use crate::DropBoxed;
 use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
 
 /// Pure binary content defined by a format other than FHIR
@@ -11,7 +12,7 @@ use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
 /// A binary resource can contain any content, whether text, image, pdf, zip archive, etc.
 ///
 /// FHIR resource `Binary` (`http://hl7.org/fhir/StructureDefinition/Binary`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Binary {
     /// Logical id of this artifact
     ///
@@ -41,6 +42,12 @@ pub struct Binary {
     ///
     /// `Binary.content`, 1..1, `base64Binary`.
     pub content: Option<Base64Binary>,
+}
+
+impl std::fmt::Debug for Binary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for Binary {
@@ -73,6 +80,13 @@ impl Element for Binary {
 
 impl ResourceType for Binary {
     const TYPE: &'static str = "Binary";
+}
+
+impl DropBoxed for Binary {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for Binary {

@@ -9,11 +9,13 @@ use crate::codes::{
     TypeRestfulInteraction, UnknownContentCode, VersioningPolicy,
 };
 use crate::datatypes::{
-    CodeableConcept, Coding, ContactDetail, Extension, Meta, Narrative, Reference, UsageContext,
+    CodeableConcept, Coding, ContactDetail, Meta, Narrative, Reference, UsageContext,
 };
 use crate::primitives::{
     Base64Binary, Boolean, Code, DateTime, FhirString, Id, Markdown, UnsignedInt, Uri,
 };
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -22,7 +24,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// A Capability Statement documents a set of capabilities (behaviors) of a FHIR Server that may be used as a statement of actual server functionality or a statement of required or desired server implementation.
 ///
 /// FHIR resource `CapabilityStatement` (`http://hl7.org/fhir/StructureDefinition/CapabilityStatement`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatement {
     /// Logical id of this artifact
     ///
@@ -51,11 +53,11 @@ pub struct CapabilityStatement {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this capability statement (globally unique)
     ///
     /// `CapabilityStatement.url`, 0..1, `uri`.
@@ -166,6 +168,12 @@ pub struct CapabilityStatement {
     pub document: Vec<CapabilityStatementDocument>,
 }
 
+impl std::fmt::Debug for CapabilityStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatement {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement"
@@ -178,8 +186,8 @@ impl Element for CapabilityStatement {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "version" => (9, r.field(&mut self.version)),
             "name" => (10, r.field(&mut self.name)),
@@ -221,8 +229,8 @@ impl Element for CapabilityStatement {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.field("version", &self.version);
         w.field("name", &self.name);
@@ -257,6 +265,13 @@ impl ResourceType for CapabilityStatement {
     const TYPE: &'static str = "CapabilityStatement";
 }
 
+impl DropBoxed for CapabilityStatement {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for CapabilityStatement {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -274,7 +289,7 @@ impl<'de> serde::Deserialize<'de> for CapabilityStatement {
 /// A document definition.
 ///
 /// Backbone element `CapabilityStatement.document`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementDocument {
     /// xml:id (or equivalent in JSON)
     ///
@@ -283,11 +298,11 @@ pub struct CapabilityStatementDocument {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.document.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.document.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// producer | consumer
     ///
     /// `CapabilityStatement.document.mode`, 1..1, `code`.
@@ -302,6 +317,12 @@ pub struct CapabilityStatementDocument {
     pub profile: Option<Reference>,
 }
 
+impl std::fmt::Debug for CapabilityStatementDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementDocument {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.document"
@@ -309,8 +330,8 @@ impl Element for CapabilityStatementDocument {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "mode" => (3, r.field(&mut self.mode)),
             "documentation" => (4, r.field(&mut self.documentation)),
             "profile" => (5, r.field(&mut self.profile)),
@@ -320,8 +341,8 @@ impl Element for CapabilityStatementDocument {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("mode", &self.mode);
         w.field("documentation", &self.documentation);
         w.field("profile", &self.profile);
@@ -345,7 +366,7 @@ impl FieldValue for CapabilityStatementDocument {
 /// Identifies a specific implementation instance that is described by the capability statement - i.e. a particular installation, rather than the capabilities of a software program.
 ///
 /// Backbone element `CapabilityStatement.implementation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementImplementation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -354,11 +375,11 @@ pub struct CapabilityStatementImplementation {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.implementation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.implementation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Describes this specific instance
     ///
     /// `CapabilityStatement.implementation.description`, 1..1, `string`.
@@ -369,6 +390,12 @@ pub struct CapabilityStatementImplementation {
     pub url: Option<Uri>,
 }
 
+impl std::fmt::Debug for CapabilityStatementImplementation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementImplementation {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.implementation"
@@ -376,8 +403,8 @@ impl Element for CapabilityStatementImplementation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "description" => (3, r.field(&mut self.description)),
             "url" => (4, r.kind(StrKind::Uri).field(&mut self.url)),
             _ => return Ok(None),
@@ -386,8 +413,8 @@ impl Element for CapabilityStatementImplementation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("description", &self.description);
         w.field("url", &self.url);
     }
@@ -410,7 +437,7 @@ impl FieldValue for CapabilityStatementImplementation {
 /// A description of the messaging capabilities of the solution.
 ///
 /// Backbone element `CapabilityStatement.messaging`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementMessaging {
     /// xml:id (or equivalent in JSON)
     ///
@@ -419,11 +446,11 @@ pub struct CapabilityStatementMessaging {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.messaging.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.messaging.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Where messages should be sent
     ///
     /// `CapabilityStatement.messaging.endpoint`, 0..*, `BackboneElement`.
@@ -446,6 +473,12 @@ pub struct CapabilityStatementMessaging {
     pub event: Vec<CapabilityStatementMessagingEvent>,
 }
 
+impl std::fmt::Debug for CapabilityStatementMessaging {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementMessaging {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.messaging"
@@ -453,8 +486,8 @@ impl Element for CapabilityStatementMessaging {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "endpoint" => (3, r.list(&mut self.endpoint)),
             "reliableCache" => (4, r.field(&mut self.reliable_cache)),
             "documentation" => (5, r.field(&mut self.documentation)),
@@ -466,8 +499,8 @@ impl Element for CapabilityStatementMessaging {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("endpoint", &self.endpoint);
         w.field("reliableCache", &self.reliable_cache);
         w.field("documentation", &self.documentation);
@@ -493,7 +526,7 @@ impl FieldValue for CapabilityStatementMessaging {
 /// An endpoint (network accessible address) to which messages and/or replies are to be sent.
 ///
 /// Backbone element `CapabilityStatement.messaging.endpoint`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementMessagingEndpoint {
     /// xml:id (or equivalent in JSON)
     ///
@@ -502,11 +535,11 @@ pub struct CapabilityStatementMessagingEndpoint {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.messaging.endpoint.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.messaging.endpoint.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// http | ftp | mllp +
     ///
     /// `CapabilityStatement.messaging.endpoint.protocol`, 1..1, `Coding`.
@@ -517,6 +550,12 @@ pub struct CapabilityStatementMessagingEndpoint {
     pub address: Option<Uri>,
 }
 
+impl std::fmt::Debug for CapabilityStatementMessagingEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementMessagingEndpoint {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.messaging.endpoint"
@@ -524,8 +563,8 @@ impl Element for CapabilityStatementMessagingEndpoint {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "protocol" => (3, r.field(&mut self.protocol)),
             "address" => (4, r.kind(StrKind::Uri).field(&mut self.address)),
             _ => return Ok(None),
@@ -534,8 +573,8 @@ impl Element for CapabilityStatementMessagingEndpoint {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("protocol", &self.protocol);
         w.field("address", &self.address);
     }
@@ -558,7 +597,7 @@ impl FieldValue for CapabilityStatementMessagingEndpoint {
 /// A description of the solution's support for an event at this end-point.
 ///
 /// Backbone element `CapabilityStatement.messaging.event`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementMessagingEvent {
     /// xml:id (or equivalent in JSON)
     ///
@@ -567,11 +606,11 @@ pub struct CapabilityStatementMessagingEvent {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.messaging.event.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.messaging.event.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Event type
     ///
     /// `CapabilityStatement.messaging.event.code`, 1..1, `Coding`.
@@ -602,6 +641,12 @@ pub struct CapabilityStatementMessagingEvent {
     pub documentation: Option<FhirString>,
 }
 
+impl std::fmt::Debug for CapabilityStatementMessagingEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementMessagingEvent {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.messaging.event"
@@ -609,8 +654,8 @@ impl Element for CapabilityStatementMessagingEvent {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.field(&mut self.code)),
             "category" => (4, r.field(&mut self.category)),
             "mode" => (5, r.field(&mut self.mode)),
@@ -624,8 +669,8 @@ impl Element for CapabilityStatementMessagingEvent {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("category", &self.category);
         w.field("mode", &self.mode);
@@ -653,7 +698,7 @@ impl FieldValue for CapabilityStatementMessagingEvent {
 /// References to message definitions for messages this system can send or receive.
 ///
 /// Backbone element `CapabilityStatement.messaging.supportedMessage`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementMessagingSupportedMessage {
     /// xml:id (or equivalent in JSON)
     ///
@@ -662,11 +707,11 @@ pub struct CapabilityStatementMessagingSupportedMessage {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.messaging.supportedMessage.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.messaging.supportedMessage.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// sender | receiver
     ///
     /// `CapabilityStatement.messaging.supportedMessage.mode`, 1..1, `code`.
@@ -677,6 +722,12 @@ pub struct CapabilityStatementMessagingSupportedMessage {
     pub definition: Option<Reference>,
 }
 
+impl std::fmt::Debug for CapabilityStatementMessagingSupportedMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementMessagingSupportedMessage {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.messaging.supportedMessage"
@@ -684,8 +735,8 @@ impl Element for CapabilityStatementMessagingSupportedMessage {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "mode" => (3, r.field(&mut self.mode)),
             "definition" => (4, r.field(&mut self.definition)),
             _ => return Ok(None),
@@ -694,8 +745,8 @@ impl Element for CapabilityStatementMessagingSupportedMessage {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("mode", &self.mode);
         w.field("definition", &self.definition);
     }
@@ -718,7 +769,7 @@ impl FieldValue for CapabilityStatementMessagingSupportedMessage {
 /// A definition of the restful capabilities of the solution, if any.
 ///
 /// Backbone element `CapabilityStatement.rest`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementRest {
     /// xml:id (or equivalent in JSON)
     ///
@@ -727,11 +778,11 @@ pub struct CapabilityStatementRest {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.rest.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.rest.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// client | server
     ///
     /// `CapabilityStatement.rest.mode`, 1..1, `code`.
@@ -766,6 +817,12 @@ pub struct CapabilityStatementRest {
     pub compartment: Vec<Uri>,
 }
 
+impl std::fmt::Debug for CapabilityStatementRest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementRest {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.rest"
@@ -773,8 +830,8 @@ impl Element for CapabilityStatementRest {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "mode" => (3, r.field(&mut self.mode)),
             "documentation" => (4, r.field(&mut self.documentation)),
             "security" => (5, r.field(&mut self.security)),
@@ -789,8 +846,8 @@ impl Element for CapabilityStatementRest {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("mode", &self.mode);
         w.field("documentation", &self.documentation);
         w.field("security", &self.security);
@@ -819,7 +876,7 @@ impl FieldValue for CapabilityStatementRest {
 /// A specification of restful operations supported by the system.
 ///
 /// Backbone element `CapabilityStatement.rest.interaction`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementRestInteraction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -828,11 +885,11 @@ pub struct CapabilityStatementRestInteraction {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.rest.interaction.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.rest.interaction.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// transaction | batch | search-system | history-system
     ///
     /// `CapabilityStatement.rest.interaction.code`, 1..1, `code`.
@@ -843,6 +900,12 @@ pub struct CapabilityStatementRestInteraction {
     pub documentation: Option<FhirString>,
 }
 
+impl std::fmt::Debug for CapabilityStatementRestInteraction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementRestInteraction {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.rest.interaction"
@@ -850,8 +913,8 @@ impl Element for CapabilityStatementRestInteraction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.field(&mut self.code)),
             "documentation" => (4, r.field(&mut self.documentation)),
             _ => return Ok(None),
@@ -860,8 +923,8 @@ impl Element for CapabilityStatementRestInteraction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("documentation", &self.documentation);
     }
@@ -884,7 +947,7 @@ impl FieldValue for CapabilityStatementRestInteraction {
 /// Definition of an operation or a named query together with its parameters and their meaning and type.
 ///
 /// Backbone element `CapabilityStatement.rest.operation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementRestOperation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -893,11 +956,11 @@ pub struct CapabilityStatementRestOperation {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.rest.operation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.rest.operation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Name by which the operation/query is invoked
     ///
     /// `CapabilityStatement.rest.operation.name`, 1..1, `string`.
@@ -908,6 +971,12 @@ pub struct CapabilityStatementRestOperation {
     pub definition: Option<Reference>,
 }
 
+impl std::fmt::Debug for CapabilityStatementRestOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementRestOperation {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.rest.operation"
@@ -915,8 +984,8 @@ impl Element for CapabilityStatementRestOperation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "definition" => (4, r.field(&mut self.definition)),
             _ => return Ok(None),
@@ -925,8 +994,8 @@ impl Element for CapabilityStatementRestOperation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("definition", &self.definition);
     }
@@ -949,7 +1018,7 @@ impl FieldValue for CapabilityStatementRestOperation {
 /// A specification of the restful capabilities of the solution for a specific resource type.
 ///
 /// Backbone element `CapabilityStatement.rest.resource`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementRestResource {
     /// xml:id (or equivalent in JSON)
     ///
@@ -958,11 +1027,11 @@ pub struct CapabilityStatementRestResource {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.rest.resource.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.rest.resource.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// A resource type that is supported
     ///
     /// `CapabilityStatement.rest.resource.type`, 1..1, `code`.
@@ -1025,6 +1094,12 @@ pub struct CapabilityStatementRestResource {
     pub search_param: Vec<CapabilityStatementRestResourceSearchParam>,
 }
 
+impl std::fmt::Debug for CapabilityStatementRestResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementRestResource {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.rest.resource"
@@ -1032,8 +1107,8 @@ impl Element for CapabilityStatementRestResource {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "profile" => (4, r.field(&mut self.profile)),
             "documentation" => (5, r.kind(StrKind::Markdown).field(&mut self.documentation)),
@@ -1055,8 +1130,8 @@ impl Element for CapabilityStatementRestResource {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("profile", &self.profile);
         w.field("documentation", &self.documentation);
@@ -1092,7 +1167,7 @@ impl FieldValue for CapabilityStatementRestResource {
 /// Identifies a restful operation supported by the solution.
 ///
 /// Backbone element `CapabilityStatement.rest.resource.interaction`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementRestResourceInteraction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1101,11 +1176,11 @@ pub struct CapabilityStatementRestResourceInteraction {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.rest.resource.interaction.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.rest.resource.interaction.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// read | vread | update | patch | delete | history-instance | history-type | create | search-type
     ///
     /// `CapabilityStatement.rest.resource.interaction.code`, 1..1, `code`.
@@ -1116,6 +1191,12 @@ pub struct CapabilityStatementRestResourceInteraction {
     pub documentation: Option<FhirString>,
 }
 
+impl std::fmt::Debug for CapabilityStatementRestResourceInteraction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementRestResourceInteraction {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.rest.resource.interaction"
@@ -1123,8 +1204,8 @@ impl Element for CapabilityStatementRestResourceInteraction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.field(&mut self.code)),
             "documentation" => (4, r.field(&mut self.documentation)),
             _ => return Ok(None),
@@ -1133,8 +1214,8 @@ impl Element for CapabilityStatementRestResourceInteraction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("documentation", &self.documentation);
     }
@@ -1157,7 +1238,7 @@ impl FieldValue for CapabilityStatementRestResourceInteraction {
 /// Search parameters for implementations to support and/or make use of - either references to ones defined in the specification, or additional ones defined for/by the implementation.
 ///
 /// Backbone element `CapabilityStatement.rest.resource.searchParam`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementRestResourceSearchParam {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1166,11 +1247,11 @@ pub struct CapabilityStatementRestResourceSearchParam {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.rest.resource.searchParam.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.rest.resource.searchParam.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Name of search parameter
     ///
     /// `CapabilityStatement.rest.resource.searchParam.name`, 1..1, `string`.
@@ -1189,6 +1270,12 @@ pub struct CapabilityStatementRestResourceSearchParam {
     pub documentation: Option<FhirString>,
 }
 
+impl std::fmt::Debug for CapabilityStatementRestResourceSearchParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementRestResourceSearchParam {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.rest.resource.searchParam"
@@ -1196,8 +1283,8 @@ impl Element for CapabilityStatementRestResourceSearchParam {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "definition" => (4, r.kind(StrKind::Uri).field(&mut self.definition)),
             "type" => (5, r.field(&mut self.type_)),
@@ -1208,8 +1295,8 @@ impl Element for CapabilityStatementRestResourceSearchParam {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("definition", &self.definition);
         w.field("type", &self.type_);
@@ -1234,7 +1321,7 @@ impl FieldValue for CapabilityStatementRestResourceSearchParam {
 /// Information about security implementation from an interface perspective - what a client needs to know.
 ///
 /// Backbone element `CapabilityStatement.rest.security`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementRestSecurity {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1243,11 +1330,11 @@ pub struct CapabilityStatementRestSecurity {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.rest.security.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.rest.security.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Adds CORS Headers (http://enable-cors.org/)
     ///
     /// `CapabilityStatement.rest.security.cors`, 0..1, `boolean`.
@@ -1266,6 +1353,12 @@ pub struct CapabilityStatementRestSecurity {
     pub certificate: Vec<CapabilityStatementRestSecurityCertificate>,
 }
 
+impl std::fmt::Debug for CapabilityStatementRestSecurity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementRestSecurity {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.rest.security"
@@ -1273,8 +1366,8 @@ impl Element for CapabilityStatementRestSecurity {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "cors" => (3, r.field(&mut self.cors)),
             "service" => (4, r.list(&mut self.service)),
             "description" => (5, r.field(&mut self.description)),
@@ -1285,8 +1378,8 @@ impl Element for CapabilityStatementRestSecurity {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("cors", &self.cors);
         w.list("service", &self.service);
         w.field("description", &self.description);
@@ -1311,7 +1404,7 @@ impl FieldValue for CapabilityStatementRestSecurity {
 /// Certificates associated with security profiles.
 ///
 /// Backbone element `CapabilityStatement.rest.security.certificate`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementRestSecurityCertificate {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1320,11 +1413,11 @@ pub struct CapabilityStatementRestSecurityCertificate {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.rest.security.certificate.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.rest.security.certificate.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Mime type for certificates
     ///
     /// `CapabilityStatement.rest.security.certificate.type`, 0..1, `code`.
@@ -1335,6 +1428,12 @@ pub struct CapabilityStatementRestSecurityCertificate {
     pub blob: Option<Base64Binary>,
 }
 
+impl std::fmt::Debug for CapabilityStatementRestSecurityCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementRestSecurityCertificate {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.rest.security.certificate"
@@ -1342,8 +1441,8 @@ impl Element for CapabilityStatementRestSecurityCertificate {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.kind(StrKind::Code).field(&mut self.type_)),
             "blob" => (4, r.field(&mut self.blob)),
             _ => return Ok(None),
@@ -1352,8 +1451,8 @@ impl Element for CapabilityStatementRestSecurityCertificate {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("blob", &self.blob);
     }
@@ -1376,7 +1475,7 @@ impl FieldValue for CapabilityStatementRestSecurityCertificate {
 /// Software that is covered by this capability statement.  It is used when the capability statement describes the capabilities of a particular software version, independent of an installation.
 ///
 /// Backbone element `CapabilityStatement.software`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CapabilityStatementSoftware {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1385,11 +1484,11 @@ pub struct CapabilityStatementSoftware {
     /// Additional Content defined by implementations
     ///
     /// `CapabilityStatement.software.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CapabilityStatement.software.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// A name the software is known by
     ///
     /// `CapabilityStatement.software.name`, 1..1, `string`.
@@ -1404,6 +1503,12 @@ pub struct CapabilityStatementSoftware {
     pub release_date: Option<DateTime>,
 }
 
+impl std::fmt::Debug for CapabilityStatementSoftware {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CapabilityStatementSoftware {
     fn type_name(&self) -> &'static str {
         "CapabilityStatement.software"
@@ -1411,8 +1516,8 @@ impl Element for CapabilityStatementSoftware {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "version" => (4, r.field(&mut self.version)),
             "releaseDate" => (5, r.field(&mut self.release_date)),
@@ -1422,8 +1527,8 @@ impl Element for CapabilityStatementSoftware {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("version", &self.version);
         w.field("releaseDate", &self.release_date);

@@ -4,10 +4,11 @@
 
 use crate::codes::{CarePlanActivityStatus, CarePlanIntent, CarePlanStatus};
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Quantity,
-    Reference, Timing,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Quantity, Reference, Timing,
 };
 use crate::primitives::{Boolean, Code, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +19,7 @@ use fhir_runtime::{
 /// Describes the intention of how one or more practitioners intend to deliver care for a particular patient, group or community for a period of time, possibly limited to care for a specific condition or set of conditions.
 ///
 /// FHIR resource `CarePlan` (`http://hl7.org/fhir/StructureDefinition/CarePlan`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CarePlan {
     /// Logical id of this artifact
     ///
@@ -47,11 +48,11 @@ pub struct CarePlan {
     /// Additional Content defined by implementations
     ///
     /// `CarePlan.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CarePlan.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External Ids for this plan
     ///
     /// `CarePlan.identifier`, 0..*, `Identifier`.
@@ -134,6 +135,12 @@ pub struct CarePlan {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for CarePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CarePlan {
     fn type_name(&self) -> &'static str {
         "CarePlan"
@@ -146,8 +153,8 @@ impl Element for CarePlan {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "definition" => (9, r.list(&mut self.definition)),
             "basedOn" => (10, r.list(&mut self.based_on)),
@@ -179,8 +186,8 @@ impl Element for CarePlan {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.list("basedOn", &self.based_on);
@@ -208,6 +215,13 @@ impl ResourceType for CarePlan {
     const TYPE: &'static str = "CarePlan";
 }
 
+impl DropBoxed for CarePlan {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for CarePlan {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -225,7 +239,7 @@ impl<'de> serde::Deserialize<'de> for CarePlan {
 /// Identifies a planned action to occur as part of the plan.  For example, a medication to be used, lab tests to perform, self-monitoring, education, etc.
 ///
 /// Backbone element `CarePlan.activity`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CarePlanActivity {
     /// xml:id (or equivalent in JSON)
     ///
@@ -234,11 +248,11 @@ pub struct CarePlanActivity {
     /// Additional Content defined by implementations
     ///
     /// `CarePlan.activity.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CarePlan.activity.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Results of the activity
     ///
     /// `CarePlan.activity.outcomeCodeableConcept`, 0..*, `CodeableConcept`.
@@ -261,6 +275,12 @@ pub struct CarePlanActivity {
     pub detail: Option<CarePlanActivityDetail>,
 }
 
+impl std::fmt::Debug for CarePlanActivity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CarePlanActivity {
     fn type_name(&self) -> &'static str {
         "CarePlan.activity"
@@ -268,8 +288,8 @@ impl Element for CarePlanActivity {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "outcomeCodeableConcept" => (3, r.list(&mut self.outcome_codeable_concept)),
             "outcomeReference" => (4, r.list(&mut self.outcome_reference)),
             "progress" => (5, r.list(&mut self.progress)),
@@ -281,8 +301,8 @@ impl Element for CarePlanActivity {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("outcomeCodeableConcept", &self.outcome_codeable_concept);
         w.list("outcomeReference", &self.outcome_reference);
         w.list("progress", &self.progress);
@@ -308,7 +328,7 @@ impl FieldValue for CarePlanActivity {
 /// A simple summary of a planned activity suitable for a general care plan system (e.g. form driven) that doesn't know about specific resources such as procedure etc.
 ///
 /// Backbone element `CarePlan.activity.detail`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CarePlanActivityDetail {
     /// xml:id (or equivalent in JSON)
     ///
@@ -317,11 +337,11 @@ pub struct CarePlanActivityDetail {
     /// Additional Content defined by implementations
     ///
     /// `CarePlan.activity.detail.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CarePlan.activity.detail.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// diet | drug | encounter | observation | procedure | supply | other
     ///
     /// `CarePlan.activity.detail.category`, 0..1, `CodeableConcept`.
@@ -388,6 +408,12 @@ pub struct CarePlanActivityDetail {
     pub description: Option<FhirString>,
 }
 
+impl std::fmt::Debug for CarePlanActivityDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CarePlanActivityDetail {
     fn type_name(&self) -> &'static str {
         "CarePlan.activity.detail"
@@ -395,8 +421,8 @@ impl Element for CarePlanActivityDetail {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "category" => (3, r.field(&mut self.category)),
             "definition" => (4, r.field(&mut self.definition)),
             "code" => (5, r.field(&mut self.code)),
@@ -425,8 +451,8 @@ impl Element for CarePlanActivityDetail {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("category", &self.category);
         w.field("definition", &self.definition);
         w.field("code", &self.code);

@@ -4,9 +4,11 @@
 
 use crate::codes::CareTeamStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Reference,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -15,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// The Care Team includes all the people and organizations who plan to participate in the coordination and delivery of care for a patient.
 ///
 /// FHIR resource `CareTeam` (`http://hl7.org/fhir/StructureDefinition/CareTeam`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CareTeam {
     /// Logical id of this artifact
     ///
@@ -44,11 +46,11 @@ pub struct CareTeam {
     /// Additional Content defined by implementations
     ///
     /// `CareTeam.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CareTeam.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External Ids for this team
     ///
     /// `CareTeam.identifier`, 0..*, `Identifier`.
@@ -99,6 +101,12 @@ pub struct CareTeam {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for CareTeam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CareTeam {
     fn type_name(&self) -> &'static str {
         "CareTeam"
@@ -111,8 +119,8 @@ impl Element for CareTeam {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "category" => (10, r.list(&mut self.category)),
@@ -136,8 +144,8 @@ impl Element for CareTeam {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.list("category", &self.category);
@@ -157,6 +165,13 @@ impl ResourceType for CareTeam {
     const TYPE: &'static str = "CareTeam";
 }
 
+impl DropBoxed for CareTeam {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for CareTeam {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -174,7 +189,7 @@ impl<'de> serde::Deserialize<'de> for CareTeam {
 /// Identifies all people and organizations who are expected to be involved in the care team.
 ///
 /// Backbone element `CareTeam.participant`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CareTeamParticipant {
     /// xml:id (or equivalent in JSON)
     ///
@@ -183,11 +198,11 @@ pub struct CareTeamParticipant {
     /// Additional Content defined by implementations
     ///
     /// `CareTeam.participant.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CareTeam.participant.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of involvement
     ///
     /// `CareTeam.participant.role`, 0..1, `CodeableConcept`.
@@ -206,6 +221,12 @@ pub struct CareTeamParticipant {
     pub period: Option<Period>,
 }
 
+impl std::fmt::Debug for CareTeamParticipant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CareTeamParticipant {
     fn type_name(&self) -> &'static str {
         "CareTeam.participant"
@@ -213,8 +234,8 @@ impl Element for CareTeamParticipant {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "role" => (3, r.field(&mut self.role)),
             "member" => (4, r.field(&mut self.member)),
             "onBehalfOf" => (5, r.field(&mut self.on_behalf_of)),
@@ -225,8 +246,8 @@ impl Element for CareTeamParticipant {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("role", &self.role);
         w.field("member", &self.member);
         w.field("onBehalfOf", &self.on_behalf_of);

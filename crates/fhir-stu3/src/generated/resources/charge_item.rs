@@ -4,10 +4,12 @@
 
 use crate::codes::ChargeitemStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Money, Narrative, Period, Quantity,
-    Reference, Timing,
+    Annotation, CodeableConcept, Identifier, Meta, Money, Narrative, Period, Quantity, Reference,
+    Timing,
 };
 use crate::primitives::{Code, DateTime, Decimal, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +20,7 @@ use fhir_runtime::{
 /// The resource ChargeItem describes the provision of healthcare provider products for a certain patient, therefore referring not only to the product, but containing in addition details of the provision, like date, time, amounts and participating organizations and persons. Main Usage of the ChargeItem is to enable the billing process and internal cost allocation.
 ///
 /// FHIR resource `ChargeItem` (`http://hl7.org/fhir/StructureDefinition/ChargeItem`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ChargeItem {
     /// Logical id of this artifact
     ///
@@ -47,11 +49,11 @@ pub struct ChargeItem {
     /// Additional Content defined by implementations
     ///
     /// `ChargeItem.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ChargeItem.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business Identifier for item
     ///
     /// `ChargeItem.identifier`, 0..1, `Identifier`.
@@ -146,6 +148,12 @@ pub struct ChargeItem {
     pub supporting_information: Vec<Reference>,
 }
 
+impl std::fmt::Debug for ChargeItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ChargeItem {
     fn type_name(&self) -> &'static str {
         "ChargeItem"
@@ -158,8 +166,8 @@ impl Element for ChargeItem {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.field(&mut self.identifier)),
             "definition" => (9, r.kind(StrKind::Uri).list(&mut self.definition)),
             "status" => (10, r.field(&mut self.status)),
@@ -198,8 +206,8 @@ impl Element for ChargeItem {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.field("status", &self.status);
@@ -230,6 +238,13 @@ impl ResourceType for ChargeItem {
     const TYPE: &'static str = "ChargeItem";
 }
 
+impl DropBoxed for ChargeItem {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for ChargeItem {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -247,7 +262,7 @@ impl<'de> serde::Deserialize<'de> for ChargeItem {
 /// Indicates who or what performed or participated in the charged service.
 ///
 /// Backbone element `ChargeItem.participant`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ChargeItemParticipant {
     /// xml:id (or equivalent in JSON)
     ///
@@ -256,11 +271,11 @@ pub struct ChargeItemParticipant {
     /// Additional Content defined by implementations
     ///
     /// `ChargeItem.participant.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ChargeItem.participant.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// What type of performance was done
     ///
     /// `ChargeItem.participant.role`, 0..1, `CodeableConcept`.
@@ -271,6 +286,12 @@ pub struct ChargeItemParticipant {
     pub actor: Option<Reference>,
 }
 
+impl std::fmt::Debug for ChargeItemParticipant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ChargeItemParticipant {
     fn type_name(&self) -> &'static str {
         "ChargeItem.participant"
@@ -278,8 +299,8 @@ impl Element for ChargeItemParticipant {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "role" => (3, r.field(&mut self.role)),
             "actor" => (4, r.field(&mut self.actor)),
             _ => return Ok(None),
@@ -288,8 +309,8 @@ impl Element for ChargeItemParticipant {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("role", &self.role);
         w.field("actor", &self.actor);
     }

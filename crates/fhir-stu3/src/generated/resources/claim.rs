@@ -4,10 +4,12 @@
 
 use crate::codes::{ClaimUse, FmStatus};
 use crate::datatypes::{
-    Address, Attachment, CodeableConcept, Coding, Extension, Identifier, Meta, Money, Narrative,
-    Period, Quantity, Reference,
+    Address, Attachment, CodeableConcept, Coding, Identifier, Meta, Money, Narrative, Period,
+    Quantity, Reference,
 };
 use crate::primitives::{Boolean, Code, Date, DateTime, Decimal, FhirString, Id, PositiveInt, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +20,7 @@ use fhir_runtime::{
 /// A provider issued list of services and products provided, or to be provided, to a patient which is provided to an insurer for payment recovery.
 ///
 /// FHIR resource `Claim` (`http://hl7.org/fhir/StructureDefinition/Claim`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Claim {
     /// Logical id of this artifact
     ///
@@ -47,11 +49,11 @@ pub struct Claim {
     /// Additional Content defined by implementations
     ///
     /// `Claim.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Claim number
     ///
     /// `Claim.identifier`, 0..*, `Identifier`.
@@ -174,6 +176,12 @@ pub struct Claim {
     pub total: Option<Money>,
 }
 
+impl std::fmt::Debug for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Claim {
     fn type_name(&self) -> &'static str {
         "Claim"
@@ -186,8 +194,8 @@ impl Element for Claim {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "type" => (10, r.field(&mut self.type_)),
@@ -229,8 +237,8 @@ impl Element for Claim {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("type", &self.type_);
@@ -268,6 +276,13 @@ impl ResourceType for Claim {
     const TYPE: &'static str = "Claim";
 }
 
+impl DropBoxed for Claim {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Claim {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -285,7 +300,7 @@ impl<'de> serde::Deserialize<'de> for Claim {
 /// An accident which resulted in the need for healthcare services.
 ///
 /// Backbone element `Claim.accident`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimAccident {
     /// xml:id (or equivalent in JSON)
     ///
@@ -294,11 +309,11 @@ pub struct ClaimAccident {
     /// Additional Content defined by implementations
     ///
     /// `Claim.accident.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.accident.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// When the accident occurred
     /// see information codes
     /// see information codes
@@ -315,6 +330,12 @@ pub struct ClaimAccident {
     pub location: Option<ClaimAccidentLocation>,
 }
 
+impl std::fmt::Debug for ClaimAccident {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimAccident {
     fn type_name(&self) -> &'static str {
         "Claim.accident"
@@ -322,8 +343,8 @@ impl Element for ClaimAccident {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "date" => (3, r.field(&mut self.date)),
             "type" => (4, r.field(&mut self.type_)),
             _ => {
@@ -337,8 +358,8 @@ impl Element for ClaimAccident {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("date", &self.date);
         w.field("type", &self.type_);
         w.choice("location", &self.location);
@@ -362,7 +383,7 @@ impl FieldValue for ClaimAccident {
 /// The members of the team who provided the overall service as well as their role and whether responsible and qualifications.
 ///
 /// Backbone element `Claim.careTeam`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimCareTeam {
     /// xml:id (or equivalent in JSON)
     ///
@@ -371,11 +392,11 @@ pub struct ClaimCareTeam {
     /// Additional Content defined by implementations
     ///
     /// `Claim.careTeam.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.careTeam.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Number to covey order of careTeam
     ///
     /// `Claim.careTeam.sequence`, 1..1, `positiveInt`.
@@ -398,6 +419,12 @@ pub struct ClaimCareTeam {
     pub qualification: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ClaimCareTeam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimCareTeam {
     fn type_name(&self) -> &'static str {
         "Claim.careTeam"
@@ -405,8 +432,8 @@ impl Element for ClaimCareTeam {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "provider" => (4, r.field(&mut self.provider)),
             "responsible" => (5, r.field(&mut self.responsible)),
@@ -418,8 +445,8 @@ impl Element for ClaimCareTeam {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("provider", &self.provider);
         w.field("responsible", &self.responsible);
@@ -445,7 +472,7 @@ impl FieldValue for ClaimCareTeam {
 /// List of patient diagnosis for which care is sought.
 ///
 /// Backbone element `Claim.diagnosis`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimDiagnosis {
     /// xml:id (or equivalent in JSON)
     ///
@@ -454,11 +481,11 @@ pub struct ClaimDiagnosis {
     /// Additional Content defined by implementations
     ///
     /// `Claim.diagnosis.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.diagnosis.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Number to covey order of diagnosis
     ///
     /// `Claim.diagnosis.sequence`, 1..1, `positiveInt`.
@@ -477,6 +504,12 @@ pub struct ClaimDiagnosis {
     pub package_code: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ClaimDiagnosis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimDiagnosis {
     fn type_name(&self) -> &'static str {
         "Claim.diagnosis"
@@ -484,8 +517,8 @@ impl Element for ClaimDiagnosis {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "type" => (5, r.list(&mut self.type_)),
             "packageCode" => (6, r.field(&mut self.package_code)),
@@ -500,8 +533,8 @@ impl Element for ClaimDiagnosis {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.choice("diagnosis", &self.diagnosis);
         w.list("type", &self.type_);
@@ -526,7 +559,7 @@ impl FieldValue for ClaimDiagnosis {
 /// Additional information codes regarding exceptions, special considerations, the condition, situation, prior or concurrent issues. Often there are mutiple jurisdiction specific valuesets which are required.
 ///
 /// Backbone element `Claim.information`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimInformation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -535,11 +568,11 @@ pub struct ClaimInformation {
     /// Additional Content defined by implementations
     ///
     /// `Claim.information.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.information.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Information instance identifier
     ///
     /// `Claim.information.sequence`, 1..1, `positiveInt`.
@@ -566,6 +599,12 @@ pub struct ClaimInformation {
     pub reason: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ClaimInformation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimInformation {
     fn type_name(&self) -> &'static str {
         "Claim.information"
@@ -573,8 +612,8 @@ impl Element for ClaimInformation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "category" => (4, r.field(&mut self.category)),
             "code" => (5, r.field(&mut self.code)),
@@ -593,8 +632,8 @@ impl Element for ClaimInformation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("category", &self.category);
         w.field("code", &self.code);
@@ -621,7 +660,7 @@ impl FieldValue for ClaimInformation {
 /// Financial instrument by which payment information for health care.
 ///
 /// Backbone element `Claim.insurance`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimInsurance {
     /// xml:id (or equivalent in JSON)
     ///
@@ -630,11 +669,11 @@ pub struct ClaimInsurance {
     /// Additional Content defined by implementations
     ///
     /// `Claim.insurance.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.insurance.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Service instance identifier
     ///
     /// `Claim.insurance.sequence`, 1..1, `positiveInt`.
@@ -661,6 +700,12 @@ pub struct ClaimInsurance {
     pub claim_response: Option<Reference>,
 }
 
+impl std::fmt::Debug for ClaimInsurance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimInsurance {
     fn type_name(&self) -> &'static str {
         "Claim.insurance"
@@ -668,8 +713,8 @@ impl Element for ClaimInsurance {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "focal" => (4, r.field(&mut self.focal)),
             "coverage" => (5, r.field(&mut self.coverage)),
@@ -682,8 +727,8 @@ impl Element for ClaimInsurance {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("focal", &self.focal);
         w.field("coverage", &self.coverage);
@@ -710,7 +755,7 @@ impl FieldValue for ClaimInsurance {
 /// First tier of goods and services.
 ///
 /// Backbone element `Claim.item`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimItem {
     /// xml:id (or equivalent in JSON)
     ///
@@ -719,11 +764,11 @@ pub struct ClaimItem {
     /// Additional Content defined by implementations
     ///
     /// `Claim.item.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.item.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Service instance
     ///
     /// `Claim.item.sequence`, 1..1, `positiveInt`.
@@ -810,6 +855,12 @@ pub struct ClaimItem {
     pub detail: Vec<ClaimItemDetail>,
 }
 
+impl std::fmt::Debug for ClaimItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimItem {
     fn type_name(&self) -> &'static str {
         "Claim.item"
@@ -817,8 +868,8 @@ impl Element for ClaimItem {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "careTeamLinkId" => (4, r.list(&mut self.care_team_link_id)),
             "diagnosisLinkId" => (5, r.list(&mut self.diagnosis_link_id)),
@@ -852,8 +903,8 @@ impl Element for ClaimItem {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.list("careTeamLinkId", &self.care_team_link_id);
         w.list("diagnosisLinkId", &self.diagnosis_link_id);
@@ -895,7 +946,7 @@ impl FieldValue for ClaimItem {
 /// Second tier of goods and services.
 ///
 /// Backbone element `Claim.item.detail`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimItemDetail {
     /// xml:id (or equivalent in JSON)
     ///
@@ -904,11 +955,11 @@ pub struct ClaimItemDetail {
     /// Additional Content defined by implementations
     ///
     /// `Claim.item.detail.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.item.detail.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Service instance
     ///
     /// `Claim.item.detail.sequence`, 1..1, `positiveInt`.
@@ -959,6 +1010,12 @@ pub struct ClaimItemDetail {
     pub sub_detail: Vec<ClaimItemDetailSubDetail>,
 }
 
+impl std::fmt::Debug for ClaimItemDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimItemDetail {
     fn type_name(&self) -> &'static str {
         "Claim.item.detail"
@@ -966,8 +1023,8 @@ impl Element for ClaimItemDetail {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "revenue" => (4, r.field(&mut self.revenue)),
             "category" => (5, r.field(&mut self.category)),
@@ -986,8 +1043,8 @@ impl Element for ClaimItemDetail {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("revenue", &self.revenue);
         w.field("category", &self.category);
@@ -1020,7 +1077,7 @@ impl FieldValue for ClaimItemDetail {
 /// Third tier of goods and services.
 ///
 /// Backbone element `Claim.item.detail.subDetail`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimItemDetailSubDetail {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1029,11 +1086,11 @@ pub struct ClaimItemDetailSubDetail {
     /// Additional Content defined by implementations
     ///
     /// `Claim.item.detail.subDetail.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.item.detail.subDetail.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Service instance
     ///
     /// `Claim.item.detail.subDetail.sequence`, 1..1, `positiveInt`.
@@ -1080,6 +1137,12 @@ pub struct ClaimItemDetailSubDetail {
     pub udi: Vec<Reference>,
 }
 
+impl std::fmt::Debug for ClaimItemDetailSubDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimItemDetailSubDetail {
     fn type_name(&self) -> &'static str {
         "Claim.item.detail.subDetail"
@@ -1087,8 +1150,8 @@ impl Element for ClaimItemDetailSubDetail {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "revenue" => (4, r.field(&mut self.revenue)),
             "category" => (5, r.field(&mut self.category)),
@@ -1106,8 +1169,8 @@ impl Element for ClaimItemDetailSubDetail {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("revenue", &self.revenue);
         w.field("category", &self.category);
@@ -1139,7 +1202,7 @@ impl FieldValue for ClaimItemDetailSubDetail {
 /// The party to be reimbursed for the services.
 ///
 /// Backbone element `Claim.payee`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimPayee {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1148,11 +1211,11 @@ pub struct ClaimPayee {
     /// Additional Content defined by implementations
     ///
     /// `Claim.payee.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.payee.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of party: Subscriber, Provider, other
     ///
     /// `Claim.payee.type`, 1..1, `CodeableConcept`.
@@ -1167,6 +1230,12 @@ pub struct ClaimPayee {
     pub party: Option<Reference>,
 }
 
+impl std::fmt::Debug for ClaimPayee {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimPayee {
     fn type_name(&self) -> &'static str {
         "Claim.payee"
@@ -1174,8 +1243,8 @@ impl Element for ClaimPayee {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "resourceType" => (4, r.field(&mut self.resource_type)),
             "party" => (5, r.field(&mut self.party)),
@@ -1185,8 +1254,8 @@ impl Element for ClaimPayee {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("resourceType", &self.resource_type);
         w.field("party", &self.party);
@@ -1210,7 +1279,7 @@ impl FieldValue for ClaimPayee {
 /// Ordered list of patient procedures performed to support the adjudication.
 ///
 /// Backbone element `Claim.procedure`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimProcedure {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1219,11 +1288,11 @@ pub struct ClaimProcedure {
     /// Additional Content defined by implementations
     ///
     /// `Claim.procedure.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.procedure.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Procedure sequence for reference
     ///
     /// `Claim.procedure.sequence`, 1..1, `positiveInt`.
@@ -1238,6 +1307,12 @@ pub struct ClaimProcedure {
     pub procedure: Option<ClaimProcedureProcedure>,
 }
 
+impl std::fmt::Debug for ClaimProcedure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimProcedure {
     fn type_name(&self) -> &'static str {
         "Claim.procedure"
@@ -1245,8 +1320,8 @@ impl Element for ClaimProcedure {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "date" => (4, r.field(&mut self.date)),
             _ => {
@@ -1260,8 +1335,8 @@ impl Element for ClaimProcedure {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("date", &self.date);
         w.choice("procedure", &self.procedure);
@@ -1285,7 +1360,7 @@ impl FieldValue for ClaimProcedure {
 /// Other claims which are related to this claim such as prior claim versions or for related services.
 ///
 /// Backbone element `Claim.related`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClaimRelated {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1294,11 +1369,11 @@ pub struct ClaimRelated {
     /// Additional Content defined by implementations
     ///
     /// `Claim.related.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Claim.related.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Reference to the related claim
     ///
     /// `Claim.related.claim`, 0..1, `Reference`.
@@ -1313,6 +1388,12 @@ pub struct ClaimRelated {
     pub reference: Option<Identifier>,
 }
 
+impl std::fmt::Debug for ClaimRelated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClaimRelated {
     fn type_name(&self) -> &'static str {
         "Claim.related"
@@ -1320,8 +1401,8 @@ impl Element for ClaimRelated {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "claim" => (3, r.field(&mut self.claim)),
             "relationship" => (4, r.field(&mut self.relationship)),
             "reference" => (5, r.field(&mut self.reference)),
@@ -1331,8 +1412,8 @@ impl Element for ClaimRelated {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("claim", &self.claim);
         w.field("relationship", &self.relationship);
         w.field("reference", &self.reference);

@@ -4,9 +4,11 @@
 
 use crate::codes::ClinicalImpressionStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Reference,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// A record of a clinical assessment performed to determine what problem(s) may affect the patient and before planning the treatments or management strategies that are best to manage a patient's condition. Assessments are often 1:1 with a clinical consultation / encounter,  but this varies greatly depending on the clinical workflow. This resource is called "ClinicalImpression" rather than "ClinicalAssessment" to avoid confusion with the recording of assessment tools such as Apgar score.
 ///
 /// FHIR resource `ClinicalImpression` (`http://hl7.org/fhir/StructureDefinition/ClinicalImpression`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClinicalImpression {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct ClinicalImpression {
     /// Additional Content defined by implementations
     ///
     /// `ClinicalImpression.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ClinicalImpression.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business identifier
     ///
     /// `ClinicalImpression.identifier`, 0..*, `Identifier`.
@@ -129,6 +131,12 @@ pub struct ClinicalImpression {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for ClinicalImpression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClinicalImpression {
     fn type_name(&self) -> &'static str {
         "ClinicalImpression"
@@ -141,8 +149,8 @@ impl Element for ClinicalImpression {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "code" => (10, r.field(&mut self.code)),
@@ -177,8 +185,8 @@ impl Element for ClinicalImpression {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("code", &self.code);
@@ -205,6 +213,13 @@ impl ResourceType for ClinicalImpression {
     const TYPE: &'static str = "ClinicalImpression";
 }
 
+impl DropBoxed for ClinicalImpression {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for ClinicalImpression {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -222,7 +237,7 @@ impl<'de> serde::Deserialize<'de> for ClinicalImpression {
 /// Specific findings or diagnoses that was considered likely or relevant to ongoing treatment.
 ///
 /// Backbone element `ClinicalImpression.finding`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClinicalImpressionFinding {
     /// xml:id (or equivalent in JSON)
     ///
@@ -231,11 +246,11 @@ pub struct ClinicalImpressionFinding {
     /// Additional Content defined by implementations
     ///
     /// `ClinicalImpression.finding.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ClinicalImpression.finding.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// What was found
     ///
     /// `ClinicalImpression.finding.item[x]`, 1..1, `CodeableConcept | Reference`.
@@ -246,6 +261,12 @@ pub struct ClinicalImpressionFinding {
     pub basis: Option<FhirString>,
 }
 
+impl std::fmt::Debug for ClinicalImpressionFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClinicalImpressionFinding {
     fn type_name(&self) -> &'static str {
         "ClinicalImpression.finding"
@@ -253,8 +274,8 @@ impl Element for ClinicalImpressionFinding {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "basis" => (4, r.field(&mut self.basis)),
             _ => {
                 if r.choice_field(name, "item", &mut self.item)? {
@@ -267,8 +288,8 @@ impl Element for ClinicalImpressionFinding {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.choice("item", &self.item);
         w.field("basis", &self.basis);
     }
@@ -291,7 +312,7 @@ impl FieldValue for ClinicalImpressionFinding {
 /// One or more sets of investigations (signs, symptions, etc.). The actual grouping of investigations vary greatly depending on the type and context of the assessment. These investigations may include data generated during the assessment process, or data previously generated and recorded that is pertinent to the outcomes.
 ///
 /// Backbone element `ClinicalImpression.investigation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ClinicalImpressionInvestigation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -300,11 +321,11 @@ pub struct ClinicalImpressionInvestigation {
     /// Additional Content defined by implementations
     ///
     /// `ClinicalImpression.investigation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ClinicalImpression.investigation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// A name/code for the set
     ///
     /// `ClinicalImpression.investigation.code`, 1..1, `CodeableConcept`.
@@ -315,6 +336,12 @@ pub struct ClinicalImpressionInvestigation {
     pub item: Vec<Reference>,
 }
 
+impl std::fmt::Debug for ClinicalImpressionInvestigation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ClinicalImpressionInvestigation {
     fn type_name(&self) -> &'static str {
         "ClinicalImpression.investigation"
@@ -322,8 +349,8 @@ impl Element for ClinicalImpressionInvestigation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.field(&mut self.code)),
             "item" => (4, r.list(&mut self.item)),
             _ => return Ok(None),
@@ -332,8 +359,8 @@ impl Element for ClinicalImpressionInvestigation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.list("item", &self.item);
     }

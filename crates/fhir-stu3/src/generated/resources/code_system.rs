@@ -7,11 +7,13 @@ use crate::codes::{
     PublicationStatus,
 };
 use crate::datatypes::{
-    CodeableConcept, Coding, ContactDetail, Extension, Identifier, Meta, Narrative, UsageContext,
+    CodeableConcept, Coding, ContactDetail, Identifier, Meta, Narrative, UsageContext,
 };
 use crate::primitives::{
     Boolean, Code, DateTime, FhirString, Id, Integer, Markdown, UnsignedInt, Uri,
 };
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -22,7 +24,7 @@ use fhir_runtime::{
 /// A code system resource specifies a set of codes drawn from one or more code systems.
 ///
 /// FHIR resource `CodeSystem` (`http://hl7.org/fhir/StructureDefinition/CodeSystem`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CodeSystem {
     /// Logical id of this artifact
     ///
@@ -51,11 +53,11 @@ pub struct CodeSystem {
     /// Additional Content defined by implementations
     ///
     /// `CodeSystem.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CodeSystem.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this code system (globally unique) (Coding.system)
     ///
     /// `CodeSystem.url`, 0..1, `uri`.
@@ -158,6 +160,12 @@ pub struct CodeSystem {
     pub concept: Vec<CodeSystemConcept>,
 }
 
+impl std::fmt::Debug for CodeSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CodeSystem {
     fn type_name(&self) -> &'static str {
         "CodeSystem"
@@ -170,8 +178,8 @@ impl Element for CodeSystem {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.field(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -208,8 +216,8 @@ impl Element for CodeSystem {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.field("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -242,6 +250,13 @@ impl ResourceType for CodeSystem {
     const TYPE: &'static str = "CodeSystem";
 }
 
+impl DropBoxed for CodeSystem {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for CodeSystem {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -259,7 +274,7 @@ impl<'de> serde::Deserialize<'de> for CodeSystem {
 /// Concepts that are in the code system. The concept definitions are inherently hierarchical, but the definitions must be consulted to determine what the meaning of the hierarchical relationships are.
 ///
 /// Backbone element `CodeSystem.concept`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CodeSystemConcept {
     /// xml:id (or equivalent in JSON)
     ///
@@ -268,11 +283,11 @@ pub struct CodeSystemConcept {
     /// Additional Content defined by implementations
     ///
     /// `CodeSystem.concept.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CodeSystem.concept.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Code that identifies concept
     ///
     /// `CodeSystem.concept.code`, 1..1, `code`.
@@ -299,6 +314,12 @@ pub struct CodeSystemConcept {
     pub concept: Vec<CodeSystemConcept>,
 }
 
+impl std::fmt::Debug for CodeSystemConcept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CodeSystemConcept {
     fn type_name(&self) -> &'static str {
         "CodeSystem.concept"
@@ -306,8 +327,8 @@ impl Element for CodeSystemConcept {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.kind(StrKind::Code).field(&mut self.code)),
             "display" => (4, r.field(&mut self.display)),
             "definition" => (5, r.field(&mut self.definition)),
@@ -320,8 +341,8 @@ impl Element for CodeSystemConcept {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("display", &self.display);
         w.field("definition", &self.definition);
@@ -348,7 +369,7 @@ impl FieldValue for CodeSystemConcept {
 /// Additional representations for the concept - other languages, aliases, specialized purposes, used for particular purposes, etc.
 ///
 /// Backbone element `CodeSystem.concept.designation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CodeSystemConceptDesignation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -357,11 +378,11 @@ pub struct CodeSystemConceptDesignation {
     /// Additional Content defined by implementations
     ///
     /// `CodeSystem.concept.designation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CodeSystem.concept.designation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Human language of the designation
     ///
     /// `CodeSystem.concept.designation.language`, 0..1, `code`.
@@ -376,6 +397,12 @@ pub struct CodeSystemConceptDesignation {
     pub value: Option<FhirString>,
 }
 
+impl std::fmt::Debug for CodeSystemConceptDesignation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CodeSystemConceptDesignation {
     fn type_name(&self) -> &'static str {
         "CodeSystem.concept.designation"
@@ -383,8 +410,8 @@ impl Element for CodeSystemConceptDesignation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "use" => (4, r.field(&mut self.use_)),
             "value" => (5, r.field(&mut self.value)),
@@ -394,8 +421,8 @@ impl Element for CodeSystemConceptDesignation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("language", &self.language);
         w.field("use", &self.use_);
         w.field("value", &self.value);
@@ -419,7 +446,7 @@ impl FieldValue for CodeSystemConceptDesignation {
 /// A property value for this concept.
 ///
 /// Backbone element `CodeSystem.concept.property`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CodeSystemConceptProperty {
     /// xml:id (or equivalent in JSON)
     ///
@@ -428,11 +455,11 @@ pub struct CodeSystemConceptProperty {
     /// Additional Content defined by implementations
     ///
     /// `CodeSystem.concept.property.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CodeSystem.concept.property.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Reference to CodeSystem.property.code
     ///
     /// `CodeSystem.concept.property.code`, 1..1, `code`.
@@ -443,6 +470,12 @@ pub struct CodeSystemConceptProperty {
     pub value: Option<CodeSystemConceptPropertyValue>,
 }
 
+impl std::fmt::Debug for CodeSystemConceptProperty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CodeSystemConceptProperty {
     fn type_name(&self) -> &'static str {
         "CodeSystem.concept.property"
@@ -450,8 +483,8 @@ impl Element for CodeSystemConceptProperty {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.kind(StrKind::Code).field(&mut self.code)),
             _ => {
                 if r.choice_field(name, "value", &mut self.value)? {
@@ -464,8 +497,8 @@ impl Element for CodeSystemConceptProperty {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.choice("value", &self.value);
     }
@@ -488,7 +521,7 @@ impl FieldValue for CodeSystemConceptProperty {
 /// A filter that can be used in a value set compose statement when selecting concepts using a filter.
 ///
 /// Backbone element `CodeSystem.filter`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CodeSystemFilter {
     /// xml:id (or equivalent in JSON)
     ///
@@ -497,11 +530,11 @@ pub struct CodeSystemFilter {
     /// Additional Content defined by implementations
     ///
     /// `CodeSystem.filter.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CodeSystem.filter.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Code that identifies the filter
     ///
     /// `CodeSystem.filter.code`, 1..1, `code`.
@@ -520,6 +553,12 @@ pub struct CodeSystemFilter {
     pub value: Option<FhirString>,
 }
 
+impl std::fmt::Debug for CodeSystemFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CodeSystemFilter {
     fn type_name(&self) -> &'static str {
         "CodeSystem.filter"
@@ -527,8 +566,8 @@ impl Element for CodeSystemFilter {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.kind(StrKind::Code).field(&mut self.code)),
             "description" => (4, r.field(&mut self.description)),
             "operator" => (5, r.list(&mut self.operator)),
@@ -539,8 +578,8 @@ impl Element for CodeSystemFilter {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("description", &self.description);
         w.list("operator", &self.operator);
@@ -565,7 +604,7 @@ impl FieldValue for CodeSystemFilter {
 /// A property defines an additional slot through which additional information can be provided about a concept.
 ///
 /// Backbone element `CodeSystem.property`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CodeSystemProperty {
     /// xml:id (or equivalent in JSON)
     ///
@@ -574,11 +613,11 @@ pub struct CodeSystemProperty {
     /// Additional Content defined by implementations
     ///
     /// `CodeSystem.property.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CodeSystem.property.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Identifies the property on the concepts, and when referred to in operations
     ///
     /// `CodeSystem.property.code`, 1..1, `code`.
@@ -597,6 +636,12 @@ pub struct CodeSystemProperty {
     pub type_: Option<Code<ConceptPropertyType>>,
 }
 
+impl std::fmt::Debug for CodeSystemProperty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CodeSystemProperty {
     fn type_name(&self) -> &'static str {
         "CodeSystem.property"
@@ -604,8 +649,8 @@ impl Element for CodeSystemProperty {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.kind(StrKind::Code).field(&mut self.code)),
             "uri" => (4, r.kind(StrKind::Uri).field(&mut self.uri)),
             "description" => (5, r.field(&mut self.description)),
@@ -616,8 +661,8 @@ impl Element for CodeSystemProperty {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("uri", &self.uri);
         w.field("description", &self.description);

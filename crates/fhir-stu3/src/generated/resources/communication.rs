@@ -4,9 +4,11 @@
 
 use crate::codes::EventStatus;
 use crate::datatypes::{
-    Annotation, Attachment, CodeableConcept, Extension, Identifier, Meta, Narrative, Reference,
+    Annotation, Attachment, CodeableConcept, Identifier, Meta, Narrative, Reference,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// An occurrence of information being transmitted; e.g. an alert that was sent to a responsible provider, a public health agency was notified about a reportable condition.
 ///
 /// FHIR resource `Communication` (`http://hl7.org/fhir/StructureDefinition/Communication`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Communication {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct Communication {
     /// Additional Content defined by implementations
     ///
     /// `Communication.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Communication.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Unique identifier
     ///
     /// `Communication.identifier`, 0..*, `Identifier`.
@@ -133,6 +135,12 @@ pub struct Communication {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for Communication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Communication {
     fn type_name(&self) -> &'static str {
         "Communication"
@@ -145,8 +153,8 @@ impl Element for Communication {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "definition" => (9, r.list(&mut self.definition)),
             "basedOn" => (10, r.list(&mut self.based_on)),
@@ -178,8 +186,8 @@ impl Element for Communication {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.list("basedOn", &self.based_on);
@@ -207,6 +215,13 @@ impl ResourceType for Communication {
     const TYPE: &'static str = "Communication";
 }
 
+impl DropBoxed for Communication {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Communication {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -224,7 +239,7 @@ impl<'de> serde::Deserialize<'de> for Communication {
 /// Text, attachment(s), or resource(s) that was communicated to the recipient.
 ///
 /// Backbone element `Communication.payload`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CommunicationPayload {
     /// xml:id (or equivalent in JSON)
     ///
@@ -233,15 +248,21 @@ pub struct CommunicationPayload {
     /// Additional Content defined by implementations
     ///
     /// `Communication.payload.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Communication.payload.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Message part content
     ///
     /// `Communication.payload.content[x]`, 1..1, `string | Attachment | Reference`.
     pub content: Option<CommunicationPayloadContent>,
+}
+
+impl std::fmt::Debug for CommunicationPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for CommunicationPayload {
@@ -251,8 +272,8 @@ impl Element for CommunicationPayload {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             _ => {
                 if r.choice_field(name, "content", &mut self.content)? {
                     return Ok(Some(3));
@@ -264,8 +285,8 @@ impl Element for CommunicationPayload {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.choice("content", &self.content);
     }
 }

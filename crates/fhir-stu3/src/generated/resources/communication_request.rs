@@ -4,10 +4,11 @@
 
 use crate::codes::{RequestPriority, RequestStatus};
 use crate::datatypes::{
-    Annotation, Attachment, CodeableConcept, Extension, Identifier, Meta, Narrative, Period,
-    Reference,
+    Annotation, Attachment, CodeableConcept, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +19,7 @@ use fhir_runtime::{
 /// A request to convey information; e.g. the CDS system proposes that an alert be sent to a responsible provider, the CDS system proposes that the public health agency be notified about a reportable condition.
 ///
 /// FHIR resource `CommunicationRequest` (`http://hl7.org/fhir/StructureDefinition/CommunicationRequest`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CommunicationRequest {
     /// Logical id of this artifact
     ///
@@ -47,11 +48,11 @@ pub struct CommunicationRequest {
     /// Additional Content defined by implementations
     ///
     /// `CommunicationRequest.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CommunicationRequest.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Unique identifier
     ///
     /// `CommunicationRequest.identifier`, 0..*, `Identifier`.
@@ -134,6 +135,12 @@ pub struct CommunicationRequest {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for CommunicationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CommunicationRequest {
     fn type_name(&self) -> &'static str {
         "CommunicationRequest"
@@ -146,8 +153,8 @@ impl Element for CommunicationRequest {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "basedOn" => (9, r.list(&mut self.based_on)),
             "replaces" => (10, r.list(&mut self.replaces)),
@@ -183,8 +190,8 @@ impl Element for CommunicationRequest {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("basedOn", &self.based_on);
         w.list("replaces", &self.replaces);
@@ -212,6 +219,13 @@ impl ResourceType for CommunicationRequest {
     const TYPE: &'static str = "CommunicationRequest";
 }
 
+impl DropBoxed for CommunicationRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for CommunicationRequest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -229,7 +243,7 @@ impl<'de> serde::Deserialize<'de> for CommunicationRequest {
 /// Text, attachment(s), or resource(s) to be communicated to the recipient.
 ///
 /// Backbone element `CommunicationRequest.payload`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CommunicationRequestPayload {
     /// xml:id (or equivalent in JSON)
     ///
@@ -238,15 +252,21 @@ pub struct CommunicationRequestPayload {
     /// Additional Content defined by implementations
     ///
     /// `CommunicationRequest.payload.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CommunicationRequest.payload.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Message part content
     ///
     /// `CommunicationRequest.payload.content[x]`, 1..1, `string | Attachment | Reference`.
     pub content: Option<CommunicationRequestPayloadContent>,
+}
+
+impl std::fmt::Debug for CommunicationRequestPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for CommunicationRequestPayload {
@@ -256,8 +276,8 @@ impl Element for CommunicationRequestPayload {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             _ => {
                 if r.choice_field(name, "content", &mut self.content)? {
                     return Ok(Some(3));
@@ -269,8 +289,8 @@ impl Element for CommunicationRequestPayload {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.choice("content", &self.content);
     }
 }
@@ -292,7 +312,7 @@ impl FieldValue for CommunicationRequestPayload {
 /// The individual who initiated the request and has responsibility for its activation.
 ///
 /// Backbone element `CommunicationRequest.requester`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CommunicationRequestRequester {
     /// xml:id (or equivalent in JSON)
     ///
@@ -301,11 +321,11 @@ pub struct CommunicationRequestRequester {
     /// Additional Content defined by implementations
     ///
     /// `CommunicationRequest.requester.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `CommunicationRequest.requester.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Individual making the request
     ///
     /// `CommunicationRequest.requester.agent`, 1..1, `Reference`.
@@ -316,6 +336,12 @@ pub struct CommunicationRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for CommunicationRequestRequester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CommunicationRequestRequester {
     fn type_name(&self) -> &'static str {
         "CommunicationRequest.requester"
@@ -323,8 +349,8 @@ impl Element for CommunicationRequestRequester {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "agent" => (3, r.field(&mut self.agent)),
             "onBehalfOf" => (4, r.field(&mut self.on_behalf_of)),
             _ => return Ok(None),
@@ -333,8 +359,8 @@ impl Element for CommunicationRequestRequester {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("agent", &self.agent);
         w.field("onBehalfOf", &self.on_behalf_of);
     }

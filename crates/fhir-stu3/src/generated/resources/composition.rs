@@ -6,10 +6,10 @@ use crate::codes::{
     CompositionAttestationMode, CompositionStatus, DocumentRelationshipType, ListMode,
     V3ConfidentialityClassification,
 };
-use crate::datatypes::{
-    CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Reference,
-};
+use crate::datatypes::{CodeableConcept, Identifier, Meta, Narrative, Period, Reference};
 use crate::primitives::{Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -20,7 +20,7 @@ use fhir_runtime::{
 /// A set of healthcare-related information that is assembled together into a single logical document that provides a single coherent statement of meaning, establishes its own context and that has clinical attestation with regard to who is making the statement. While a Composition defines the structure, it does not actually contain the content: rather the full content of a document is contained in a Bundle, of which the Composition is the first resource contained.
 ///
 /// FHIR resource `Composition` (`http://hl7.org/fhir/StructureDefinition/Composition`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Composition {
     /// Logical id of this artifact
     ///
@@ -49,11 +49,11 @@ pub struct Composition {
     /// Additional Content defined by implementations
     ///
     /// `Composition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Composition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical identifier of composition (version-independent)
     ///
     /// `Composition.identifier`, 0..1, `Identifier`.
@@ -116,6 +116,12 @@ pub struct Composition {
     pub section: Vec<CompositionSection>,
 }
 
+impl std::fmt::Debug for Composition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Composition {
     fn type_name(&self) -> &'static str {
         "Composition"
@@ -128,8 +134,8 @@ impl Element for Composition {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.field(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "type" => (10, r.field(&mut self.type_)),
@@ -156,8 +162,8 @@ impl Element for Composition {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("type", &self.type_);
@@ -180,6 +186,13 @@ impl ResourceType for Composition {
     const TYPE: &'static str = "Composition";
 }
 
+impl DropBoxed for Composition {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Composition {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -197,7 +210,7 @@ impl<'de> serde::Deserialize<'de> for Composition {
 /// A participant who has attested to the accuracy of the composition/document.
 ///
 /// Backbone element `Composition.attester`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CompositionAttester {
     /// xml:id (or equivalent in JSON)
     ///
@@ -206,11 +219,11 @@ pub struct CompositionAttester {
     /// Additional Content defined by implementations
     ///
     /// `Composition.attester.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Composition.attester.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// personal | professional | legal | official
     ///
     /// `Composition.attester.mode`, 1..*, `code`.
@@ -225,6 +238,12 @@ pub struct CompositionAttester {
     pub party: Option<Reference>,
 }
 
+impl std::fmt::Debug for CompositionAttester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CompositionAttester {
     fn type_name(&self) -> &'static str {
         "Composition.attester"
@@ -232,8 +251,8 @@ impl Element for CompositionAttester {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "mode" => (3, r.list(&mut self.mode)),
             "time" => (4, r.field(&mut self.time)),
             "party" => (5, r.field(&mut self.party)),
@@ -243,8 +262,8 @@ impl Element for CompositionAttester {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("mode", &self.mode);
         w.field("time", &self.time);
         w.field("party", &self.party);
@@ -268,7 +287,7 @@ impl FieldValue for CompositionAttester {
 /// The clinical service, such as a colonoscopy or an appendectomy, being documented.
 ///
 /// Backbone element `Composition.event`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CompositionEvent {
     /// xml:id (or equivalent in JSON)
     ///
@@ -277,11 +296,11 @@ pub struct CompositionEvent {
     /// Additional Content defined by implementations
     ///
     /// `Composition.event.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Composition.event.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Code(s) that apply to the event being documented
     ///
     /// `Composition.event.code`, 0..*, `CodeableConcept`.
@@ -296,6 +315,12 @@ pub struct CompositionEvent {
     pub detail: Vec<Reference>,
 }
 
+impl std::fmt::Debug for CompositionEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CompositionEvent {
     fn type_name(&self) -> &'static str {
         "Composition.event"
@@ -303,8 +328,8 @@ impl Element for CompositionEvent {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.list(&mut self.code)),
             "period" => (4, r.field(&mut self.period)),
             "detail" => (5, r.list(&mut self.detail)),
@@ -314,8 +339,8 @@ impl Element for CompositionEvent {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("code", &self.code);
         w.field("period", &self.period);
         w.list("detail", &self.detail);
@@ -339,7 +364,7 @@ impl FieldValue for CompositionEvent {
 /// Relationships that this composition has with other compositions or documents that already exist.
 ///
 /// Backbone element `Composition.relatesTo`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CompositionRelatesTo {
     /// xml:id (or equivalent in JSON)
     ///
@@ -348,11 +373,11 @@ pub struct CompositionRelatesTo {
     /// Additional Content defined by implementations
     ///
     /// `Composition.relatesTo.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Composition.relatesTo.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// replaces | transforms | signs | appends
     ///
     /// `Composition.relatesTo.code`, 1..1, `code`.
@@ -363,6 +388,12 @@ pub struct CompositionRelatesTo {
     pub target: Option<CompositionRelatesToTarget>,
 }
 
+impl std::fmt::Debug for CompositionRelatesTo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CompositionRelatesTo {
     fn type_name(&self) -> &'static str {
         "Composition.relatesTo"
@@ -370,8 +401,8 @@ impl Element for CompositionRelatesTo {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.field(&mut self.code)),
             _ => {
                 if r.choice_field(name, "target", &mut self.target)? {
@@ -384,8 +415,8 @@ impl Element for CompositionRelatesTo {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.choice("target", &self.target);
     }
@@ -408,7 +439,7 @@ impl FieldValue for CompositionRelatesTo {
 /// The root of the sections that make up the composition.
 ///
 /// Backbone element `Composition.section`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct CompositionSection {
     /// xml:id (or equivalent in JSON)
     ///
@@ -417,11 +448,11 @@ pub struct CompositionSection {
     /// Additional Content defined by implementations
     ///
     /// `Composition.section.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Composition.section.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Label for section (e.g. for ToC)
     ///
     /// `Composition.section.title`, 0..1, `string`.
@@ -456,6 +487,12 @@ pub struct CompositionSection {
     pub section: Vec<CompositionSection>,
 }
 
+impl std::fmt::Debug for CompositionSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for CompositionSection {
     fn type_name(&self) -> &'static str {
         "Composition.section"
@@ -463,8 +500,8 @@ impl Element for CompositionSection {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "title" => (3, r.field(&mut self.title)),
             "code" => (4, r.field(&mut self.code)),
             "text" => (5, r.field(&mut self.text)),
@@ -479,8 +516,8 @@ impl Element for CompositionSection {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("title", &self.title);
         w.field("code", &self.code);
         w.field("text", &self.text);

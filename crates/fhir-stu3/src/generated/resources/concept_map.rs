@@ -4,9 +4,11 @@
 
 use crate::codes::{ConceptMapEquivalence, ConceptmapUnmappedMode, PublicationStatus};
 use crate::datatypes::{
-    CodeableConcept, ContactDetail, Extension, Identifier, Meta, Narrative, Reference, UsageContext,
+    CodeableConcept, ContactDetail, Identifier, Meta, Narrative, Reference, UsageContext,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// A statement of relationships from one set of concepts to one or more other concepts - either code systems or data elements, or classes in class models.
 ///
 /// FHIR resource `ConceptMap` (`http://hl7.org/fhir/StructureDefinition/ConceptMap`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConceptMap {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct ConceptMap {
     /// Additional Content defined by implementations
     ///
     /// `ConceptMap.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ConceptMap.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this concept map (globally unique)
     ///
     /// `ConceptMap.url`, 0..1, `uri`.
@@ -125,6 +127,12 @@ pub struct ConceptMap {
     pub group: Vec<ConceptMapGroup>,
 }
 
+impl std::fmt::Debug for ConceptMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConceptMap {
     fn type_name(&self) -> &'static str {
         "ConceptMap"
@@ -137,8 +145,8 @@ impl Element for ConceptMap {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.field(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -174,8 +182,8 @@ impl Element for ConceptMap {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.field("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -201,6 +209,13 @@ impl ResourceType for ConceptMap {
     const TYPE: &'static str = "ConceptMap";
 }
 
+impl DropBoxed for ConceptMap {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for ConceptMap {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -218,7 +233,7 @@ impl<'de> serde::Deserialize<'de> for ConceptMap {
 /// A group of mappings that all have the same source and target system.
 ///
 /// Backbone element `ConceptMap.group`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConceptMapGroup {
     /// xml:id (or equivalent in JSON)
     ///
@@ -227,11 +242,11 @@ pub struct ConceptMapGroup {
     /// Additional Content defined by implementations
     ///
     /// `ConceptMap.group.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ConceptMap.group.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Code System (if value set crosses code systems)
     ///
     /// `ConceptMap.group.source`, 0..1, `uri`.
@@ -258,6 +273,12 @@ pub struct ConceptMapGroup {
     pub unmapped: Option<ConceptMapGroupUnmapped>,
 }
 
+impl std::fmt::Debug for ConceptMapGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConceptMapGroup {
     fn type_name(&self) -> &'static str {
         "ConceptMap.group"
@@ -265,8 +286,8 @@ impl Element for ConceptMapGroup {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "source" => (3, r.kind(StrKind::Uri).field(&mut self.source)),
             "sourceVersion" => (4, r.field(&mut self.source_version)),
             "target" => (5, r.kind(StrKind::Uri).field(&mut self.target)),
@@ -279,8 +300,8 @@ impl Element for ConceptMapGroup {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("source", &self.source);
         w.field("sourceVersion", &self.source_version);
         w.field("target", &self.target);
@@ -307,7 +328,7 @@ impl FieldValue for ConceptMapGroup {
 /// Mappings for an individual concept in the source to one or more concepts in the target.
 ///
 /// Backbone element `ConceptMap.group.element`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConceptMapGroupElement {
     /// xml:id (or equivalent in JSON)
     ///
@@ -316,11 +337,11 @@ pub struct ConceptMapGroupElement {
     /// Additional Content defined by implementations
     ///
     /// `ConceptMap.group.element.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ConceptMap.group.element.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Identifies element being mapped
     ///
     /// `ConceptMap.group.element.code`, 0..1, `code`.
@@ -335,6 +356,12 @@ pub struct ConceptMapGroupElement {
     pub target: Vec<ConceptMapGroupElementTarget>,
 }
 
+impl std::fmt::Debug for ConceptMapGroupElement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConceptMapGroupElement {
     fn type_name(&self) -> &'static str {
         "ConceptMap.group.element"
@@ -342,8 +369,8 @@ impl Element for ConceptMapGroupElement {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.kind(StrKind::Code).field(&mut self.code)),
             "display" => (4, r.field(&mut self.display)),
             "target" => (5, r.list(&mut self.target)),
@@ -353,8 +380,8 @@ impl Element for ConceptMapGroupElement {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("display", &self.display);
         w.list("target", &self.target);
@@ -378,7 +405,7 @@ impl FieldValue for ConceptMapGroupElement {
 /// A concept from the target value set that this concept maps to.
 ///
 /// Backbone element `ConceptMap.group.element.target`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConceptMapGroupElementTarget {
     /// xml:id (or equivalent in JSON)
     ///
@@ -387,11 +414,11 @@ pub struct ConceptMapGroupElementTarget {
     /// Additional Content defined by implementations
     ///
     /// `ConceptMap.group.element.target.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ConceptMap.group.element.target.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Code that identifies the target element
     ///
     /// `ConceptMap.group.element.target.code`, 0..1, `code`.
@@ -418,6 +445,12 @@ pub struct ConceptMapGroupElementTarget {
     pub product: Vec<ConceptMapGroupElementTargetDependsOn>,
 }
 
+impl std::fmt::Debug for ConceptMapGroupElementTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConceptMapGroupElementTarget {
     fn type_name(&self) -> &'static str {
         "ConceptMap.group.element.target"
@@ -425,8 +458,8 @@ impl Element for ConceptMapGroupElementTarget {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.kind(StrKind::Code).field(&mut self.code)),
             "display" => (4, r.field(&mut self.display)),
             "equivalence" => (5, r.field(&mut self.equivalence)),
@@ -439,8 +472,8 @@ impl Element for ConceptMapGroupElementTarget {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("display", &self.display);
         w.field("equivalence", &self.equivalence);
@@ -467,7 +500,7 @@ impl FieldValue for ConceptMapGroupElementTarget {
 /// A set of additional dependencies for this mapping to hold. This mapping is only applicable if the specified element can be resolved, and it has the specified value.
 ///
 /// Backbone element `ConceptMap.group.element.target.dependsOn`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConceptMapGroupElementTargetDependsOn {
     /// xml:id (or equivalent in JSON)
     ///
@@ -476,11 +509,11 @@ pub struct ConceptMapGroupElementTargetDependsOn {
     /// Additional Content defined by implementations
     ///
     /// `ConceptMap.group.element.target.dependsOn.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ConceptMap.group.element.target.dependsOn.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Reference to property mapping depends on
     ///
     /// `ConceptMap.group.element.target.dependsOn.property`, 1..1, `uri`.
@@ -499,6 +532,12 @@ pub struct ConceptMapGroupElementTargetDependsOn {
     pub display: Option<FhirString>,
 }
 
+impl std::fmt::Debug for ConceptMapGroupElementTargetDependsOn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConceptMapGroupElementTargetDependsOn {
     fn type_name(&self) -> &'static str {
         "ConceptMap.group.element.target.dependsOn"
@@ -506,8 +545,8 @@ impl Element for ConceptMapGroupElementTargetDependsOn {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "property" => (3, r.kind(StrKind::Uri).field(&mut self.property)),
             "system" => (4, r.kind(StrKind::Uri).field(&mut self.system)),
             "code" => (5, r.field(&mut self.code)),
@@ -518,8 +557,8 @@ impl Element for ConceptMapGroupElementTargetDependsOn {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("property", &self.property);
         w.field("system", &self.system);
         w.field("code", &self.code);
@@ -544,7 +583,7 @@ impl FieldValue for ConceptMapGroupElementTargetDependsOn {
 /// What to do when there is no match in the mappings in the group.
 ///
 /// Backbone element `ConceptMap.group.unmapped`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConceptMapGroupUnmapped {
     /// xml:id (or equivalent in JSON)
     ///
@@ -553,11 +592,11 @@ pub struct ConceptMapGroupUnmapped {
     /// Additional Content defined by implementations
     ///
     /// `ConceptMap.group.unmapped.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ConceptMap.group.unmapped.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// provided | fixed | other-map
     ///
     /// `ConceptMap.group.unmapped.mode`, 1..1, `code`.
@@ -576,6 +615,12 @@ pub struct ConceptMapGroupUnmapped {
     pub url: Option<Uri>,
 }
 
+impl std::fmt::Debug for ConceptMapGroupUnmapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConceptMapGroupUnmapped {
     fn type_name(&self) -> &'static str {
         "ConceptMap.group.unmapped"
@@ -583,8 +628,8 @@ impl Element for ConceptMapGroupUnmapped {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "mode" => (3, r.field(&mut self.mode)),
             "code" => (4, r.kind(StrKind::Code).field(&mut self.code)),
             "display" => (5, r.field(&mut self.display)),
@@ -595,8 +640,8 @@ impl Element for ConceptMapGroupUnmapped {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("mode", &self.mode);
         w.field("code", &self.code);
         w.field("display", &self.display);

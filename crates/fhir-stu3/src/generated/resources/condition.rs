@@ -4,10 +4,11 @@
 
 use crate::codes::{ConditionClinical, ConditionVerStatus};
 use crate::datatypes::{
-    Age, Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Range,
-    Reference,
+    Age, Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Range, Reference,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +19,7 @@ use fhir_runtime::{
 /// A clinical condition, problem, diagnosis, or other event, situation, issue, or clinical concept that has risen to a level of concern.
 ///
 /// FHIR resource `Condition` (`http://hl7.org/fhir/StructureDefinition/Condition`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Condition {
     /// Logical id of this artifact
     ///
@@ -47,11 +48,11 @@ pub struct Condition {
     /// Additional Content defined by implementations
     ///
     /// `Condition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Condition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External Ids for this condition
     ///
     /// `Condition.identifier`, 0..*, `Identifier`.
@@ -118,6 +119,12 @@ pub struct Condition {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Condition {
     fn type_name(&self) -> &'static str {
         "Condition"
@@ -130,8 +137,8 @@ impl Element for Condition {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "clinicalStatus" => (9, r.field(&mut self.clinical_status)),
             "verificationStatus" => (10, r.field(&mut self.verification_status)),
@@ -165,8 +172,8 @@ impl Element for Condition {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("clinicalStatus", &self.clinical_status);
         w.field("verificationStatus", &self.verification_status);
@@ -190,6 +197,13 @@ impl ResourceType for Condition {
     const TYPE: &'static str = "Condition";
 }
 
+impl DropBoxed for Condition {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Condition {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -207,7 +221,7 @@ impl<'de> serde::Deserialize<'de> for Condition {
 /// Supporting Evidence / manifestations that are the basis on which this condition is suspected or confirmed.
 ///
 /// Backbone element `Condition.evidence`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConditionEvidence {
     /// xml:id (or equivalent in JSON)
     ///
@@ -216,11 +230,11 @@ pub struct ConditionEvidence {
     /// Additional Content defined by implementations
     ///
     /// `Condition.evidence.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Condition.evidence.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Manifestation/symptom
     ///
     /// `Condition.evidence.code`, 0..*, `CodeableConcept`.
@@ -231,6 +245,12 @@ pub struct ConditionEvidence {
     pub detail: Vec<Reference>,
 }
 
+impl std::fmt::Debug for ConditionEvidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConditionEvidence {
     fn type_name(&self) -> &'static str {
         "Condition.evidence"
@@ -238,8 +258,8 @@ impl Element for ConditionEvidence {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.list(&mut self.code)),
             "detail" => (4, r.list(&mut self.detail)),
             _ => return Ok(None),
@@ -248,8 +268,8 @@ impl Element for ConditionEvidence {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("code", &self.code);
         w.list("detail", &self.detail);
     }
@@ -272,7 +292,7 @@ impl FieldValue for ConditionEvidence {
 /// Clinical stage or grade of a condition. May include formal severity assessments.
 ///
 /// Backbone element `Condition.stage`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConditionStage {
     /// xml:id (or equivalent in JSON)
     ///
@@ -281,11 +301,11 @@ pub struct ConditionStage {
     /// Additional Content defined by implementations
     ///
     /// `Condition.stage.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Condition.stage.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Simple summary (disease specific)
     ///
     /// `Condition.stage.summary`, 0..1, `CodeableConcept`.
@@ -296,6 +316,12 @@ pub struct ConditionStage {
     pub assessment: Vec<Reference>,
 }
 
+impl std::fmt::Debug for ConditionStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConditionStage {
     fn type_name(&self) -> &'static str {
         "Condition.stage"
@@ -303,8 +329,8 @@ impl Element for ConditionStage {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "summary" => (3, r.field(&mut self.summary)),
             "assessment" => (4, r.list(&mut self.assessment)),
             _ => return Ok(None),
@@ -313,8 +339,8 @@ impl Element for ConditionStage {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("summary", &self.summary);
         w.list("assessment", &self.assessment);
     }

@@ -4,9 +4,11 @@
 
 use crate::codes::{ConsentDataMeaning, ConsentExceptType, ConsentStateCodes};
 use crate::datatypes::{
-    Attachment, CodeableConcept, Coding, Extension, Identifier, Meta, Narrative, Period, Reference,
+    Attachment, CodeableConcept, Coding, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, DateTime, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// A record of a healthcare consumer’s policy choices, which permits or denies identified recipient(s) or recipient role(s) to perform one or more actions within a given policy context, for specific purposes and periods of time.
 ///
 /// FHIR resource `Consent` (`http://hl7.org/fhir/StructureDefinition/Consent`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Consent {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct Consent {
     /// Additional Content defined by implementations
     ///
     /// `Consent.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Consent.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Identifier for this record (external references)
     ///
     /// `Consent.identifier`, 0..1, `Identifier`.
@@ -125,6 +127,12 @@ pub struct Consent {
     pub except: Vec<ConsentExcept>,
 }
 
+impl std::fmt::Debug for Consent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Consent {
     fn type_name(&self) -> &'static str {
         "Consent"
@@ -137,8 +145,8 @@ impl Element for Consent {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.field(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "category" => (10, r.list(&mut self.category)),
@@ -172,8 +180,8 @@ impl Element for Consent {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("status", &self.status);
         w.list("category", &self.category);
@@ -199,6 +207,13 @@ impl ResourceType for Consent {
     const TYPE: &'static str = "Consent";
 }
 
+impl DropBoxed for Consent {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Consent {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -216,7 +231,7 @@ impl<'de> serde::Deserialize<'de> for Consent {
 /// Who or what is controlled by this consent. Use group to identify a set of actors by some property they share (e.g. 'admitting officers').
 ///
 /// Backbone element `Consent.actor`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConsentActor {
     /// xml:id (or equivalent in JSON)
     ///
@@ -225,11 +240,11 @@ pub struct ConsentActor {
     /// Additional Content defined by implementations
     ///
     /// `Consent.actor.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Consent.actor.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// How the actor is involved
     ///
     /// `Consent.actor.role`, 1..1, `CodeableConcept`.
@@ -240,6 +255,12 @@ pub struct ConsentActor {
     pub reference: Option<Reference>,
 }
 
+impl std::fmt::Debug for ConsentActor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConsentActor {
     fn type_name(&self) -> &'static str {
         "Consent.actor"
@@ -247,8 +268,8 @@ impl Element for ConsentActor {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "role" => (3, r.field(&mut self.role)),
             "reference" => (4, r.field(&mut self.reference)),
             _ => return Ok(None),
@@ -257,8 +278,8 @@ impl Element for ConsentActor {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("role", &self.role);
         w.field("reference", &self.reference);
     }
@@ -281,7 +302,7 @@ impl FieldValue for ConsentActor {
 /// The resources controlled by this consent, if specific resources are referenced.
 ///
 /// Backbone element `Consent.data`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConsentData {
     /// xml:id (or equivalent in JSON)
     ///
@@ -290,11 +311,11 @@ pub struct ConsentData {
     /// Additional Content defined by implementations
     ///
     /// `Consent.data.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Consent.data.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// instance | related | dependents | authoredby
     ///
     /// `Consent.data.meaning`, 1..1, `code`.
@@ -305,6 +326,12 @@ pub struct ConsentData {
     pub reference: Option<Reference>,
 }
 
+impl std::fmt::Debug for ConsentData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConsentData {
     fn type_name(&self) -> &'static str {
         "Consent.data"
@@ -312,8 +339,8 @@ impl Element for ConsentData {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "meaning" => (3, r.field(&mut self.meaning)),
             "reference" => (4, r.field(&mut self.reference)),
             _ => return Ok(None),
@@ -322,8 +349,8 @@ impl Element for ConsentData {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("meaning", &self.meaning);
         w.field("reference", &self.reference);
     }
@@ -346,7 +373,7 @@ impl FieldValue for ConsentData {
 /// An exception to the base policy of this consent. An exception can be an addition or removal of access permissions.
 ///
 /// Backbone element `Consent.except`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConsentExcept {
     /// xml:id (or equivalent in JSON)
     ///
@@ -355,11 +382,11 @@ pub struct ConsentExcept {
     /// Additional Content defined by implementations
     ///
     /// `Consent.except.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Consent.except.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// deny | permit
     ///
     /// `Consent.except.type`, 1..1, `code`.
@@ -402,6 +429,12 @@ pub struct ConsentExcept {
     pub data: Vec<ConsentExceptData>,
 }
 
+impl std::fmt::Debug for ConsentExcept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConsentExcept {
     fn type_name(&self) -> &'static str {
         "Consent.except"
@@ -409,8 +442,8 @@ impl Element for ConsentExcept {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "period" => (4, r.field(&mut self.period)),
             "actor" => (5, r.list(&mut self.actor)),
@@ -427,8 +460,8 @@ impl Element for ConsentExcept {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("period", &self.period);
         w.list("actor", &self.actor);
@@ -459,7 +492,7 @@ impl FieldValue for ConsentExcept {
 /// Who or what is controlled by this Exception. Use group to identify a set of actors by some property they share (e.g. 'admitting officers').
 ///
 /// Backbone element `Consent.except.actor`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConsentExceptActor {
     /// xml:id (or equivalent in JSON)
     ///
@@ -468,11 +501,11 @@ pub struct ConsentExceptActor {
     /// Additional Content defined by implementations
     ///
     /// `Consent.except.actor.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Consent.except.actor.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// How the actor is involved
     ///
     /// `Consent.except.actor.role`, 1..1, `CodeableConcept`.
@@ -483,6 +516,12 @@ pub struct ConsentExceptActor {
     pub reference: Option<Reference>,
 }
 
+impl std::fmt::Debug for ConsentExceptActor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConsentExceptActor {
     fn type_name(&self) -> &'static str {
         "Consent.except.actor"
@@ -490,8 +529,8 @@ impl Element for ConsentExceptActor {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "role" => (3, r.field(&mut self.role)),
             "reference" => (4, r.field(&mut self.reference)),
             _ => return Ok(None),
@@ -500,8 +539,8 @@ impl Element for ConsentExceptActor {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("role", &self.role);
         w.field("reference", &self.reference);
     }
@@ -524,7 +563,7 @@ impl FieldValue for ConsentExceptActor {
 /// The resources controlled by this exception, if specific resources are referenced.
 ///
 /// Backbone element `Consent.except.data`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConsentExceptData {
     /// xml:id (or equivalent in JSON)
     ///
@@ -533,11 +572,11 @@ pub struct ConsentExceptData {
     /// Additional Content defined by implementations
     ///
     /// `Consent.except.data.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Consent.except.data.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// instance | related | dependents | authoredby
     ///
     /// `Consent.except.data.meaning`, 1..1, `code`.
@@ -548,6 +587,12 @@ pub struct ConsentExceptData {
     pub reference: Option<Reference>,
 }
 
+impl std::fmt::Debug for ConsentExceptData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConsentExceptData {
     fn type_name(&self) -> &'static str {
         "Consent.except.data"
@@ -555,8 +600,8 @@ impl Element for ConsentExceptData {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "meaning" => (3, r.field(&mut self.meaning)),
             "reference" => (4, r.field(&mut self.reference)),
             _ => return Ok(None),
@@ -565,8 +610,8 @@ impl Element for ConsentExceptData {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("meaning", &self.meaning);
         w.field("reference", &self.reference);
     }
@@ -589,7 +634,7 @@ impl FieldValue for ConsentExceptData {
 /// The references to the policies that are included in this consent scope. Policies may be organizational, but are often defined jurisdictionally, or in law.
 ///
 /// Backbone element `Consent.policy`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ConsentPolicy {
     /// xml:id (or equivalent in JSON)
     ///
@@ -598,11 +643,11 @@ pub struct ConsentPolicy {
     /// Additional Content defined by implementations
     ///
     /// `Consent.policy.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Consent.policy.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Enforcement source for policy
     ///
     /// `Consent.policy.authority`, 0..1, `uri`.
@@ -613,6 +658,12 @@ pub struct ConsentPolicy {
     pub uri: Option<Uri>,
 }
 
+impl std::fmt::Debug for ConsentPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ConsentPolicy {
     fn type_name(&self) -> &'static str {
         "Consent.policy"
@@ -620,8 +671,8 @@ impl Element for ConsentPolicy {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "authority" => (3, r.kind(StrKind::Uri).field(&mut self.authority)),
             "uri" => (4, r.kind(StrKind::Uri).field(&mut self.uri)),
             _ => return Ok(None),
@@ -630,8 +681,8 @@ impl Element for ConsentPolicy {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("authority", &self.authority);
         w.field("uri", &self.uri);
     }

@@ -4,10 +4,12 @@
 
 use crate::codes::ContractStatus;
 use crate::datatypes::{
-    Attachment, CodeableConcept, Coding, Extension, Identifier, Meta, Money, Narrative, Period,
-    Quantity, Reference, Signature,
+    Attachment, CodeableConcept, Coding, Identifier, Meta, Money, Narrative, Period, Quantity,
+    Reference, Signature,
 };
 use crate::primitives::{Code, DateTime, Decimal, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +20,7 @@ use fhir_runtime::{
 /// A formal agreement between parties regarding the conduct of business, exchange of information or other matters.
 ///
 /// FHIR resource `Contract` (`http://hl7.org/fhir/StructureDefinition/Contract`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Contract {
     /// Logical id of this artifact
     ///
@@ -47,11 +49,11 @@ pub struct Contract {
     /// Additional Content defined by implementations
     ///
     /// `Contract.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Contract.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Contract number
     ///
     /// `Contract.identifier`, 0..1, `Identifier`.
@@ -146,6 +148,12 @@ pub struct Contract {
     pub rule: Vec<ContractRule>,
 }
 
+impl std::fmt::Debug for Contract {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Contract {
     fn type_name(&self) -> &'static str {
         "Contract"
@@ -158,8 +166,8 @@ impl Element for Contract {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.field(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "issued" => (10, r.field(&mut self.issued)),
@@ -198,8 +206,8 @@ impl Element for Contract {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("issued", &self.issued);
@@ -230,6 +238,13 @@ impl ResourceType for Contract {
     const TYPE: &'static str = "Contract";
 }
 
+impl DropBoxed for Contract {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Contract {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -247,7 +262,7 @@ impl<'de> serde::Deserialize<'de> for Contract {
 /// An actor taking a role in an activity for which it can be assigned some degree of responsibility for the activity taking place.
 ///
 /// Backbone element `Contract.agent`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ContractAgent {
     /// xml:id (or equivalent in JSON)
     ///
@@ -256,11 +271,11 @@ pub struct ContractAgent {
     /// Additional Content defined by implementations
     ///
     /// `Contract.agent.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Contract.agent.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Contract Agent Type
     ///
     /// `Contract.agent.actor`, 1..1, `Reference`.
@@ -271,6 +286,12 @@ pub struct ContractAgent {
     pub role: Vec<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ContractAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ContractAgent {
     fn type_name(&self) -> &'static str {
         "Contract.agent"
@@ -278,8 +299,8 @@ impl Element for ContractAgent {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "actor" => (3, r.field(&mut self.actor)),
             "role" => (4, r.list(&mut self.role)),
             _ => return Ok(None),
@@ -288,8 +309,8 @@ impl Element for ContractAgent {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("actor", &self.actor);
         w.list("role", &self.role);
     }
@@ -312,7 +333,7 @@ impl FieldValue for ContractAgent {
 /// The "patient friendly language" versionof the Contract in whole or in parts. "Patient friendly language" means the representation of the Contract and Contract Provisions in a manner that is readily accessible and understandable by a layperson in accordance with best practices for communication styles that ensure that those agreeing to or signing the Contract understand the roles, actions, obligations, responsibilities, and implication of the agreement.
 ///
 /// Backbone element `Contract.friendly`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ContractFriendly {
     /// xml:id (or equivalent in JSON)
     ///
@@ -321,15 +342,21 @@ pub struct ContractFriendly {
     /// Additional Content defined by implementations
     ///
     /// `Contract.friendly.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Contract.friendly.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Easily comprehended representation of this Contract
     ///
     /// `Contract.friendly.content[x]`, 1..1, `Attachment | Reference`.
     pub content: Option<ContractFriendlyContent>,
+}
+
+impl std::fmt::Debug for ContractFriendly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for ContractFriendly {
@@ -339,8 +366,8 @@ impl Element for ContractFriendly {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             _ => {
                 if r.choice_field(name, "content", &mut self.content)? {
                     return Ok(Some(3));
@@ -352,8 +379,8 @@ impl Element for ContractFriendly {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.choice("content", &self.content);
     }
 }
@@ -375,7 +402,7 @@ impl FieldValue for ContractFriendly {
 /// List of Legal expressions or representations of this Contract.
 ///
 /// Backbone element `Contract.legal`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ContractLegal {
     /// xml:id (or equivalent in JSON)
     ///
@@ -384,15 +411,21 @@ pub struct ContractLegal {
     /// Additional Content defined by implementations
     ///
     /// `Contract.legal.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Contract.legal.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Contract Legal Text
     ///
     /// `Contract.legal.content[x]`, 1..1, `Attachment | Reference`.
     pub content: Option<ContractLegalContent>,
+}
+
+impl std::fmt::Debug for ContractLegal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for ContractLegal {
@@ -402,8 +435,8 @@ impl Element for ContractLegal {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             _ => {
                 if r.choice_field(name, "content", &mut self.content)? {
                     return Ok(Some(3));
@@ -415,8 +448,8 @@ impl Element for ContractLegal {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.choice("content", &self.content);
     }
 }
@@ -438,7 +471,7 @@ impl FieldValue for ContractLegal {
 /// List of Computable Policy Rule Language Representations of this Contract.
 ///
 /// Backbone element `Contract.rule`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ContractRule {
     /// xml:id (or equivalent in JSON)
     ///
@@ -447,15 +480,21 @@ pub struct ContractRule {
     /// Additional Content defined by implementations
     ///
     /// `Contract.rule.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Contract.rule.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Computable Contract Rules
     ///
     /// `Contract.rule.content[x]`, 1..1, `Attachment | Reference`.
     pub content: Option<ContractRuleContent>,
+}
+
+impl std::fmt::Debug for ContractRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for ContractRule {
@@ -465,8 +504,8 @@ impl Element for ContractRule {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             _ => {
                 if r.choice_field(name, "content", &mut self.content)? {
                     return Ok(Some(3));
@@ -478,8 +517,8 @@ impl Element for ContractRule {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.choice("content", &self.content);
     }
 }
@@ -501,7 +540,7 @@ impl FieldValue for ContractRule {
 /// Parties with legal standing in the Contract, including the principal parties, the grantor(s) and grantee(s), which are any person or organization bound by the contract, and any ancillary parties, which facilitate the execution of the contract such as a notary or witness.
 ///
 /// Backbone element `Contract.signer`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ContractSigner {
     /// xml:id (or equivalent in JSON)
     ///
@@ -510,11 +549,11 @@ pub struct ContractSigner {
     /// Additional Content defined by implementations
     ///
     /// `Contract.signer.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Contract.signer.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Contract Signatory Role
     ///
     /// `Contract.signer.type`, 1..1, `Coding`.
@@ -529,6 +568,12 @@ pub struct ContractSigner {
     pub signature: Vec<Signature>,
 }
 
+impl std::fmt::Debug for ContractSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ContractSigner {
     fn type_name(&self) -> &'static str {
         "Contract.signer"
@@ -536,8 +581,8 @@ impl Element for ContractSigner {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "party" => (4, r.field(&mut self.party)),
             "signature" => (5, r.list(&mut self.signature)),
@@ -547,8 +592,8 @@ impl Element for ContractSigner {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("party", &self.party);
         w.list("signature", &self.signature);
@@ -572,7 +617,7 @@ impl FieldValue for ContractSigner {
 /// One or more Contract Provisions, which may be related and conveyed as a group, and may contain nested groups.
 ///
 /// Backbone element `Contract.term`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ContractTerm {
     /// xml:id (or equivalent in JSON)
     ///
@@ -581,11 +626,11 @@ pub struct ContractTerm {
     /// Additional Content defined by implementations
     ///
     /// `Contract.term.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Contract.term.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Contract Term Number
     ///
     /// `Contract.term.identifier`, 0..1, `Identifier`.
@@ -640,6 +685,12 @@ pub struct ContractTerm {
     pub group: Vec<ContractTerm>,
 }
 
+impl std::fmt::Debug for ContractTerm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ContractTerm {
     fn type_name(&self) -> &'static str {
         "Contract.term"
@@ -647,8 +698,8 @@ impl Element for ContractTerm {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (3, r.field(&mut self.identifier)),
             "issued" => (4, r.field(&mut self.issued)),
             "applies" => (5, r.field(&mut self.applies)),
@@ -668,8 +719,8 @@ impl Element for ContractTerm {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("issued", &self.issued);
         w.field("applies", &self.applies);
@@ -703,7 +754,7 @@ impl FieldValue for ContractTerm {
 /// An actor taking a role in an activity for which it can be assigned some degree of responsibility for the activity taking place.
 ///
 /// Backbone element `Contract.term.agent`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ContractTermAgent {
     /// xml:id (or equivalent in JSON)
     ///
@@ -712,11 +763,11 @@ pub struct ContractTermAgent {
     /// Additional Content defined by implementations
     ///
     /// `Contract.term.agent.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Contract.term.agent.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Contract Term Agent Subject
     ///
     /// `Contract.term.agent.actor`, 1..1, `Reference`.
@@ -727,6 +778,12 @@ pub struct ContractTermAgent {
     pub role: Vec<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ContractTermAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ContractTermAgent {
     fn type_name(&self) -> &'static str {
         "Contract.term.agent"
@@ -734,8 +791,8 @@ impl Element for ContractTermAgent {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "actor" => (3, r.field(&mut self.actor)),
             "role" => (4, r.list(&mut self.role)),
             _ => return Ok(None),
@@ -744,8 +801,8 @@ impl Element for ContractTermAgent {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("actor", &self.actor);
         w.list("role", &self.role);
     }
@@ -768,7 +825,7 @@ impl FieldValue for ContractTermAgent {
 /// Contract Provision Valued Item List.
 ///
 /// Backbone element `Contract.term.valuedItem`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ContractTermValuedItem {
     /// xml:id (or equivalent in JSON)
     ///
@@ -777,11 +834,11 @@ pub struct ContractTermValuedItem {
     /// Additional Content defined by implementations
     ///
     /// `Contract.term.valuedItem.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Contract.term.valuedItem.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Contract Term Valued Item Type
     ///
     /// `Contract.term.valuedItem.entity[x]`, 0..1, `CodeableConcept | Reference`.
@@ -816,6 +873,12 @@ pub struct ContractTermValuedItem {
     pub net: Option<Money>,
 }
 
+impl std::fmt::Debug for ContractTermValuedItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ContractTermValuedItem {
     fn type_name(&self) -> &'static str {
         "Contract.term.valuedItem"
@@ -823,8 +886,8 @@ impl Element for ContractTermValuedItem {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (4, r.field(&mut self.identifier)),
             "effectiveTime" => (5, r.field(&mut self.effective_time)),
             "quantity" => (6, r.field(&mut self.quantity)),
@@ -843,8 +906,8 @@ impl Element for ContractTermValuedItem {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.choice("entity", &self.entity);
         w.field("identifier", &self.identifier);
         w.field("effectiveTime", &self.effective_time);
@@ -873,7 +936,7 @@ impl FieldValue for ContractTermValuedItem {
 /// Contract Valued Item List.
 ///
 /// Backbone element `Contract.valuedItem`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ContractValuedItem {
     /// xml:id (or equivalent in JSON)
     ///
@@ -882,11 +945,11 @@ pub struct ContractValuedItem {
     /// Additional Content defined by implementations
     ///
     /// `Contract.valuedItem.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Contract.valuedItem.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Contract Valued Item Type
     ///
     /// `Contract.valuedItem.entity[x]`, 0..1, `CodeableConcept | Reference`.
@@ -921,6 +984,12 @@ pub struct ContractValuedItem {
     pub net: Option<Money>,
 }
 
+impl std::fmt::Debug for ContractValuedItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ContractValuedItem {
     fn type_name(&self) -> &'static str {
         "Contract.valuedItem"
@@ -928,8 +997,8 @@ impl Element for ContractValuedItem {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (4, r.field(&mut self.identifier)),
             "effectiveTime" => (5, r.field(&mut self.effective_time)),
             "quantity" => (6, r.field(&mut self.quantity)),
@@ -948,8 +1017,8 @@ impl Element for ContractValuedItem {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.choice("entity", &self.entity);
         w.field("identifier", &self.identifier);
         w.field("effectiveTime", &self.effective_time);

@@ -4,10 +4,11 @@
 
 use crate::codes::{DataelementStringency, PublicationStatus};
 use crate::datatypes::{
-    CodeableConcept, ContactDetail, ElementDefinition, Extension, Identifier, Meta, Narrative,
-    UsageContext,
+    CodeableConcept, ContactDetail, ElementDefinition, Identifier, Meta, Narrative, UsageContext,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// The formal description of a single piece of information that can be gathered and reported.
 ///
 /// FHIR resource `DataElement` (`http://hl7.org/fhir/StructureDefinition/DataElement`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DataElement {
     /// Logical id of this artifact
     ///
@@ -45,11 +46,11 @@ pub struct DataElement {
     /// Additional Content defined by implementations
     ///
     /// `DataElement.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DataElement.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this data element (globally unique)
     ///
     /// `DataElement.url`, 0..1, `uri`.
@@ -116,6 +117,12 @@ pub struct DataElement {
     pub element: Vec<ElementDefinition>,
 }
 
+impl std::fmt::Debug for DataElement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DataElement {
     fn type_name(&self) -> &'static str {
         "DataElement"
@@ -128,8 +135,8 @@ impl Element for DataElement {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -157,8 +164,8 @@ impl Element for DataElement {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.list("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -182,6 +189,13 @@ impl ResourceType for DataElement {
     const TYPE: &'static str = "DataElement";
 }
 
+impl DropBoxed for DataElement {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for DataElement {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -199,7 +213,7 @@ impl<'de> serde::Deserialize<'de> for DataElement {
 /// Identifies a specification (other than a terminology) that the elements which make up the DataElement have some correspondence with.
 ///
 /// Backbone element `DataElement.mapping`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DataElementMapping {
     /// xml:id (or equivalent in JSON)
     ///
@@ -208,11 +222,11 @@ pub struct DataElementMapping {
     /// Additional Content defined by implementations
     ///
     /// `DataElement.mapping.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DataElement.mapping.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Internal id when this mapping is used
     ///
     /// `DataElement.mapping.identity`, 1..1, `id`.
@@ -231,6 +245,12 @@ pub struct DataElementMapping {
     pub comment: Option<FhirString>,
 }
 
+impl std::fmt::Debug for DataElementMapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DataElementMapping {
     fn type_name(&self) -> &'static str {
         "DataElement.mapping"
@@ -238,8 +258,8 @@ impl Element for DataElementMapping {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identity" => (3, r.kind(StrKind::Id).field(&mut self.identity)),
             "uri" => (4, r.kind(StrKind::Uri).field(&mut self.uri)),
             "name" => (5, r.field(&mut self.name)),
@@ -250,8 +270,8 @@ impl Element for DataElementMapping {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identity", &self.identity);
         w.field("uri", &self.uri);
         w.field("name", &self.name);

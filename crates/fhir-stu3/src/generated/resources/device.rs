@@ -4,9 +4,11 @@
 
 use crate::codes::{DeviceStatus, UdiEntryType};
 use crate::datatypes::{
-    Annotation, CodeableConcept, ContactPoint, Extension, Identifier, Meta, Narrative, Reference,
+    Annotation, CodeableConcept, ContactPoint, Identifier, Meta, Narrative, Reference,
 };
 use crate::primitives::{Base64Binary, Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -15,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// This resource identifies an instance or a type of a manufactured item that is used in the provision of healthcare without being substantially changed through that activity. The device may be a medical or non-medical device.  Medical devices include durable (reusable) medical equipment, implantable devices, as well as disposable equipment used for diagnostic, treatment, and research for healthcare and public health.  Non-medical devices may include items such as a machine, cellphone, computer, application, etc.
 ///
 /// FHIR resource `Device` (`http://hl7.org/fhir/StructureDefinition/Device`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Device {
     /// Logical id of this artifact
     ///
@@ -44,11 +46,11 @@ pub struct Device {
     /// Additional Content defined by implementations
     ///
     /// `Device.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Device.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Instance identifier
     ///
     /// `Device.identifier`, 0..*, `Identifier`.
@@ -119,6 +121,12 @@ pub struct Device {
     pub safety: Vec<CodeableConcept>,
 }
 
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Device {
     fn type_name(&self) -> &'static str {
         "Device"
@@ -131,8 +139,8 @@ impl Element for Device {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "udi" => (9, r.field(&mut self.udi)),
             "status" => (10, r.field(&mut self.status)),
@@ -161,8 +169,8 @@ impl Element for Device {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("udi", &self.udi);
         w.field("status", &self.status);
@@ -187,6 +195,13 @@ impl ResourceType for Device {
     const TYPE: &'static str = "Device";
 }
 
+impl DropBoxed for Device {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Device {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -204,7 +219,7 @@ impl<'de> serde::Deserialize<'de> for Device {
 /// \[Unique device identifier (UDI)\](device.html#5.11.3.2.2) assigned to device label or package.
 ///
 /// Backbone element `Device.udi`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DeviceUdi {
     /// xml:id (or equivalent in JSON)
     ///
@@ -213,11 +228,11 @@ pub struct DeviceUdi {
     /// Additional Content defined by implementations
     ///
     /// `Device.udi.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Device.udi.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Mandatory fixed portion of UDI
     ///
     /// `Device.udi.deviceIdentifier`, 0..1, `string`.
@@ -248,6 +263,12 @@ pub struct DeviceUdi {
     pub entry_type: Option<Code<UdiEntryType>>,
 }
 
+impl std::fmt::Debug for DeviceUdi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DeviceUdi {
     fn type_name(&self) -> &'static str {
         "Device.udi"
@@ -255,8 +276,8 @@ impl Element for DeviceUdi {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "deviceIdentifier" => (3, r.field(&mut self.device_identifier)),
             "name" => (4, r.field(&mut self.name)),
             "jurisdiction" => (5, r.kind(StrKind::Uri).field(&mut self.jurisdiction)),
@@ -270,8 +291,8 @@ impl Element for DeviceUdi {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("deviceIdentifier", &self.device_identifier);
         w.field("name", &self.name);
         w.field("jurisdiction", &self.jurisdiction);

@@ -6,10 +6,10 @@ use crate::codes::{
     MetricCalibrationState, MetricCalibrationType, MetricCategory, MetricColor,
     MetricOperationalStatus,
 };
-use crate::datatypes::{
-    CodeableConcept, Extension, Identifier, Meta, Narrative, Reference, Timing,
-};
+use crate::datatypes::{CodeableConcept, Identifier, Meta, Narrative, Reference, Timing};
 use crate::primitives::{Code, Id, Instant, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -18,7 +18,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// Describes a measurement, calculation or setting capability of a medical device.
 ///
 /// FHIR resource `DeviceMetric` (`http://hl7.org/fhir/StructureDefinition/DeviceMetric`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DeviceMetric {
     /// Logical id of this artifact
     ///
@@ -47,11 +47,11 @@ pub struct DeviceMetric {
     /// Additional Content defined by implementations
     ///
     /// `DeviceMetric.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DeviceMetric.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Unique identifier of this DeviceMetric
     ///
     /// `DeviceMetric.identifier`, 1..1, `Identifier`.
@@ -94,6 +94,12 @@ pub struct DeviceMetric {
     pub calibration: Vec<DeviceMetricCalibration>,
 }
 
+impl std::fmt::Debug for DeviceMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DeviceMetric {
     fn type_name(&self) -> &'static str {
         "DeviceMetric"
@@ -106,8 +112,8 @@ impl Element for DeviceMetric {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.field(&mut self.identifier)),
             "type" => (9, r.field(&mut self.type_)),
             "unit" => (10, r.field(&mut self.unit)),
@@ -129,8 +135,8 @@ impl Element for DeviceMetric {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("type", &self.type_);
         w.field("unit", &self.unit);
@@ -146,6 +152,13 @@ impl Element for DeviceMetric {
 
 impl ResourceType for DeviceMetric {
     const TYPE: &'static str = "DeviceMetric";
+}
+
+impl DropBoxed for DeviceMetric {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for DeviceMetric {
@@ -165,7 +178,7 @@ impl<'de> serde::Deserialize<'de> for DeviceMetric {
 /// Describes the calibrations that have been performed or that are required to be performed.
 ///
 /// Backbone element `DeviceMetric.calibration`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DeviceMetricCalibration {
     /// xml:id (or equivalent in JSON)
     ///
@@ -174,11 +187,11 @@ pub struct DeviceMetricCalibration {
     /// Additional Content defined by implementations
     ///
     /// `DeviceMetric.calibration.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DeviceMetric.calibration.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// unspecified | offset | gain | two-point
     ///
     /// `DeviceMetric.calibration.type`, 0..1, `code`.
@@ -193,6 +206,12 @@ pub struct DeviceMetricCalibration {
     pub time: Option<Instant>,
 }
 
+impl std::fmt::Debug for DeviceMetricCalibration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DeviceMetricCalibration {
     fn type_name(&self) -> &'static str {
         "DeviceMetric.calibration"
@@ -200,8 +219,8 @@ impl Element for DeviceMetricCalibration {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "state" => (4, r.field(&mut self.state)),
             "time" => (5, r.field(&mut self.time)),
@@ -211,8 +230,8 @@ impl Element for DeviceMetricCalibration {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("state", &self.state);
         w.field("time", &self.time);

@@ -4,9 +4,11 @@
 
 use crate::codes::{RequestPriority, RequestStatus};
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Reference, Timing,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Reference, Timing,
 };
 use crate::primitives::{Code, DateTime, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// Represents a request for a patient to employ a medical device. The device may be an implantable device, or an external assistive device, such as a walker.
 ///
 /// FHIR resource `DeviceRequest` (`http://hl7.org/fhir/StructureDefinition/DeviceRequest`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DeviceRequest {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct DeviceRequest {
     /// Additional Content defined by implementations
     ///
     /// `DeviceRequest.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DeviceRequest.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External Request identifier
     ///
     /// `DeviceRequest.identifier`, 0..*, `Identifier`.
@@ -137,6 +139,12 @@ pub struct DeviceRequest {
     pub relevant_history: Vec<Reference>,
 }
 
+impl std::fmt::Debug for DeviceRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DeviceRequest {
     fn type_name(&self) -> &'static str {
         "DeviceRequest"
@@ -149,8 +157,8 @@ impl Element for DeviceRequest {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "definition" => (9, r.list(&mut self.definition)),
             "basedOn" => (10, r.list(&mut self.based_on)),
@@ -189,8 +197,8 @@ impl Element for DeviceRequest {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.list("basedOn", &self.based_on);
@@ -219,6 +227,13 @@ impl ResourceType for DeviceRequest {
     const TYPE: &'static str = "DeviceRequest";
 }
 
+impl DropBoxed for DeviceRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for DeviceRequest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -236,7 +251,7 @@ impl<'de> serde::Deserialize<'de> for DeviceRequest {
 /// The individual who initiated the request and has responsibility for its activation.
 ///
 /// Backbone element `DeviceRequest.requester`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DeviceRequestRequester {
     /// xml:id (or equivalent in JSON)
     ///
@@ -245,11 +260,11 @@ pub struct DeviceRequestRequester {
     /// Additional Content defined by implementations
     ///
     /// `DeviceRequest.requester.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DeviceRequest.requester.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Individual making the request
     ///
     /// `DeviceRequest.requester.agent`, 1..1, `Reference`.
@@ -260,6 +275,12 @@ pub struct DeviceRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for DeviceRequestRequester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DeviceRequestRequester {
     fn type_name(&self) -> &'static str {
         "DeviceRequest.requester"
@@ -267,8 +288,8 @@ impl Element for DeviceRequestRequester {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "agent" => (3, r.field(&mut self.agent)),
             "onBehalfOf" => (4, r.field(&mut self.on_behalf_of)),
             _ => return Ok(None),
@@ -277,8 +298,8 @@ impl Element for DeviceRequestRequester {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("agent", &self.agent);
         w.field("onBehalfOf", &self.on_behalf_of);
     }

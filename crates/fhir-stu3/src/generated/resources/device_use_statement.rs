@@ -4,9 +4,11 @@
 
 use crate::codes::DeviceStatementStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Reference, Timing,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Reference, Timing,
 };
 use crate::primitives::{Code, DateTime, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// A record of a device being used by a patient where the record is the result of a report from the patient or another clinician.
 ///
 /// FHIR resource `DeviceUseStatement` (`http://hl7.org/fhir/StructureDefinition/DeviceUseStatement`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DeviceUseStatement {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct DeviceUseStatement {
     /// Additional Content defined by implementations
     ///
     /// `DeviceUseStatement.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DeviceUseStatement.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External identifier for this record
     ///
     /// `DeviceUseStatement.identifier`, 0..*, `Identifier`.
@@ -97,6 +99,12 @@ pub struct DeviceUseStatement {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for DeviceUseStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DeviceUseStatement {
     fn type_name(&self) -> &'static str {
         "DeviceUseStatement"
@@ -109,8 +117,8 @@ impl Element for DeviceUseStatement {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "subject" => (10, r.field(&mut self.subject)),
@@ -137,8 +145,8 @@ impl Element for DeviceUseStatement {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("subject", &self.subject);
@@ -155,6 +163,13 @@ impl Element for DeviceUseStatement {
 
 impl ResourceType for DeviceUseStatement {
     const TYPE: &'static str = "DeviceUseStatement";
+}
+
+impl DropBoxed for DeviceUseStatement {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for DeviceUseStatement {

@@ -4,9 +4,11 @@
 
 use crate::codes::DiagnosticReportStatus;
 use crate::datatypes::{
-    Attachment, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Reference,
+    Attachment, CodeableConcept, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, DateTime, FhirString, Id, Instant, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// The findings and interpretation of diagnostic  tests performed on patients, groups of patients, devices, and locations, and/or specimens derived from these. The report includes clinical context such as requesting and provider information, and some mix of atomic results, images, textual and coded interpretations, and formatted representation of diagnostic reports.
 ///
 /// FHIR resource `DiagnosticReport` (`http://hl7.org/fhir/StructureDefinition/DiagnosticReport`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DiagnosticReport {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct DiagnosticReport {
     /// Additional Content defined by implementations
     ///
     /// `DiagnosticReport.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DiagnosticReport.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business identifier for report
     ///
     /// `DiagnosticReport.identifier`, 0..*, `Identifier`.
@@ -121,6 +123,12 @@ pub struct DiagnosticReport {
     pub presented_form: Vec<Attachment>,
 }
 
+impl std::fmt::Debug for DiagnosticReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DiagnosticReport {
     fn type_name(&self) -> &'static str {
         "DiagnosticReport"
@@ -133,8 +141,8 @@ impl Element for DiagnosticReport {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "basedOn" => (9, r.list(&mut self.based_on)),
             "status" => (10, r.field(&mut self.status)),
@@ -167,8 +175,8 @@ impl Element for DiagnosticReport {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("basedOn", &self.based_on);
         w.field("status", &self.status);
@@ -193,6 +201,13 @@ impl ResourceType for DiagnosticReport {
     const TYPE: &'static str = "DiagnosticReport";
 }
 
+impl DropBoxed for DiagnosticReport {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for DiagnosticReport {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -210,7 +225,7 @@ impl<'de> serde::Deserialize<'de> for DiagnosticReport {
 /// A list of key images associated with this report. The images are generally created during the diagnostic process, and may be directly of the patient, or of treated specimens (i.e. slides of interest).
 ///
 /// Backbone element `DiagnosticReport.image`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DiagnosticReportImage {
     /// xml:id (or equivalent in JSON)
     ///
@@ -219,11 +234,11 @@ pub struct DiagnosticReportImage {
     /// Additional Content defined by implementations
     ///
     /// `DiagnosticReport.image.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DiagnosticReport.image.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Comment about the image (e.g. explanation)
     ///
     /// `DiagnosticReport.image.comment`, 0..1, `string`.
@@ -234,6 +249,12 @@ pub struct DiagnosticReportImage {
     pub link: Option<Reference>,
 }
 
+impl std::fmt::Debug for DiagnosticReportImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DiagnosticReportImage {
     fn type_name(&self) -> &'static str {
         "DiagnosticReport.image"
@@ -241,8 +262,8 @@ impl Element for DiagnosticReportImage {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "comment" => (3, r.field(&mut self.comment)),
             "link" => (4, r.field(&mut self.link)),
             _ => return Ok(None),
@@ -251,8 +272,8 @@ impl Element for DiagnosticReportImage {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("comment", &self.comment);
         w.field("link", &self.link);
     }
@@ -275,7 +296,7 @@ impl FieldValue for DiagnosticReportImage {
 /// Indicates who or what participated in producing the report.
 ///
 /// Backbone element `DiagnosticReport.performer`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DiagnosticReportPerformer {
     /// xml:id (or equivalent in JSON)
     ///
@@ -284,11 +305,11 @@ pub struct DiagnosticReportPerformer {
     /// Additional Content defined by implementations
     ///
     /// `DiagnosticReport.performer.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DiagnosticReport.performer.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of performer
     ///
     /// `DiagnosticReport.performer.role`, 0..1, `CodeableConcept`.
@@ -299,6 +320,12 @@ pub struct DiagnosticReportPerformer {
     pub actor: Option<Reference>,
 }
 
+impl std::fmt::Debug for DiagnosticReportPerformer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DiagnosticReportPerformer {
     fn type_name(&self) -> &'static str {
         "DiagnosticReport.performer"
@@ -306,8 +333,8 @@ impl Element for DiagnosticReportPerformer {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "role" => (3, r.field(&mut self.role)),
             "actor" => (4, r.field(&mut self.actor)),
             _ => return Ok(None),
@@ -316,8 +343,8 @@ impl Element for DiagnosticReportPerformer {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("role", &self.role);
         w.field("actor", &self.actor);
     }

@@ -4,9 +4,11 @@
 
 use crate::codes::{CompositionStatus, DocumentReferenceStatus, DocumentRelationshipType};
 use crate::datatypes::{
-    Attachment, CodeableConcept, Coding, Extension, Identifier, Meta, Narrative, Period, Reference,
+    Attachment, CodeableConcept, Coding, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, DateTime, FhirString, Id, Instant, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -15,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// A reference to a document.
 ///
 /// FHIR resource `DocumentReference` (`http://hl7.org/fhir/StructureDefinition/DocumentReference`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DocumentReference {
     /// Logical id of this artifact
     ///
@@ -44,11 +46,11 @@ pub struct DocumentReference {
     /// Additional Content defined by implementations
     ///
     /// `DocumentReference.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DocumentReference.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Master Version Specific Identifier
     ///
     /// `DocumentReference.masterIdentifier`, 0..1, `Identifier`.
@@ -119,6 +121,12 @@ pub struct DocumentReference {
     pub context: Option<DocumentReferenceContext>,
 }
 
+impl std::fmt::Debug for DocumentReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DocumentReference {
     fn type_name(&self) -> &'static str {
         "DocumentReference"
@@ -131,8 +139,8 @@ impl Element for DocumentReference {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "masterIdentifier" => (8, r.field(&mut self.master_identifier)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "status" => (10, r.field(&mut self.status)),
@@ -161,8 +169,8 @@ impl Element for DocumentReference {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("masterIdentifier", &self.master_identifier);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
@@ -187,6 +195,13 @@ impl ResourceType for DocumentReference {
     const TYPE: &'static str = "DocumentReference";
 }
 
+impl DropBoxed for DocumentReference {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for DocumentReference {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -204,7 +219,7 @@ impl<'de> serde::Deserialize<'de> for DocumentReference {
 /// The document and format referenced. There may be multiple content element repetitions, each with a different format.
 ///
 /// Backbone element `DocumentReference.content`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DocumentReferenceContent {
     /// xml:id (or equivalent in JSON)
     ///
@@ -213,11 +228,11 @@ pub struct DocumentReferenceContent {
     /// Additional Content defined by implementations
     ///
     /// `DocumentReference.content.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DocumentReference.content.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Where to access the document
     ///
     /// `DocumentReference.content.attachment`, 1..1, `Attachment`.
@@ -228,6 +243,12 @@ pub struct DocumentReferenceContent {
     pub format: Option<Coding>,
 }
 
+impl std::fmt::Debug for DocumentReferenceContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DocumentReferenceContent {
     fn type_name(&self) -> &'static str {
         "DocumentReference.content"
@@ -235,8 +256,8 @@ impl Element for DocumentReferenceContent {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "attachment" => (3, r.field(&mut self.attachment)),
             "format" => (4, r.field(&mut self.format)),
             _ => return Ok(None),
@@ -245,8 +266,8 @@ impl Element for DocumentReferenceContent {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("attachment", &self.attachment);
         w.field("format", &self.format);
     }
@@ -269,7 +290,7 @@ impl FieldValue for DocumentReferenceContent {
 /// The clinical context in which the document was prepared.
 ///
 /// Backbone element `DocumentReference.context`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DocumentReferenceContext {
     /// xml:id (or equivalent in JSON)
     ///
@@ -278,11 +299,11 @@ pub struct DocumentReferenceContext {
     /// Additional Content defined by implementations
     ///
     /// `DocumentReference.context.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DocumentReference.context.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Context of the document  content
     ///
     /// `DocumentReference.context.encounter`, 0..1, `Reference`.
@@ -313,6 +334,12 @@ pub struct DocumentReferenceContext {
     pub related: Vec<DocumentReferenceContextRelated>,
 }
 
+impl std::fmt::Debug for DocumentReferenceContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DocumentReferenceContext {
     fn type_name(&self) -> &'static str {
         "DocumentReference.context"
@@ -320,8 +347,8 @@ impl Element for DocumentReferenceContext {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "encounter" => (3, r.field(&mut self.encounter)),
             "event" => (4, r.list(&mut self.event)),
             "period" => (5, r.field(&mut self.period)),
@@ -335,8 +362,8 @@ impl Element for DocumentReferenceContext {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("encounter", &self.encounter);
         w.list("event", &self.event);
         w.field("period", &self.period);
@@ -364,7 +391,7 @@ impl FieldValue for DocumentReferenceContext {
 /// Related identifiers or resources associated with the DocumentReference.
 ///
 /// Backbone element `DocumentReference.context.related`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DocumentReferenceContextRelated {
     /// xml:id (or equivalent in JSON)
     ///
@@ -373,11 +400,11 @@ pub struct DocumentReferenceContextRelated {
     /// Additional Content defined by implementations
     ///
     /// `DocumentReference.context.related.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DocumentReference.context.related.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Identifier of related objects or events
     ///
     /// `DocumentReference.context.related.identifier`, 0..1, `Identifier`.
@@ -388,6 +415,12 @@ pub struct DocumentReferenceContextRelated {
     pub ref_: Option<Reference>,
 }
 
+impl std::fmt::Debug for DocumentReferenceContextRelated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DocumentReferenceContextRelated {
     fn type_name(&self) -> &'static str {
         "DocumentReference.context.related"
@@ -395,8 +428,8 @@ impl Element for DocumentReferenceContextRelated {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (3, r.field(&mut self.identifier)),
             "ref" => (4, r.field(&mut self.ref_)),
             _ => return Ok(None),
@@ -405,8 +438,8 @@ impl Element for DocumentReferenceContextRelated {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("ref", &self.ref_);
     }
@@ -429,7 +462,7 @@ impl FieldValue for DocumentReferenceContextRelated {
 /// Relationships that this document has with other document references that already exist.
 ///
 /// Backbone element `DocumentReference.relatesTo`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct DocumentReferenceRelatesTo {
     /// xml:id (or equivalent in JSON)
     ///
@@ -438,11 +471,11 @@ pub struct DocumentReferenceRelatesTo {
     /// Additional Content defined by implementations
     ///
     /// `DocumentReference.relatesTo.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `DocumentReference.relatesTo.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// replaces | transforms | signs | appends
     ///
     /// `DocumentReference.relatesTo.code`, 1..1, `code`.
@@ -453,6 +486,12 @@ pub struct DocumentReferenceRelatesTo {
     pub target: Option<Reference>,
 }
 
+impl std::fmt::Debug for DocumentReferenceRelatesTo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for DocumentReferenceRelatesTo {
     fn type_name(&self) -> &'static str {
         "DocumentReference.relatesTo"
@@ -460,8 +499,8 @@ impl Element for DocumentReferenceRelatesTo {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.field(&mut self.code)),
             "target" => (4, r.field(&mut self.target)),
             _ => return Ok(None),
@@ -470,8 +509,8 @@ impl Element for DocumentReferenceRelatesTo {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("target", &self.target);
     }

@@ -4,9 +4,11 @@
 
 use crate::codes::{EncounterLocationStatus, EncounterStatus};
 use crate::datatypes::{
-    CodeableConcept, Coding, Duration, Extension, Identifier, Meta, Narrative, Period, Reference,
+    CodeableConcept, Coding, Duration, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, Id, PositiveInt, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -15,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// An interaction between a patient and healthcare provider(s) for the purpose of providing healthcare service(s) or assessing the health status of a patient.
 ///
 /// FHIR resource `Encounter` (`http://hl7.org/fhir/StructureDefinition/Encounter`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Encounter {
     /// Logical id of this artifact
     ///
@@ -44,11 +46,11 @@ pub struct Encounter {
     /// Additional Content defined by implementations
     ///
     /// `Encounter.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Encounter.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Identifier(s) by which this encounter is known
     ///
     /// `Encounter.identifier`, 0..*, `Identifier`.
@@ -135,6 +137,12 @@ pub struct Encounter {
     pub part_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for Encounter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Encounter {
     fn type_name(&self) -> &'static str {
         "Encounter"
@@ -147,8 +155,8 @@ impl Element for Encounter {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "statusHistory" => (10, r.list(&mut self.status_history)),
@@ -181,8 +189,8 @@ impl Element for Encounter {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.list("statusHistory", &self.status_history);
@@ -211,6 +219,13 @@ impl ResourceType for Encounter {
     const TYPE: &'static str = "Encounter";
 }
 
+impl DropBoxed for Encounter {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Encounter {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -230,7 +245,7 @@ impl<'de> serde::Deserialize<'de> for Encounter {
 /// This would be used for a case where an admission starts of as an emergency encounter, then transisions into an inpatient scenario. Doing this and not restarting a new encounter ensures that any lab/diagnostic results can more easily follow the patient and not require re-processing and not get lost or cancelled during a kindof discharge from emergency to inpatient.
 ///
 /// Backbone element `Encounter.classHistory`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct EncounterClassHistory {
     /// xml:id (or equivalent in JSON)
     ///
@@ -239,11 +254,11 @@ pub struct EncounterClassHistory {
     /// Additional Content defined by implementations
     ///
     /// `Encounter.classHistory.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Encounter.classHistory.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// inpatient | outpatient | ambulatory | emergency +
     ///
     /// `Encounter.classHistory.class`, 1..1, `Coding`.
@@ -254,6 +269,12 @@ pub struct EncounterClassHistory {
     pub period: Option<Period>,
 }
 
+impl std::fmt::Debug for EncounterClassHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for EncounterClassHistory {
     fn type_name(&self) -> &'static str {
         "Encounter.classHistory"
@@ -261,8 +282,8 @@ impl Element for EncounterClassHistory {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "class" => (3, r.field(&mut self.class)),
             "period" => (4, r.field(&mut self.period)),
             _ => return Ok(None),
@@ -271,8 +292,8 @@ impl Element for EncounterClassHistory {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("class", &self.class);
         w.field("period", &self.period);
     }
@@ -295,7 +316,7 @@ impl FieldValue for EncounterClassHistory {
 /// The list of diagnosis relevant to this encounter.
 ///
 /// Backbone element `Encounter.diagnosis`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct EncounterDiagnosis {
     /// xml:id (or equivalent in JSON)
     ///
@@ -304,11 +325,11 @@ pub struct EncounterDiagnosis {
     /// Additional Content defined by implementations
     ///
     /// `Encounter.diagnosis.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Encounter.diagnosis.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Reason the encounter takes place (resource)
     ///
     /// `Encounter.diagnosis.condition`, 1..1, `Reference`.
@@ -323,6 +344,12 @@ pub struct EncounterDiagnosis {
     pub rank: Option<PositiveInt>,
 }
 
+impl std::fmt::Debug for EncounterDiagnosis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for EncounterDiagnosis {
     fn type_name(&self) -> &'static str {
         "Encounter.diagnosis"
@@ -330,8 +357,8 @@ impl Element for EncounterDiagnosis {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "condition" => (3, r.field(&mut self.condition)),
             "role" => (4, r.field(&mut self.role)),
             "rank" => (5, r.field(&mut self.rank)),
@@ -341,8 +368,8 @@ impl Element for EncounterDiagnosis {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("condition", &self.condition);
         w.field("role", &self.role);
         w.field("rank", &self.rank);
@@ -366,7 +393,7 @@ impl FieldValue for EncounterDiagnosis {
 /// Details about the admission to a healthcare service.
 ///
 /// Backbone element `Encounter.hospitalization`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct EncounterHospitalization {
     /// xml:id (or equivalent in JSON)
     ///
@@ -375,11 +402,11 @@ pub struct EncounterHospitalization {
     /// Additional Content defined by implementations
     ///
     /// `Encounter.hospitalization.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Encounter.hospitalization.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Pre-admission identifier
     ///
     /// `Encounter.hospitalization.preAdmissionIdentifier`, 0..1, `Identifier`.
@@ -418,6 +445,12 @@ pub struct EncounterHospitalization {
     pub discharge_disposition: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for EncounterHospitalization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for EncounterHospitalization {
     fn type_name(&self) -> &'static str {
         "Encounter.hospitalization"
@@ -425,8 +458,8 @@ impl Element for EncounterHospitalization {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "preAdmissionIdentifier" => (3, r.field(&mut self.pre_admission_identifier)),
             "origin" => (4, r.field(&mut self.origin)),
             "admitSource" => (5, r.field(&mut self.admit_source)),
@@ -442,8 +475,8 @@ impl Element for EncounterHospitalization {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("preAdmissionIdentifier", &self.pre_admission_identifier);
         w.field("origin", &self.origin);
         w.field("admitSource", &self.admit_source);
@@ -473,7 +506,7 @@ impl FieldValue for EncounterHospitalization {
 /// List of locations where  the patient has been during this encounter.
 ///
 /// Backbone element `Encounter.location`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct EncounterLocation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -482,11 +515,11 @@ pub struct EncounterLocation {
     /// Additional Content defined by implementations
     ///
     /// `Encounter.location.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Encounter.location.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Location the encounter takes place
     ///
     /// `Encounter.location.location`, 1..1, `Reference`.
@@ -501,6 +534,12 @@ pub struct EncounterLocation {
     pub period: Option<Period>,
 }
 
+impl std::fmt::Debug for EncounterLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for EncounterLocation {
     fn type_name(&self) -> &'static str {
         "Encounter.location"
@@ -508,8 +547,8 @@ impl Element for EncounterLocation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "location" => (3, r.field(&mut self.location)),
             "status" => (4, r.field(&mut self.status)),
             "period" => (5, r.field(&mut self.period)),
@@ -519,8 +558,8 @@ impl Element for EncounterLocation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("location", &self.location);
         w.field("status", &self.status);
         w.field("period", &self.period);
@@ -544,7 +583,7 @@ impl FieldValue for EncounterLocation {
 /// The list of people responsible for providing the service.
 ///
 /// Backbone element `Encounter.participant`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct EncounterParticipant {
     /// xml:id (or equivalent in JSON)
     ///
@@ -553,11 +592,11 @@ pub struct EncounterParticipant {
     /// Additional Content defined by implementations
     ///
     /// `Encounter.participant.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Encounter.participant.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Role of participant in encounter
     ///
     /// `Encounter.participant.type`, 0..*, `CodeableConcept`.
@@ -572,6 +611,12 @@ pub struct EncounterParticipant {
     pub individual: Option<Reference>,
 }
 
+impl std::fmt::Debug for EncounterParticipant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for EncounterParticipant {
     fn type_name(&self) -> &'static str {
         "Encounter.participant"
@@ -579,8 +624,8 @@ impl Element for EncounterParticipant {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.list(&mut self.type_)),
             "period" => (4, r.field(&mut self.period)),
             "individual" => (5, r.field(&mut self.individual)),
@@ -590,8 +635,8 @@ impl Element for EncounterParticipant {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("type", &self.type_);
         w.field("period", &self.period);
         w.field("individual", &self.individual);
@@ -615,7 +660,7 @@ impl FieldValue for EncounterParticipant {
 /// The status history permits the encounter resource to contain the status history without needing to read through the historical versions of the resource, or even have the server store them.
 ///
 /// Backbone element `Encounter.statusHistory`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct EncounterStatusHistory {
     /// xml:id (or equivalent in JSON)
     ///
@@ -624,11 +669,11 @@ pub struct EncounterStatusHistory {
     /// Additional Content defined by implementations
     ///
     /// `Encounter.statusHistory.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Encounter.statusHistory.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// planned | arrived | triaged | in-progress | onleave | finished | cancelled +
     ///
     /// `Encounter.statusHistory.status`, 1..1, `code`.
@@ -639,6 +684,12 @@ pub struct EncounterStatusHistory {
     pub period: Option<Period>,
 }
 
+impl std::fmt::Debug for EncounterStatusHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for EncounterStatusHistory {
     fn type_name(&self) -> &'static str {
         "Encounter.statusHistory"
@@ -646,8 +697,8 @@ impl Element for EncounterStatusHistory {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "status" => (3, r.field(&mut self.status)),
             "period" => (4, r.field(&mut self.period)),
             _ => return Ok(None),
@@ -656,8 +707,8 @@ impl Element for EncounterStatusHistory {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("status", &self.status);
         w.field("period", &self.period);
     }

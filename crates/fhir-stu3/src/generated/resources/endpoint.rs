@@ -4,10 +4,11 @@
 
 use crate::codes::EndpointStatus;
 use crate::datatypes::{
-    CodeableConcept, Coding, ContactPoint, Extension, Identifier, Meta, Narrative, Period,
-    Reference,
+    CodeableConcept, Coding, ContactPoint, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +17,7 @@ use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
 /// The technical details of an endpoint that can be used for electronic services, such as for web services providing XDS.b or a REST endpoint for another FHIR server. This may include any security context information.
 ///
 /// FHIR resource `Endpoint` (`http://hl7.org/fhir/StructureDefinition/Endpoint`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Endpoint {
     /// Logical id of this artifact
     ///
@@ -45,11 +46,11 @@ pub struct Endpoint {
     /// Additional Content defined by implementations
     ///
     /// `Endpoint.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Endpoint.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Identifies this endpoint across multiple systems
     ///
     /// `Endpoint.identifier`, 0..*, `Identifier`.
@@ -96,6 +97,12 @@ pub struct Endpoint {
     pub header: Vec<FhirString>,
 }
 
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Endpoint {
     fn type_name(&self) -> &'static str {
         "Endpoint"
@@ -108,8 +115,8 @@ impl Element for Endpoint {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "connectionType" => (10, r.field(&mut self.connection_type)),
@@ -132,8 +139,8 @@ impl Element for Endpoint {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("connectionType", &self.connection_type);
@@ -150,6 +157,13 @@ impl Element for Endpoint {
 
 impl ResourceType for Endpoint {
     const TYPE: &'static str = "Endpoint";
+}
+
+impl DropBoxed for Endpoint {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for Endpoint {

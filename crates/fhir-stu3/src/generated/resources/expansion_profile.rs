@@ -4,9 +4,11 @@
 
 use crate::codes::{PublicationStatus, SystemVersionProcessingMode};
 use crate::datatypes::{
-    CodeableConcept, Coding, ContactDetail, Extension, Identifier, Meta, Narrative, UsageContext,
+    CodeableConcept, Coding, ContactDetail, Identifier, Meta, Narrative, UsageContext,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -15,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// Resource to define constraints on the Expansion of a FHIR ValueSet.
 ///
 /// FHIR resource `ExpansionProfile` (`http://hl7.org/fhir/StructureDefinition/ExpansionProfile`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExpansionProfile {
     /// Logical id of this artifact
     ///
@@ -44,11 +46,11 @@ pub struct ExpansionProfile {
     /// Additional Content defined by implementations
     ///
     /// `ExpansionProfile.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExpansionProfile.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this expansion profile (globally unique)
     ///
     /// `ExpansionProfile.url`, 0..1, `uri`.
@@ -143,6 +145,12 @@ pub struct ExpansionProfile {
     pub limited_expansion: Option<Boolean>,
 }
 
+impl std::fmt::Debug for ExpansionProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExpansionProfile {
     fn type_name(&self) -> &'static str {
         "ExpansionProfile"
@@ -155,8 +163,8 @@ impl Element for ExpansionProfile {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.field(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -191,8 +199,8 @@ impl Element for ExpansionProfile {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.field("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -223,6 +231,13 @@ impl ResourceType for ExpansionProfile {
     const TYPE: &'static str = "ExpansionProfile";
 }
 
+impl DropBoxed for ExpansionProfile {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for ExpansionProfile {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -240,7 +255,7 @@ impl<'de> serde::Deserialize<'de> for ExpansionProfile {
 /// A set of criteria that provide the constraints imposed on the value set expansion by including or excluding designations.
 ///
 /// Backbone element `ExpansionProfile.designation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExpansionProfileDesignation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -249,11 +264,11 @@ pub struct ExpansionProfileDesignation {
     /// Additional Content defined by implementations
     ///
     /// `ExpansionProfile.designation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExpansionProfile.designation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Designations to be included
     ///
     /// `ExpansionProfile.designation.include`, 0..1, `BackboneElement`.
@@ -264,6 +279,12 @@ pub struct ExpansionProfileDesignation {
     pub exclude: Option<ExpansionProfileDesignationExclude>,
 }
 
+impl std::fmt::Debug for ExpansionProfileDesignation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExpansionProfileDesignation {
     fn type_name(&self) -> &'static str {
         "ExpansionProfile.designation"
@@ -271,8 +292,8 @@ impl Element for ExpansionProfileDesignation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "include" => (3, r.field(&mut self.include)),
             "exclude" => (4, r.field(&mut self.exclude)),
             _ => return Ok(None),
@@ -281,8 +302,8 @@ impl Element for ExpansionProfileDesignation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("include", &self.include);
         w.field("exclude", &self.exclude);
     }
@@ -305,7 +326,7 @@ impl FieldValue for ExpansionProfileDesignation {
 /// Designations to be excluded.
 ///
 /// Backbone element `ExpansionProfile.designation.exclude`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExpansionProfileDesignationExclude {
     /// xml:id (or equivalent in JSON)
     ///
@@ -314,15 +335,21 @@ pub struct ExpansionProfileDesignationExclude {
     /// Additional Content defined by implementations
     ///
     /// `ExpansionProfile.designation.exclude.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExpansionProfile.designation.exclude.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The designation to be excluded
     ///
     /// `ExpansionProfile.designation.exclude.designation`, 0..*, `BackboneElement`.
     pub designation: Vec<ExpansionProfileDesignationExcludeDesignation>,
+}
+
+impl std::fmt::Debug for ExpansionProfileDesignationExclude {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for ExpansionProfileDesignationExclude {
@@ -332,8 +359,8 @@ impl Element for ExpansionProfileDesignationExclude {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "designation" => (3, r.list(&mut self.designation)),
             _ => return Ok(None),
         };
@@ -341,8 +368,8 @@ impl Element for ExpansionProfileDesignationExclude {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("designation", &self.designation);
     }
 }
@@ -364,7 +391,7 @@ impl FieldValue for ExpansionProfileDesignationExclude {
 /// A data group for each designation to be excluded.
 ///
 /// Backbone element `ExpansionProfile.designation.exclude.designation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExpansionProfileDesignationExcludeDesignation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -373,11 +400,11 @@ pub struct ExpansionProfileDesignationExcludeDesignation {
     /// Additional Content defined by implementations
     ///
     /// `ExpansionProfile.designation.exclude.designation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExpansionProfile.designation.exclude.designation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Human language of the designation to be excluded
     ///
     /// `ExpansionProfile.designation.exclude.designation.language`, 0..1, `code`.
@@ -388,6 +415,12 @@ pub struct ExpansionProfileDesignationExcludeDesignation {
     pub use_: Option<Coding>,
 }
 
+impl std::fmt::Debug for ExpansionProfileDesignationExcludeDesignation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExpansionProfileDesignationExcludeDesignation {
     fn type_name(&self) -> &'static str {
         "ExpansionProfile.designation.exclude.designation"
@@ -395,8 +428,8 @@ impl Element for ExpansionProfileDesignationExcludeDesignation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "use" => (4, r.field(&mut self.use_)),
             _ => return Ok(None),
@@ -405,8 +438,8 @@ impl Element for ExpansionProfileDesignationExcludeDesignation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("language", &self.language);
         w.field("use", &self.use_);
     }
@@ -429,7 +462,7 @@ impl FieldValue for ExpansionProfileDesignationExcludeDesignation {
 /// Designations to be included.
 ///
 /// Backbone element `ExpansionProfile.designation.include`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExpansionProfileDesignationInclude {
     /// xml:id (or equivalent in JSON)
     ///
@@ -438,15 +471,21 @@ pub struct ExpansionProfileDesignationInclude {
     /// Additional Content defined by implementations
     ///
     /// `ExpansionProfile.designation.include.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExpansionProfile.designation.include.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The designation to be included
     ///
     /// `ExpansionProfile.designation.include.designation`, 0..*, `BackboneElement`.
     pub designation: Vec<ExpansionProfileDesignationIncludeDesignation>,
+}
+
+impl std::fmt::Debug for ExpansionProfileDesignationInclude {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for ExpansionProfileDesignationInclude {
@@ -456,8 +495,8 @@ impl Element for ExpansionProfileDesignationInclude {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "designation" => (3, r.list(&mut self.designation)),
             _ => return Ok(None),
         };
@@ -465,8 +504,8 @@ impl Element for ExpansionProfileDesignationInclude {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("designation", &self.designation);
     }
 }
@@ -488,7 +527,7 @@ impl FieldValue for ExpansionProfileDesignationInclude {
 /// A data group for each designation to be included.
 ///
 /// Backbone element `ExpansionProfile.designation.include.designation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExpansionProfileDesignationIncludeDesignation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -497,11 +536,11 @@ pub struct ExpansionProfileDesignationIncludeDesignation {
     /// Additional Content defined by implementations
     ///
     /// `ExpansionProfile.designation.include.designation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExpansionProfile.designation.include.designation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Human language of the designation to be included
     ///
     /// `ExpansionProfile.designation.include.designation.language`, 0..1, `code`.
@@ -512,6 +551,12 @@ pub struct ExpansionProfileDesignationIncludeDesignation {
     pub use_: Option<Coding>,
 }
 
+impl std::fmt::Debug for ExpansionProfileDesignationIncludeDesignation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExpansionProfileDesignationIncludeDesignation {
     fn type_name(&self) -> &'static str {
         "ExpansionProfile.designation.include.designation"
@@ -519,8 +564,8 @@ impl Element for ExpansionProfileDesignationIncludeDesignation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "use" => (4, r.field(&mut self.use_)),
             _ => return Ok(None),
@@ -529,8 +574,8 @@ impl Element for ExpansionProfileDesignationIncludeDesignation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("language", &self.language);
         w.field("use", &self.use_);
     }
@@ -553,7 +598,7 @@ impl FieldValue for ExpansionProfileDesignationIncludeDesignation {
 /// Code system, or a particular version of a code system to be excluded from value set expansions.
 ///
 /// Backbone element `ExpansionProfile.excludedSystem`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExpansionProfileExcludedSystem {
     /// xml:id (or equivalent in JSON)
     ///
@@ -562,11 +607,11 @@ pub struct ExpansionProfileExcludedSystem {
     /// Additional Content defined by implementations
     ///
     /// `ExpansionProfile.excludedSystem.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExpansionProfile.excludedSystem.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The specific code system to be excluded
     ///
     /// `ExpansionProfile.excludedSystem.system`, 1..1, `uri`.
@@ -577,6 +622,12 @@ pub struct ExpansionProfileExcludedSystem {
     pub version: Option<FhirString>,
 }
 
+impl std::fmt::Debug for ExpansionProfileExcludedSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExpansionProfileExcludedSystem {
     fn type_name(&self) -> &'static str {
         "ExpansionProfile.excludedSystem"
@@ -584,8 +635,8 @@ impl Element for ExpansionProfileExcludedSystem {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "system" => (3, r.kind(StrKind::Uri).field(&mut self.system)),
             "version" => (4, r.field(&mut self.version)),
             _ => return Ok(None),
@@ -594,8 +645,8 @@ impl Element for ExpansionProfileExcludedSystem {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("system", &self.system);
         w.field("version", &self.version);
     }
@@ -618,7 +669,7 @@ impl FieldValue for ExpansionProfileExcludedSystem {
 /// Fix use of a particular code system to a particular version.
 ///
 /// Backbone element `ExpansionProfile.fixedVersion`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExpansionProfileFixedVersion {
     /// xml:id (or equivalent in JSON)
     ///
@@ -627,11 +678,11 @@ pub struct ExpansionProfileFixedVersion {
     /// Additional Content defined by implementations
     ///
     /// `ExpansionProfile.fixedVersion.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExpansionProfile.fixedVersion.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// System to have its version fixed
     ///
     /// `ExpansionProfile.fixedVersion.system`, 1..1, `uri`.
@@ -646,6 +697,12 @@ pub struct ExpansionProfileFixedVersion {
     pub mode: Option<Code<SystemVersionProcessingMode>>,
 }
 
+impl std::fmt::Debug for ExpansionProfileFixedVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExpansionProfileFixedVersion {
     fn type_name(&self) -> &'static str {
         "ExpansionProfile.fixedVersion"
@@ -653,8 +710,8 @@ impl Element for ExpansionProfileFixedVersion {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "system" => (3, r.kind(StrKind::Uri).field(&mut self.system)),
             "version" => (4, r.field(&mut self.version)),
             "mode" => (5, r.field(&mut self.mode)),
@@ -664,8 +721,8 @@ impl Element for ExpansionProfileFixedVersion {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("system", &self.system);
         w.field("version", &self.version);
         w.field("mode", &self.mode);

@@ -4,12 +4,14 @@
 
 use crate::codes::ExplanationofbenefitStatus;
 use crate::datatypes::{
-    Address, Attachment, CodeableConcept, Coding, Extension, Identifier, Meta, Money, Narrative,
-    Period, Quantity, Reference,
+    Address, Attachment, CodeableConcept, Coding, Identifier, Meta, Money, Narrative, Period,
+    Quantity, Reference,
 };
 use crate::primitives::{
     Boolean, Code, Date, DateTime, Decimal, FhirString, Id, PositiveInt, UnsignedInt, Uri,
 };
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -20,7 +22,7 @@ use fhir_runtime::{
 /// This resource provides: the claim details; adjudication details from the processing of a Claim; and optionally account balance information, for informing the subscriber of the benefits provided.
 ///
 /// FHIR resource `ExplanationOfBenefit` (`http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefit {
     /// Logical id of this artifact
     ///
@@ -49,11 +51,11 @@ pub struct ExplanationOfBenefit {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business Identifier
     ///
     /// `ExplanationOfBenefit.identifier`, 0..*, `Identifier`.
@@ -212,6 +214,12 @@ pub struct ExplanationOfBenefit {
     pub benefit_balance: Vec<ExplanationOfBenefitBenefitBalance>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefit {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit"
@@ -224,8 +232,8 @@ impl Element for ExplanationOfBenefit {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "type" => (10, r.field(&mut self.type_)),
@@ -276,8 +284,8 @@ impl Element for ExplanationOfBenefit {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("type", &self.type_);
@@ -324,6 +332,13 @@ impl ResourceType for ExplanationOfBenefit {
     const TYPE: &'static str = "ExplanationOfBenefit";
 }
 
+impl DropBoxed for ExplanationOfBenefit {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for ExplanationOfBenefit {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -341,7 +356,7 @@ impl<'de> serde::Deserialize<'de> for ExplanationOfBenefit {
 /// An accident which resulted in the need for healthcare services.
 ///
 /// Backbone element `ExplanationOfBenefit.accident`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitAccident {
     /// xml:id (or equivalent in JSON)
     ///
@@ -350,11 +365,11 @@ pub struct ExplanationOfBenefitAccident {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.accident.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.accident.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// When the accident occurred
     ///
     /// `ExplanationOfBenefit.accident.date`, 0..1, `date`.
@@ -369,6 +384,12 @@ pub struct ExplanationOfBenefitAccident {
     pub location: Option<ExplanationOfBenefitAccidentLocation>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitAccident {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitAccident {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.accident"
@@ -376,8 +397,8 @@ impl Element for ExplanationOfBenefitAccident {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "date" => (3, r.field(&mut self.date)),
             "type" => (4, r.field(&mut self.type_)),
             _ => {
@@ -391,8 +412,8 @@ impl Element for ExplanationOfBenefitAccident {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("date", &self.date);
         w.field("type", &self.type_);
         w.choice("location", &self.location);
@@ -416,7 +437,7 @@ impl FieldValue for ExplanationOfBenefitAccident {
 /// The first tier service adjudications for payor added services.
 ///
 /// Backbone element `ExplanationOfBenefit.addItem`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitAddItem {
     /// xml:id (or equivalent in JSON)
     ///
@@ -425,11 +446,11 @@ pub struct ExplanationOfBenefitAddItem {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.addItem.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.addItem.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Service instances
     ///
     /// `ExplanationOfBenefit.addItem.sequenceLinkId`, 0..*, `positiveInt`.
@@ -468,6 +489,12 @@ pub struct ExplanationOfBenefitAddItem {
     pub detail: Vec<ExplanationOfBenefitAddItemDetail>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitAddItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitAddItem {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.addItem"
@@ -475,8 +502,8 @@ impl Element for ExplanationOfBenefitAddItem {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequenceLinkId" => (3, r.list(&mut self.sequence_link_id)),
             "revenue" => (4, r.field(&mut self.revenue)),
             "category" => (5, r.field(&mut self.category)),
@@ -492,8 +519,8 @@ impl Element for ExplanationOfBenefitAddItem {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("sequenceLinkId", &self.sequence_link_id);
         w.field("revenue", &self.revenue);
         w.field("category", &self.category);
@@ -523,7 +550,7 @@ impl FieldValue for ExplanationOfBenefitAddItem {
 /// The second tier service adjudications for payor added services.
 ///
 /// Backbone element `ExplanationOfBenefit.addItem.detail`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitAddItemDetail {
     /// xml:id (or equivalent in JSON)
     ///
@@ -532,11 +559,11 @@ pub struct ExplanationOfBenefitAddItemDetail {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.addItem.detail.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.addItem.detail.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Revenue or cost center code
     ///
     /// `ExplanationOfBenefit.addItem.detail.revenue`, 0..1, `CodeableConcept`.
@@ -567,6 +594,12 @@ pub struct ExplanationOfBenefitAddItemDetail {
     pub adjudication: Vec<ExplanationOfBenefitItemAdjudication>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitAddItemDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitAddItemDetail {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.addItem.detail"
@@ -574,8 +607,8 @@ impl Element for ExplanationOfBenefitAddItemDetail {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "revenue" => (3, r.field(&mut self.revenue)),
             "category" => (4, r.field(&mut self.category)),
             "service" => (5, r.field(&mut self.service)),
@@ -589,8 +622,8 @@ impl Element for ExplanationOfBenefitAddItemDetail {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("revenue", &self.revenue);
         w.field("category", &self.category);
         w.field("service", &self.service);
@@ -618,7 +651,7 @@ impl FieldValue for ExplanationOfBenefitAddItemDetail {
 /// Balance by Benefit Category.
 ///
 /// Backbone element `ExplanationOfBenefit.benefitBalance`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitBenefitBalance {
     /// xml:id (or equivalent in JSON)
     ///
@@ -627,11 +660,11 @@ pub struct ExplanationOfBenefitBenefitBalance {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.benefitBalance.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.benefitBalance.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of services covered
     ///
     /// `ExplanationOfBenefit.benefitBalance.category`, 1..1, `CodeableConcept`.
@@ -670,6 +703,12 @@ pub struct ExplanationOfBenefitBenefitBalance {
     pub financial: Vec<ExplanationOfBenefitBenefitBalanceFinancial>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitBenefitBalance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitBenefitBalance {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.benefitBalance"
@@ -677,8 +716,8 @@ impl Element for ExplanationOfBenefitBenefitBalance {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "category" => (3, r.field(&mut self.category)),
             "subCategory" => (4, r.field(&mut self.sub_category)),
             "excluded" => (5, r.field(&mut self.excluded)),
@@ -694,8 +733,8 @@ impl Element for ExplanationOfBenefitBenefitBalance {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("category", &self.category);
         w.field("subCategory", &self.sub_category);
         w.field("excluded", &self.excluded);
@@ -725,7 +764,7 @@ impl FieldValue for ExplanationOfBenefitBenefitBalance {
 /// Benefits Used to date.
 ///
 /// Backbone element `ExplanationOfBenefit.benefitBalance.financial`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitBenefitBalanceFinancial {
     /// xml:id (or equivalent in JSON)
     ///
@@ -734,11 +773,11 @@ pub struct ExplanationOfBenefitBenefitBalanceFinancial {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.benefitBalance.financial.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.benefitBalance.financial.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Deductable, visits, benefit amount
     ///
     /// `ExplanationOfBenefit.benefitBalance.financial.type`, 1..1, `CodeableConcept`.
@@ -753,6 +792,12 @@ pub struct ExplanationOfBenefitBenefitBalanceFinancial {
     pub used: Option<ExplanationOfBenefitBenefitBalanceFinancialUsed>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitBenefitBalanceFinancial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitBenefitBalanceFinancial {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.benefitBalance.financial"
@@ -760,8 +805,8 @@ impl Element for ExplanationOfBenefitBenefitBalanceFinancial {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             _ => {
                 if r.choice_field(name, "allowed", &mut self.allowed)? {
@@ -777,8 +822,8 @@ impl Element for ExplanationOfBenefitBenefitBalanceFinancial {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.choice("allowed", &self.allowed);
         w.choice("used", &self.used);
@@ -802,7 +847,7 @@ impl FieldValue for ExplanationOfBenefitBenefitBalanceFinancial {
 /// The members of the team who provided the overall service as well as their role and whether responsible and qualifications.
 ///
 /// Backbone element `ExplanationOfBenefit.careTeam`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitCareTeam {
     /// xml:id (or equivalent in JSON)
     ///
@@ -811,11 +856,11 @@ pub struct ExplanationOfBenefitCareTeam {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.careTeam.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.careTeam.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Number to covey order of careteam
     ///
     /// `ExplanationOfBenefit.careTeam.sequence`, 1..1, `positiveInt`.
@@ -838,6 +883,12 @@ pub struct ExplanationOfBenefitCareTeam {
     pub qualification: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitCareTeam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitCareTeam {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.careTeam"
@@ -845,8 +896,8 @@ impl Element for ExplanationOfBenefitCareTeam {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "provider" => (4, r.field(&mut self.provider)),
             "responsible" => (5, r.field(&mut self.responsible)),
@@ -858,8 +909,8 @@ impl Element for ExplanationOfBenefitCareTeam {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("provider", &self.provider);
         w.field("responsible", &self.responsible);
@@ -885,7 +936,7 @@ impl FieldValue for ExplanationOfBenefitCareTeam {
 /// Ordered list of patient diagnosis for which care is sought.
 ///
 /// Backbone element `ExplanationOfBenefit.diagnosis`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitDiagnosis {
     /// xml:id (or equivalent in JSON)
     ///
@@ -894,11 +945,11 @@ pub struct ExplanationOfBenefitDiagnosis {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.diagnosis.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.diagnosis.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Number to covey order of diagnosis
     ///
     /// `ExplanationOfBenefit.diagnosis.sequence`, 1..1, `positiveInt`.
@@ -917,6 +968,12 @@ pub struct ExplanationOfBenefitDiagnosis {
     pub package_code: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitDiagnosis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitDiagnosis {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.diagnosis"
@@ -924,8 +981,8 @@ impl Element for ExplanationOfBenefitDiagnosis {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "type" => (5, r.list(&mut self.type_)),
             "packageCode" => (6, r.field(&mut self.package_code)),
@@ -940,8 +997,8 @@ impl Element for ExplanationOfBenefitDiagnosis {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.choice("diagnosis", &self.diagnosis);
         w.list("type", &self.type_);
@@ -966,7 +1023,7 @@ impl FieldValue for ExplanationOfBenefitDiagnosis {
 /// Additional information codes regarding exceptions, special considerations, the condition, situation, prior or concurrent issues. Often there are mutiple jurisdiction specific valuesets which are required.
 ///
 /// Backbone element `ExplanationOfBenefit.information`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitInformation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -975,11 +1032,11 @@ pub struct ExplanationOfBenefitInformation {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.information.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.information.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Information instance identifier
     ///
     /// `ExplanationOfBenefit.information.sequence`, 1..1, `positiveInt`.
@@ -1006,6 +1063,12 @@ pub struct ExplanationOfBenefitInformation {
     pub reason: Option<Coding>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitInformation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitInformation {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.information"
@@ -1013,8 +1076,8 @@ impl Element for ExplanationOfBenefitInformation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "category" => (4, r.field(&mut self.category)),
             "code" => (5, r.field(&mut self.code)),
@@ -1033,8 +1096,8 @@ impl Element for ExplanationOfBenefitInformation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("category", &self.category);
         w.field("code", &self.code);
@@ -1061,7 +1124,7 @@ impl FieldValue for ExplanationOfBenefitInformation {
 /// Financial instrument by which payment information for health care.
 ///
 /// Backbone element `ExplanationOfBenefit.insurance`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitInsurance {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1070,11 +1133,11 @@ pub struct ExplanationOfBenefitInsurance {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.insurance.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.insurance.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Insurance information
     ///
     /// `ExplanationOfBenefit.insurance.coverage`, 0..1, `Reference`.
@@ -1085,6 +1148,12 @@ pub struct ExplanationOfBenefitInsurance {
     pub pre_auth_ref: Vec<FhirString>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitInsurance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitInsurance {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.insurance"
@@ -1092,8 +1161,8 @@ impl Element for ExplanationOfBenefitInsurance {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "coverage" => (3, r.field(&mut self.coverage)),
             "preAuthRef" => (4, r.list(&mut self.pre_auth_ref)),
             _ => return Ok(None),
@@ -1102,8 +1171,8 @@ impl Element for ExplanationOfBenefitInsurance {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("coverage", &self.coverage);
         w.list("preAuthRef", &self.pre_auth_ref);
     }
@@ -1126,7 +1195,7 @@ impl FieldValue for ExplanationOfBenefitInsurance {
 /// First tier of goods and services.
 ///
 /// Backbone element `ExplanationOfBenefit.item`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitItem {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1135,11 +1204,11 @@ pub struct ExplanationOfBenefitItem {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.item.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.item.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Service instance
     ///
     /// `ExplanationOfBenefit.item.sequence`, 1..1, `positiveInt`.
@@ -1234,6 +1303,12 @@ pub struct ExplanationOfBenefitItem {
     pub detail: Vec<ExplanationOfBenefitItemDetail>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitItem {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.item"
@@ -1241,8 +1316,8 @@ impl Element for ExplanationOfBenefitItem {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "careTeamLinkId" => (4, r.list(&mut self.care_team_link_id)),
             "diagnosisLinkId" => (5, r.list(&mut self.diagnosis_link_id)),
@@ -1278,8 +1353,8 @@ impl Element for ExplanationOfBenefitItem {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.list("careTeamLinkId", &self.care_team_link_id);
         w.list("diagnosisLinkId", &self.diagnosis_link_id);
@@ -1323,7 +1398,7 @@ impl FieldValue for ExplanationOfBenefitItem {
 /// The adjudications results.
 ///
 /// Backbone element `ExplanationOfBenefit.item.adjudication`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitItemAdjudication {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1332,11 +1407,11 @@ pub struct ExplanationOfBenefitItemAdjudication {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.item.adjudication.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.item.adjudication.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Adjudication category such as co-pay, eligible, benefit, etc.
     ///
     /// `ExplanationOfBenefit.item.adjudication.category`, 1..1, `CodeableConcept`.
@@ -1355,6 +1430,12 @@ pub struct ExplanationOfBenefitItemAdjudication {
     pub value: Option<Decimal>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitItemAdjudication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitItemAdjudication {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.item.adjudication"
@@ -1362,8 +1443,8 @@ impl Element for ExplanationOfBenefitItemAdjudication {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "category" => (3, r.field(&mut self.category)),
             "reason" => (4, r.field(&mut self.reason)),
             "amount" => (5, r.field(&mut self.amount)),
@@ -1374,8 +1455,8 @@ impl Element for ExplanationOfBenefitItemAdjudication {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("category", &self.category);
         w.field("reason", &self.reason);
         w.field("amount", &self.amount);
@@ -1400,7 +1481,7 @@ impl FieldValue for ExplanationOfBenefitItemAdjudication {
 /// Second tier of goods and services.
 ///
 /// Backbone element `ExplanationOfBenefit.item.detail`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitItemDetail {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1409,11 +1490,11 @@ pub struct ExplanationOfBenefitItemDetail {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.item.detail.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.item.detail.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Service instance
     ///
     /// `ExplanationOfBenefit.item.detail.sequence`, 1..1, `positiveInt`.
@@ -1476,6 +1557,12 @@ pub struct ExplanationOfBenefitItemDetail {
     pub sub_detail: Vec<ExplanationOfBenefitItemDetailSubDetail>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitItemDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitItemDetail {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.item.detail"
@@ -1483,8 +1570,8 @@ impl Element for ExplanationOfBenefitItemDetail {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "type" => (4, r.field(&mut self.type_)),
             "revenue" => (5, r.field(&mut self.revenue)),
@@ -1506,8 +1593,8 @@ impl Element for ExplanationOfBenefitItemDetail {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("type", &self.type_);
         w.field("revenue", &self.revenue);
@@ -1543,7 +1630,7 @@ impl FieldValue for ExplanationOfBenefitItemDetail {
 /// Third tier of goods and services.
 ///
 /// Backbone element `ExplanationOfBenefit.item.detail.subDetail`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitItemDetailSubDetail {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1552,11 +1639,11 @@ pub struct ExplanationOfBenefitItemDetailSubDetail {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.item.detail.subDetail.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.item.detail.subDetail.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Service instance
     ///
     /// `ExplanationOfBenefit.item.detail.subDetail.sequence`, 1..1, `positiveInt`.
@@ -1615,6 +1702,12 @@ pub struct ExplanationOfBenefitItemDetailSubDetail {
     pub adjudication: Vec<ExplanationOfBenefitItemAdjudication>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitItemDetailSubDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitItemDetailSubDetail {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.item.detail.subDetail"
@@ -1622,8 +1715,8 @@ impl Element for ExplanationOfBenefitItemDetailSubDetail {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "type" => (4, r.field(&mut self.type_)),
             "revenue" => (5, r.field(&mut self.revenue)),
@@ -1644,8 +1737,8 @@ impl Element for ExplanationOfBenefitItemDetailSubDetail {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("type", &self.type_);
         w.field("revenue", &self.revenue);
@@ -1680,7 +1773,7 @@ impl FieldValue for ExplanationOfBenefitItemDetailSubDetail {
 /// The party to be reimbursed for the services.
 ///
 /// Backbone element `ExplanationOfBenefit.payee`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitPayee {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1689,11 +1782,11 @@ pub struct ExplanationOfBenefitPayee {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.payee.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.payee.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of party: Subscriber, Provider, other
     ///
     /// `ExplanationOfBenefit.payee.type`, 0..1, `CodeableConcept`.
@@ -1708,6 +1801,12 @@ pub struct ExplanationOfBenefitPayee {
     pub party: Option<Reference>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitPayee {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitPayee {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.payee"
@@ -1715,8 +1814,8 @@ impl Element for ExplanationOfBenefitPayee {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "resourceType" => (4, r.field(&mut self.resource_type)),
             "party" => (5, r.field(&mut self.party)),
@@ -1726,8 +1825,8 @@ impl Element for ExplanationOfBenefitPayee {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("resourceType", &self.resource_type);
         w.field("party", &self.party);
@@ -1751,7 +1850,7 @@ impl FieldValue for ExplanationOfBenefitPayee {
 /// Payment details for the claim if the claim has been paid.
 ///
 /// Backbone element `ExplanationOfBenefit.payment`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitPayment {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1760,11 +1859,11 @@ pub struct ExplanationOfBenefitPayment {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.payment.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.payment.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Partial or Complete
     ///
     /// `ExplanationOfBenefit.payment.type`, 0..1, `CodeableConcept`.
@@ -1791,6 +1890,12 @@ pub struct ExplanationOfBenefitPayment {
     pub identifier: Option<Identifier>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitPayment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitPayment {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.payment"
@@ -1798,8 +1903,8 @@ impl Element for ExplanationOfBenefitPayment {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "adjustment" => (4, r.field(&mut self.adjustment)),
             "adjustmentReason" => (5, r.field(&mut self.adjustment_reason)),
@@ -1812,8 +1917,8 @@ impl Element for ExplanationOfBenefitPayment {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("adjustment", &self.adjustment);
         w.field("adjustmentReason", &self.adjustment_reason);
@@ -1840,7 +1945,7 @@ impl FieldValue for ExplanationOfBenefitPayment {
 /// Ordered list of patient procedures performed to support the adjudication.
 ///
 /// Backbone element `ExplanationOfBenefit.procedure`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitProcedure {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1849,11 +1954,11 @@ pub struct ExplanationOfBenefitProcedure {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.procedure.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.procedure.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Procedure sequence for reference
     ///
     /// `ExplanationOfBenefit.procedure.sequence`, 1..1, `positiveInt`.
@@ -1868,6 +1973,12 @@ pub struct ExplanationOfBenefitProcedure {
     pub procedure: Option<ExplanationOfBenefitProcedureProcedure>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitProcedure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitProcedure {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.procedure"
@@ -1875,8 +1986,8 @@ impl Element for ExplanationOfBenefitProcedure {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "sequence" => (3, r.field(&mut self.sequence)),
             "date" => (4, r.field(&mut self.date)),
             _ => {
@@ -1890,8 +2001,8 @@ impl Element for ExplanationOfBenefitProcedure {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("sequence", &self.sequence);
         w.field("date", &self.date);
         w.choice("procedure", &self.procedure);
@@ -1915,7 +2026,7 @@ impl FieldValue for ExplanationOfBenefitProcedure {
 /// Note text.
 ///
 /// Backbone element `ExplanationOfBenefit.processNote`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitProcessNote {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1924,11 +2035,11 @@ pub struct ExplanationOfBenefitProcessNote {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.processNote.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.processNote.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Sequence number for this note
     ///
     /// `ExplanationOfBenefit.processNote.number`, 0..1, `positiveInt`.
@@ -1947,6 +2058,12 @@ pub struct ExplanationOfBenefitProcessNote {
     pub language: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitProcessNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitProcessNote {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.processNote"
@@ -1954,8 +2071,8 @@ impl Element for ExplanationOfBenefitProcessNote {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "number" => (3, r.field(&mut self.number)),
             "type" => (4, r.field(&mut self.type_)),
             "text" => (5, r.field(&mut self.text)),
@@ -1966,8 +2083,8 @@ impl Element for ExplanationOfBenefitProcessNote {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("number", &self.number);
         w.field("type", &self.type_);
         w.field("text", &self.text);
@@ -1992,7 +2109,7 @@ impl FieldValue for ExplanationOfBenefitProcessNote {
 /// Other claims which are related to this claim such as prior claim versions or for related services.
 ///
 /// Backbone element `ExplanationOfBenefit.related`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ExplanationOfBenefitRelated {
     /// xml:id (or equivalent in JSON)
     ///
@@ -2001,11 +2118,11 @@ pub struct ExplanationOfBenefitRelated {
     /// Additional Content defined by implementations
     ///
     /// `ExplanationOfBenefit.related.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ExplanationOfBenefit.related.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Reference to the related claim
     ///
     /// `ExplanationOfBenefit.related.claim`, 0..1, `Reference`.
@@ -2020,6 +2137,12 @@ pub struct ExplanationOfBenefitRelated {
     pub reference: Option<Identifier>,
 }
 
+impl std::fmt::Debug for ExplanationOfBenefitRelated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ExplanationOfBenefitRelated {
     fn type_name(&self) -> &'static str {
         "ExplanationOfBenefit.related"
@@ -2027,8 +2150,8 @@ impl Element for ExplanationOfBenefitRelated {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "claim" => (3, r.field(&mut self.claim)),
             "relationship" => (4, r.field(&mut self.relationship)),
             "reference" => (5, r.field(&mut self.reference)),
@@ -2038,8 +2161,8 @@ impl Element for ExplanationOfBenefitRelated {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("claim", &self.claim);
         w.field("relationship", &self.relationship);
         w.field("reference", &self.reference);

@@ -4,10 +4,11 @@
 
 use crate::codes::{AdministrativeGender, HistoryStatus};
 use crate::datatypes::{
-    Age, Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Range,
-    Reference,
+    Age, Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Range, Reference,
 };
 use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +19,7 @@ use fhir_runtime::{
 /// Significant health events and conditions for a person related to the patient relevant in the context of care for the patient.
 ///
 /// FHIR resource `FamilyMemberHistory` (`http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct FamilyMemberHistory {
     /// Logical id of this artifact
     ///
@@ -47,11 +48,11 @@ pub struct FamilyMemberHistory {
     /// Additional Content defined by implementations
     ///
     /// `FamilyMemberHistory.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `FamilyMemberHistory.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External Id(s) for this record
     ///
     /// `FamilyMemberHistory.identifier`, 0..*, `Identifier`.
@@ -126,6 +127,12 @@ pub struct FamilyMemberHistory {
     pub condition: Vec<FamilyMemberHistoryCondition>,
 }
 
+impl std::fmt::Debug for FamilyMemberHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for FamilyMemberHistory {
     fn type_name(&self) -> &'static str {
         "FamilyMemberHistory"
@@ -138,8 +145,8 @@ impl Element for FamilyMemberHistory {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "definition" => (9, r.list(&mut self.definition)),
             "status" => (10, r.field(&mut self.status)),
@@ -177,8 +184,8 @@ impl Element for FamilyMemberHistory {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.field("status", &self.status);
@@ -204,6 +211,13 @@ impl ResourceType for FamilyMemberHistory {
     const TYPE: &'static str = "FamilyMemberHistory";
 }
 
+impl DropBoxed for FamilyMemberHistory {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for FamilyMemberHistory {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -221,7 +235,7 @@ impl<'de> serde::Deserialize<'de> for FamilyMemberHistory {
 /// The significant Conditions (or condition) that the family member had. This is a repeating section to allow a system to represent more than one condition per resource, though there is nothing stopping multiple resources - one per condition.
 ///
 /// Backbone element `FamilyMemberHistory.condition`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct FamilyMemberHistoryCondition {
     /// xml:id (or equivalent in JSON)
     ///
@@ -230,11 +244,11 @@ pub struct FamilyMemberHistoryCondition {
     /// Additional Content defined by implementations
     ///
     /// `FamilyMemberHistory.condition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `FamilyMemberHistory.condition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Condition suffered by relation
     ///
     /// `FamilyMemberHistory.condition.code`, 1..1, `CodeableConcept`.
@@ -253,6 +267,12 @@ pub struct FamilyMemberHistoryCondition {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for FamilyMemberHistoryCondition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for FamilyMemberHistoryCondition {
     fn type_name(&self) -> &'static str {
         "FamilyMemberHistory.condition"
@@ -260,8 +280,8 @@ impl Element for FamilyMemberHistoryCondition {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.field(&mut self.code)),
             "outcome" => (4, r.field(&mut self.outcome)),
             "note" => (6, r.list(&mut self.note)),
@@ -276,8 +296,8 @@ impl Element for FamilyMemberHistoryCondition {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("outcome", &self.outcome);
         w.choice("onset", &self.onset);

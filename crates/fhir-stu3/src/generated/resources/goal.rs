@@ -4,10 +4,11 @@
 
 use crate::codes::GoalStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, Duration, Extension, Identifier, Meta, Narrative, Quantity, Range,
-    Reference,
+    Annotation, CodeableConcept, Duration, Identifier, Meta, Narrative, Quantity, Range, Reference,
 };
 use crate::primitives::{Code, Date, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +19,7 @@ use fhir_runtime::{
 /// Describes the intended objective(s) for a patient, group or organization care, for example, weight loss, restoring an activity of daily living, obtaining herd immunity via immunization, meeting a process improvement objective, etc.
 ///
 /// FHIR resource `Goal` (`http://hl7.org/fhir/StructureDefinition/Goal`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Goal {
     /// Logical id of this artifact
     ///
@@ -47,11 +48,11 @@ pub struct Goal {
     /// Additional Content defined by implementations
     ///
     /// `Goal.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Goal.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External Ids for this goal
     ///
     /// `Goal.identifier`, 0..*, `Identifier`.
@@ -114,6 +115,12 @@ pub struct Goal {
     pub outcome_reference: Vec<Reference>,
 }
 
+impl std::fmt::Debug for Goal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Goal {
     fn type_name(&self) -> &'static str {
         "Goal"
@@ -126,8 +133,8 @@ impl Element for Goal {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "category" => (10, r.list(&mut self.category)),
@@ -158,8 +165,8 @@ impl Element for Goal {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.list("category", &self.category);
@@ -182,6 +189,13 @@ impl ResourceType for Goal {
     const TYPE: &'static str = "Goal";
 }
 
+impl DropBoxed for Goal {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Goal {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -199,7 +213,7 @@ impl<'de> serde::Deserialize<'de> for Goal {
 /// Indicates what should be done by when.
 ///
 /// Backbone element `Goal.target`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct GoalTarget {
     /// xml:id (or equivalent in JSON)
     ///
@@ -208,11 +222,11 @@ pub struct GoalTarget {
     /// Additional Content defined by implementations
     ///
     /// `Goal.target.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Goal.target.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The parameter whose value is being tracked
     ///
     /// `Goal.target.measure`, 0..1, `CodeableConcept`.
@@ -227,6 +241,12 @@ pub struct GoalTarget {
     pub due: Option<GoalTargetDue>,
 }
 
+impl std::fmt::Debug for GoalTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for GoalTarget {
     fn type_name(&self) -> &'static str {
         "Goal.target"
@@ -234,8 +254,8 @@ impl Element for GoalTarget {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "measure" => (3, r.field(&mut self.measure)),
             _ => {
                 if r.choice_field(name, "detail", &mut self.detail)? {
@@ -251,8 +271,8 @@ impl Element for GoalTarget {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("measure", &self.measure);
         w.choice("detail", &self.detail);
         w.choice("due", &self.due);

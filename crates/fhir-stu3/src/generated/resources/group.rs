@@ -4,9 +4,11 @@
 
 use crate::codes::GroupType;
 use crate::datatypes::{
-    CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Quantity, Range, Reference,
+    CodeableConcept, Identifier, Meta, Narrative, Period, Quantity, Range, Reference,
 };
 use crate::primitives::{Boolean, Code, FhirString, Id, UnsignedInt, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// Represents a defined collection of entities that may be discussed or acted upon collectively but which are not expected to act collectively and are not formally or legally recognized; i.e. a collection of entities that isn't an Organization.
 ///
 /// FHIR resource `Group` (`http://hl7.org/fhir/StructureDefinition/Group`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Group {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct Group {
     /// Additional Content defined by implementations
     ///
     /// `Group.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Group.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Unique id
     ///
     /// `Group.identifier`, 0..*, `Identifier`.
@@ -89,6 +91,12 @@ pub struct Group {
     pub member: Vec<GroupMember>,
 }
 
+impl std::fmt::Debug for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Group {
     fn type_name(&self) -> &'static str {
         "Group"
@@ -101,8 +109,8 @@ impl Element for Group {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "active" => (9, r.field(&mut self.active)),
             "type" => (10, r.field(&mut self.type_)),
@@ -123,8 +131,8 @@ impl Element for Group {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("active", &self.active);
         w.field("type", &self.type_);
@@ -139,6 +147,13 @@ impl Element for Group {
 
 impl ResourceType for Group {
     const TYPE: &'static str = "Group";
+}
+
+impl DropBoxed for Group {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for Group {
@@ -158,7 +173,7 @@ impl<'de> serde::Deserialize<'de> for Group {
 /// Identifies the traits shared by members of the group.
 ///
 /// Backbone element `Group.characteristic`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct GroupCharacteristic {
     /// xml:id (or equivalent in JSON)
     ///
@@ -167,11 +182,11 @@ pub struct GroupCharacteristic {
     /// Additional Content defined by implementations
     ///
     /// `Group.characteristic.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Group.characteristic.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Kind of characteristic
     ///
     /// `Group.characteristic.code`, 1..1, `CodeableConcept`.
@@ -190,6 +205,12 @@ pub struct GroupCharacteristic {
     pub period: Option<Period>,
 }
 
+impl std::fmt::Debug for GroupCharacteristic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for GroupCharacteristic {
     fn type_name(&self) -> &'static str {
         "Group.characteristic"
@@ -197,8 +218,8 @@ impl Element for GroupCharacteristic {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.field(&mut self.code)),
             "exclude" => (5, r.field(&mut self.exclude)),
             "period" => (6, r.field(&mut self.period)),
@@ -213,8 +234,8 @@ impl Element for GroupCharacteristic {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.choice("value", &self.value);
         w.field("exclude", &self.exclude);
@@ -239,7 +260,7 @@ impl FieldValue for GroupCharacteristic {
 /// Identifies the resource instances that are members of the group.
 ///
 /// Backbone element `Group.member`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct GroupMember {
     /// xml:id (or equivalent in JSON)
     ///
@@ -248,11 +269,11 @@ pub struct GroupMember {
     /// Additional Content defined by implementations
     ///
     /// `Group.member.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Group.member.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Reference to the group member
     ///
     /// `Group.member.entity`, 1..1, `Reference`.
@@ -267,6 +288,12 @@ pub struct GroupMember {
     pub inactive: Option<Boolean>,
 }
 
+impl std::fmt::Debug for GroupMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for GroupMember {
     fn type_name(&self) -> &'static str {
         "Group.member"
@@ -274,8 +301,8 @@ impl Element for GroupMember {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "entity" => (3, r.field(&mut self.entity)),
             "period" => (4, r.field(&mut self.period)),
             "inactive" => (5, r.field(&mut self.inactive)),
@@ -285,8 +312,8 @@ impl Element for GroupMember {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("entity", &self.entity);
         w.field("period", &self.period);
         w.field("inactive", &self.inactive);

@@ -4,9 +4,11 @@
 
 use crate::codes::GuidanceResponseStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, DataRequirement, Extension, Identifier, Meta, Narrative, Reference,
+    Annotation, CodeableConcept, DataRequirement, Identifier, Meta, Narrative, Reference,
 };
 use crate::primitives::{Code, DateTime, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// A guidance response is the formal response to a guidance request, including any output parameters returned by the evaluation, as well as the description of any proposed actions to be taken.
 ///
 /// FHIR resource `GuidanceResponse` (`http://hl7.org/fhir/StructureDefinition/GuidanceResponse`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct GuidanceResponse {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct GuidanceResponse {
     /// Additional Content defined by implementations
     ///
     /// `GuidanceResponse.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `GuidanceResponse.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The id of the request associated with this response, if any
     ///
     /// `GuidanceResponse.requestId`, 0..1, `id`.
@@ -109,6 +111,12 @@ pub struct GuidanceResponse {
     pub data_requirement: Vec<DataRequirement>,
 }
 
+impl std::fmt::Debug for GuidanceResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for GuidanceResponse {
     fn type_name(&self) -> &'static str {
         "GuidanceResponse"
@@ -121,8 +129,8 @@ impl Element for GuidanceResponse {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "requestId" => (8, r.kind(StrKind::Id).field(&mut self.request_id)),
             "identifier" => (9, r.field(&mut self.identifier)),
             "module" => (10, r.field(&mut self.module)),
@@ -152,8 +160,8 @@ impl Element for GuidanceResponse {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("requestId", &self.request_id);
         w.field("identifier", &self.identifier);
         w.field("module", &self.module);
@@ -173,6 +181,13 @@ impl Element for GuidanceResponse {
 
 impl ResourceType for GuidanceResponse {
     const TYPE: &'static str = "GuidanceResponse";
+}
+
+impl DropBoxed for GuidanceResponse {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for GuidanceResponse {

@@ -4,10 +4,11 @@
 
 use crate::codes::DaysOfWeek;
 use crate::datatypes::{
-    Attachment, CodeableConcept, ContactPoint, Extension, Identifier, Meta, Narrative, Period,
-    Reference,
+    Attachment, CodeableConcept, ContactPoint, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Boolean, Code, FhirString, Id, Time, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// The details of a healthcare service available at a location.
 ///
 /// FHIR resource `HealthcareService` (`http://hl7.org/fhir/StructureDefinition/HealthcareService`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct HealthcareService {
     /// Logical id of this artifact
     ///
@@ -45,11 +46,11 @@ pub struct HealthcareService {
     /// Additional Content defined by implementations
     ///
     /// `HealthcareService.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `HealthcareService.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External identifiers for this item
     ///
     /// `HealthcareService.identifier`, 0..*, `Identifier`.
@@ -148,6 +149,12 @@ pub struct HealthcareService {
     pub endpoint: Vec<Reference>,
 }
 
+impl std::fmt::Debug for HealthcareService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for HealthcareService {
     fn type_name(&self) -> &'static str {
         "HealthcareService"
@@ -160,8 +167,8 @@ impl Element for HealthcareService {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "active" => (9, r.field(&mut self.active)),
             "providedBy" => (10, r.field(&mut self.provided_by)),
@@ -197,8 +204,8 @@ impl Element for HealthcareService {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("active", &self.active);
         w.field("providedBy", &self.provided_by);
@@ -230,6 +237,13 @@ impl ResourceType for HealthcareService {
     const TYPE: &'static str = "HealthcareService";
 }
 
+impl DropBoxed for HealthcareService {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for HealthcareService {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -247,7 +261,7 @@ impl<'de> serde::Deserialize<'de> for HealthcareService {
 /// A collection of times that the Service Site is available.
 ///
 /// Backbone element `HealthcareService.availableTime`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct HealthcareServiceAvailableTime {
     /// xml:id (or equivalent in JSON)
     ///
@@ -256,11 +270,11 @@ pub struct HealthcareServiceAvailableTime {
     /// Additional Content defined by implementations
     ///
     /// `HealthcareService.availableTime.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `HealthcareService.availableTime.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// mon | tue | wed | thu | fri | sat | sun
     ///
     /// `HealthcareService.availableTime.daysOfWeek`, 0..*, `code`.
@@ -279,6 +293,12 @@ pub struct HealthcareServiceAvailableTime {
     pub available_end_time: Option<Time>,
 }
 
+impl std::fmt::Debug for HealthcareServiceAvailableTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for HealthcareServiceAvailableTime {
     fn type_name(&self) -> &'static str {
         "HealthcareService.availableTime"
@@ -286,8 +306,8 @@ impl Element for HealthcareServiceAvailableTime {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "daysOfWeek" => (3, r.list(&mut self.days_of_week)),
             "allDay" => (4, r.field(&mut self.all_day)),
             "availableStartTime" => (5, r.field(&mut self.available_start_time)),
@@ -298,8 +318,8 @@ impl Element for HealthcareServiceAvailableTime {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("daysOfWeek", &self.days_of_week);
         w.field("allDay", &self.all_day);
         w.field("availableStartTime", &self.available_start_time);
@@ -324,7 +344,7 @@ impl FieldValue for HealthcareServiceAvailableTime {
 /// The HealthcareService is not available during this period of time due to the provided reason.
 ///
 /// Backbone element `HealthcareService.notAvailable`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct HealthcareServiceNotAvailable {
     /// xml:id (or equivalent in JSON)
     ///
@@ -333,11 +353,11 @@ pub struct HealthcareServiceNotAvailable {
     /// Additional Content defined by implementations
     ///
     /// `HealthcareService.notAvailable.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `HealthcareService.notAvailable.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Reason presented to the user explaining why time not available
     ///
     /// `HealthcareService.notAvailable.description`, 1..1, `string`.
@@ -348,6 +368,12 @@ pub struct HealthcareServiceNotAvailable {
     pub during: Option<Period>,
 }
 
+impl std::fmt::Debug for HealthcareServiceNotAvailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for HealthcareServiceNotAvailable {
     fn type_name(&self) -> &'static str {
         "HealthcareService.notAvailable"
@@ -355,8 +381,8 @@ impl Element for HealthcareServiceNotAvailable {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "description" => (3, r.field(&mut self.description)),
             "during" => (4, r.field(&mut self.during)),
             _ => return Ok(None),
@@ -365,8 +391,8 @@ impl Element for HealthcareServiceNotAvailable {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("description", &self.description);
         w.field("during", &self.during);
     }

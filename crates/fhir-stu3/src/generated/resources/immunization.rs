@@ -4,9 +4,11 @@
 
 use crate::codes::ImmunizationStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Quantity, Reference,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Quantity, Reference,
 };
 use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, PositiveInt, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -15,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// Describes the event of a patient being administered a vaccination or a record of a vaccination as reported by a patient, a clinician or another party and may include vaccine reaction information and what vaccination protocol was followed.
 ///
 /// FHIR resource `Immunization` (`http://hl7.org/fhir/StructureDefinition/Immunization`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Immunization {
     /// Logical id of this artifact
     ///
@@ -44,11 +46,11 @@ pub struct Immunization {
     /// Additional Content defined by implementations
     ///
     /// `Immunization.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Immunization.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business identifier
     ///
     /// `Immunization.identifier`, 0..*, `Identifier`.
@@ -135,6 +137,12 @@ pub struct Immunization {
     pub vaccination_protocol: Vec<ImmunizationVaccinationProtocol>,
 }
 
+impl std::fmt::Debug for Immunization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Immunization {
     fn type_name(&self) -> &'static str {
         "Immunization"
@@ -147,8 +155,8 @@ impl Element for Immunization {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "notGiven" => (10, r.field(&mut self.not_given)),
@@ -181,8 +189,8 @@ impl Element for Immunization {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("notGiven", &self.not_given);
@@ -211,6 +219,13 @@ impl ResourceType for Immunization {
     const TYPE: &'static str = "Immunization";
 }
 
+impl DropBoxed for Immunization {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Immunization {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -228,7 +243,7 @@ impl<'de> serde::Deserialize<'de> for Immunization {
 /// Reasons why a vaccine was or was not administered.
 ///
 /// Backbone element `Immunization.explanation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ImmunizationExplanation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -237,11 +252,11 @@ pub struct ImmunizationExplanation {
     /// Additional Content defined by implementations
     ///
     /// `Immunization.explanation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Immunization.explanation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Why immunization occurred
     ///
     /// `Immunization.explanation.reason`, 0..*, `CodeableConcept`.
@@ -252,6 +267,12 @@ pub struct ImmunizationExplanation {
     pub reason_not_given: Vec<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ImmunizationExplanation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ImmunizationExplanation {
     fn type_name(&self) -> &'static str {
         "Immunization.explanation"
@@ -259,8 +280,8 @@ impl Element for ImmunizationExplanation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "reason" => (3, r.list(&mut self.reason)),
             "reasonNotGiven" => (4, r.list(&mut self.reason_not_given)),
             _ => return Ok(None),
@@ -269,8 +290,8 @@ impl Element for ImmunizationExplanation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("reason", &self.reason);
         w.list("reasonNotGiven", &self.reason_not_given);
     }
@@ -293,7 +314,7 @@ impl FieldValue for ImmunizationExplanation {
 /// Indicates who or what performed the event.
 ///
 /// Backbone element `Immunization.practitioner`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ImmunizationPractitioner {
     /// xml:id (or equivalent in JSON)
     ///
@@ -302,11 +323,11 @@ pub struct ImmunizationPractitioner {
     /// Additional Content defined by implementations
     ///
     /// `Immunization.practitioner.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Immunization.practitioner.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// What type of performance was done
     ///
     /// `Immunization.practitioner.role`, 0..1, `CodeableConcept`.
@@ -317,6 +338,12 @@ pub struct ImmunizationPractitioner {
     pub actor: Option<Reference>,
 }
 
+impl std::fmt::Debug for ImmunizationPractitioner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ImmunizationPractitioner {
     fn type_name(&self) -> &'static str {
         "Immunization.practitioner"
@@ -324,8 +351,8 @@ impl Element for ImmunizationPractitioner {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "role" => (3, r.field(&mut self.role)),
             "actor" => (4, r.field(&mut self.actor)),
             _ => return Ok(None),
@@ -334,8 +361,8 @@ impl Element for ImmunizationPractitioner {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("role", &self.role);
         w.field("actor", &self.actor);
     }
@@ -358,7 +385,7 @@ impl FieldValue for ImmunizationPractitioner {
 /// Categorical data indicating that an adverse event is associated in time to an immunization.
 ///
 /// Backbone element `Immunization.reaction`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ImmunizationReaction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -367,11 +394,11 @@ pub struct ImmunizationReaction {
     /// Additional Content defined by implementations
     ///
     /// `Immunization.reaction.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Immunization.reaction.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// When reaction started
     ///
     /// `Immunization.reaction.date`, 0..1, `dateTime`.
@@ -386,6 +413,12 @@ pub struct ImmunizationReaction {
     pub reported: Option<Boolean>,
 }
 
+impl std::fmt::Debug for ImmunizationReaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ImmunizationReaction {
     fn type_name(&self) -> &'static str {
         "Immunization.reaction"
@@ -393,8 +426,8 @@ impl Element for ImmunizationReaction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "date" => (3, r.field(&mut self.date)),
             "detail" => (4, r.field(&mut self.detail)),
             "reported" => (5, r.field(&mut self.reported)),
@@ -404,8 +437,8 @@ impl Element for ImmunizationReaction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("date", &self.date);
         w.field("detail", &self.detail);
         w.field("reported", &self.reported);
@@ -429,7 +462,7 @@ impl FieldValue for ImmunizationReaction {
 /// Contains information about the protocol(s) under which the vaccine was administered.
 ///
 /// Backbone element `Immunization.vaccinationProtocol`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ImmunizationVaccinationProtocol {
     /// xml:id (or equivalent in JSON)
     ///
@@ -438,11 +471,11 @@ pub struct ImmunizationVaccinationProtocol {
     /// Additional Content defined by implementations
     ///
     /// `Immunization.vaccinationProtocol.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Immunization.vaccinationProtocol.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Dose number within series
     ///
     /// `Immunization.vaccinationProtocol.doseSequence`, 0..1, `positiveInt`.
@@ -477,6 +510,12 @@ pub struct ImmunizationVaccinationProtocol {
     pub dose_status_reason: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ImmunizationVaccinationProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ImmunizationVaccinationProtocol {
     fn type_name(&self) -> &'static str {
         "Immunization.vaccinationProtocol"
@@ -484,8 +523,8 @@ impl Element for ImmunizationVaccinationProtocol {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "doseSequence" => (3, r.field(&mut self.dose_sequence)),
             "description" => (4, r.field(&mut self.description)),
             "authority" => (5, r.field(&mut self.authority)),
@@ -500,8 +539,8 @@ impl Element for ImmunizationVaccinationProtocol {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("doseSequence", &self.dose_sequence);
         w.field("description", &self.description);
         w.field("authority", &self.authority);

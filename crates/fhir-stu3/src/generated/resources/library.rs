@@ -4,10 +4,12 @@
 
 use crate::codes::PublicationStatus;
 use crate::datatypes::{
-    Attachment, CodeableConcept, ContactDetail, Contributor, DataRequirement, Extension,
-    Identifier, Meta, Narrative, ParameterDefinition, Period, RelatedArtifact, UsageContext,
+    Attachment, CodeableConcept, ContactDetail, Contributor, DataRequirement, Identifier, Meta,
+    Narrative, ParameterDefinition, Period, RelatedArtifact, UsageContext,
 };
 use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +18,7 @@ use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
 /// The Library resource is a general-purpose container for knowledge asset definitions. It can be used to describe and expose existing knowledge assets such as logic libraries and information model descriptions, as well as to describe a collection of knowledge assets.
 ///
 /// FHIR resource `Library` (`http://hl7.org/fhir/StructureDefinition/Library`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Library {
     /// Logical id of this artifact
     ///
@@ -45,11 +47,11 @@ pub struct Library {
     /// Additional Content defined by implementations
     ///
     /// `Library.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Library.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this library (globally unique)
     ///
     /// `Library.url`, 0..1, `uri`.
@@ -156,6 +158,12 @@ pub struct Library {
     pub content: Vec<Attachment>,
 }
 
+impl std::fmt::Debug for Library {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Library {
     fn type_name(&self) -> &'static str {
         "Library"
@@ -168,8 +176,8 @@ impl Element for Library {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -207,8 +215,8 @@ impl Element for Library {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.list("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -240,6 +248,13 @@ impl Element for Library {
 
 impl ResourceType for Library {
     const TYPE: &'static str = "Library";
+}
+
+impl DropBoxed for Library {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for Library {

@@ -4,10 +4,11 @@
 
 use crate::codes::{LocationMode, LocationStatus};
 use crate::datatypes::{
-    Address, CodeableConcept, Coding, ContactPoint, Extension, Identifier, Meta, Narrative,
-    Reference,
+    Address, CodeableConcept, Coding, ContactPoint, Identifier, Meta, Narrative, Reference,
 };
 use crate::primitives::{Code, Decimal, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// Details and position information for a physical place where services are provided  and resources and participants may be stored, found, contained or accommodated.
 ///
 /// FHIR resource `Location` (`http://hl7.org/fhir/StructureDefinition/Location`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Location {
     /// Logical id of this artifact
     ///
@@ -45,11 +46,11 @@ pub struct Location {
     /// Additional Content defined by implementations
     ///
     /// `Location.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Location.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Unique code or number identifying the location to its users
     ///
     /// `Location.identifier`, 0..*, `Identifier`.
@@ -112,6 +113,12 @@ pub struct Location {
     pub endpoint: Vec<Reference>,
 }
 
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Location {
     fn type_name(&self) -> &'static str {
         "Location"
@@ -124,8 +131,8 @@ impl Element for Location {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "operationalStatus" => (10, r.field(&mut self.operational_status)),
@@ -152,8 +159,8 @@ impl Element for Location {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("operationalStatus", &self.operational_status);
@@ -176,6 +183,13 @@ impl ResourceType for Location {
     const TYPE: &'static str = "Location";
 }
 
+impl DropBoxed for Location {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Location {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -193,7 +207,7 @@ impl<'de> serde::Deserialize<'de> for Location {
 /// The absolute geographic location of the Location, expressed using the WGS84 datum (This is the same co-ordinate system used in KML).
 ///
 /// Backbone element `Location.position`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct LocationPosition {
     /// xml:id (or equivalent in JSON)
     ///
@@ -202,11 +216,11 @@ pub struct LocationPosition {
     /// Additional Content defined by implementations
     ///
     /// `Location.position.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Location.position.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Longitude with WGS84 datum
     ///
     /// `Location.position.longitude`, 1..1, `decimal`.
@@ -221,6 +235,12 @@ pub struct LocationPosition {
     pub altitude: Option<Decimal>,
 }
 
+impl std::fmt::Debug for LocationPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for LocationPosition {
     fn type_name(&self) -> &'static str {
         "Location.position"
@@ -228,8 +248,8 @@ impl Element for LocationPosition {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "longitude" => (3, r.field(&mut self.longitude)),
             "latitude" => (4, r.field(&mut self.latitude)),
             "altitude" => (5, r.field(&mut self.altitude)),
@@ -239,8 +259,8 @@ impl Element for LocationPosition {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("longitude", &self.longitude);
         w.field("latitude", &self.latitude);
         w.field("altitude", &self.altitude);

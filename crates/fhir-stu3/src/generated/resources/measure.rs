@@ -4,10 +4,12 @@
 
 use crate::codes::PublicationStatus;
 use crate::datatypes::{
-    CodeableConcept, ContactDetail, Contributor, Extension, Identifier, Meta, Narrative, Period,
-    Reference, RelatedArtifact, UsageContext,
+    CodeableConcept, ContactDetail, Contributor, Identifier, Meta, Narrative, Period, Reference,
+    RelatedArtifact, UsageContext,
 };
 use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +18,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// The Measure resource provides the definition of a quality measure.
 ///
 /// FHIR resource `Measure` (`http://hl7.org/fhir/StructureDefinition/Measure`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Measure {
     /// Logical id of this artifact
     ///
@@ -45,11 +47,11 @@ pub struct Measure {
     /// Additional Content defined by implementations
     ///
     /// `Measure.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Measure.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this measure (globally unique)
     ///
     /// `Measure.url`, 0..1, `uri`.
@@ -200,6 +202,12 @@ pub struct Measure {
     pub supplemental_data: Vec<MeasureSupplementalData>,
 }
 
+impl std::fmt::Debug for Measure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Measure {
     fn type_name(&self) -> &'static str {
         "Measure"
@@ -212,8 +220,8 @@ impl Element for Measure {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -266,8 +274,8 @@ impl Element for Measure {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.list("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -315,6 +323,13 @@ impl ResourceType for Measure {
     const TYPE: &'static str = "Measure";
 }
 
+impl DropBoxed for Measure {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Measure {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -332,7 +347,7 @@ impl<'de> serde::Deserialize<'de> for Measure {
 /// A group of population criteria for the measure.
 ///
 /// Backbone element `Measure.group`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MeasureGroup {
     /// xml:id (or equivalent in JSON)
     ///
@@ -341,11 +356,11 @@ pub struct MeasureGroup {
     /// Additional Content defined by implementations
     ///
     /// `Measure.group.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Measure.group.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Unique identifier
     ///
     /// `Measure.group.identifier`, 1..1, `Identifier`.
@@ -368,6 +383,12 @@ pub struct MeasureGroup {
     pub stratifier: Vec<MeasureGroupStratifier>,
 }
 
+impl std::fmt::Debug for MeasureGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MeasureGroup {
     fn type_name(&self) -> &'static str {
         "Measure.group"
@@ -375,8 +396,8 @@ impl Element for MeasureGroup {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (3, r.field(&mut self.identifier)),
             "name" => (4, r.field(&mut self.name)),
             "description" => (5, r.field(&mut self.description)),
@@ -388,8 +409,8 @@ impl Element for MeasureGroup {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("name", &self.name);
         w.field("description", &self.description);
@@ -415,7 +436,7 @@ impl FieldValue for MeasureGroup {
 /// A population criteria for the measure.
 ///
 /// Backbone element `Measure.group.population`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MeasureGroupPopulation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -424,11 +445,11 @@ pub struct MeasureGroupPopulation {
     /// Additional Content defined by implementations
     ///
     /// `Measure.group.population.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Measure.group.population.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Unique identifier
     ///
     /// `Measure.group.population.identifier`, 0..1, `Identifier`.
@@ -451,6 +472,12 @@ pub struct MeasureGroupPopulation {
     pub criteria: Option<FhirString>,
 }
 
+impl std::fmt::Debug for MeasureGroupPopulation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MeasureGroupPopulation {
     fn type_name(&self) -> &'static str {
         "Measure.group.population"
@@ -458,8 +485,8 @@ impl Element for MeasureGroupPopulation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (3, r.field(&mut self.identifier)),
             "code" => (4, r.field(&mut self.code)),
             "name" => (5, r.field(&mut self.name)),
@@ -471,8 +498,8 @@ impl Element for MeasureGroupPopulation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("code", &self.code);
         w.field("name", &self.name);
@@ -498,7 +525,7 @@ impl FieldValue for MeasureGroupPopulation {
 /// The stratifier criteria for the measure report, specified as either the name of a valid CQL expression defined within a referenced library, or a valid FHIR Resource Path.
 ///
 /// Backbone element `Measure.group.stratifier`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MeasureGroupStratifier {
     /// xml:id (or equivalent in JSON)
     ///
@@ -507,11 +534,11 @@ pub struct MeasureGroupStratifier {
     /// Additional Content defined by implementations
     ///
     /// `Measure.group.stratifier.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Measure.group.stratifier.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The identifier for the stratifier used to coordinate the reported data back to this stratifier
     ///
     /// `Measure.group.stratifier.identifier`, 0..1, `Identifier`.
@@ -526,6 +553,12 @@ pub struct MeasureGroupStratifier {
     pub path: Option<FhirString>,
 }
 
+impl std::fmt::Debug for MeasureGroupStratifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MeasureGroupStratifier {
     fn type_name(&self) -> &'static str {
         "Measure.group.stratifier"
@@ -533,8 +566,8 @@ impl Element for MeasureGroupStratifier {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (3, r.field(&mut self.identifier)),
             "criteria" => (4, r.field(&mut self.criteria)),
             "path" => (5, r.field(&mut self.path)),
@@ -544,8 +577,8 @@ impl Element for MeasureGroupStratifier {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("criteria", &self.criteria);
         w.field("path", &self.path);
@@ -569,7 +602,7 @@ impl FieldValue for MeasureGroupStratifier {
 /// The supplemental data criteria for the measure report, specified as either the name of a valid CQL expression within a referenced library, or a valid FHIR Resource Path.
 ///
 /// Backbone element `Measure.supplementalData`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MeasureSupplementalData {
     /// xml:id (or equivalent in JSON)
     ///
@@ -578,11 +611,11 @@ pub struct MeasureSupplementalData {
     /// Additional Content defined by implementations
     ///
     /// `Measure.supplementalData.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Measure.supplementalData.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Identifier, unique within the measure
     ///
     /// `Measure.supplementalData.identifier`, 0..1, `Identifier`.
@@ -601,6 +634,12 @@ pub struct MeasureSupplementalData {
     pub path: Option<FhirString>,
 }
 
+impl std::fmt::Debug for MeasureSupplementalData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MeasureSupplementalData {
     fn type_name(&self) -> &'static str {
         "Measure.supplementalData"
@@ -608,8 +647,8 @@ impl Element for MeasureSupplementalData {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (3, r.field(&mut self.identifier)),
             "usage" => (4, r.list(&mut self.usage)),
             "criteria" => (5, r.field(&mut self.criteria)),
@@ -620,8 +659,8 @@ impl Element for MeasureSupplementalData {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.list("usage", &self.usage);
         w.field("criteria", &self.criteria);

@@ -4,10 +4,11 @@
 
 use crate::codes::DigitalMediaType;
 use crate::datatypes::{
-    Annotation, Attachment, CodeableConcept, Extension, Identifier, Meta, Narrative, Period,
-    Reference,
+    Annotation, Attachment, CodeableConcept, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, DateTime, Id, PositiveInt, UnsignedInt, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +19,7 @@ use fhir_runtime::{
 /// A photo, video, or audio recording acquired or used in healthcare. The actual content may be inline or provided by direct reference.
 ///
 /// FHIR resource `Media` (`http://hl7.org/fhir/StructureDefinition/Media`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Media {
     /// Logical id of this artifact
     ///
@@ -47,11 +48,11 @@ pub struct Media {
     /// Additional Content defined by implementations
     ///
     /// `Media.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Media.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Identifier(s) for the image
     ///
     /// `Media.identifier`, 0..*, `Identifier`.
@@ -126,6 +127,12 @@ pub struct Media {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Media {
     fn type_name(&self) -> &'static str {
         "Media"
@@ -138,8 +145,8 @@ impl Element for Media {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "basedOn" => (9, r.list(&mut self.based_on)),
             "type" => (10, r.field(&mut self.type_)),
@@ -173,8 +180,8 @@ impl Element for Media {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("basedOn", &self.based_on);
         w.field("type", &self.type_);
@@ -198,6 +205,13 @@ impl Element for Media {
 
 impl ResourceType for Media {
     const TYPE: &'static str = "Media";
+}
+
+impl DropBoxed for Media {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for Media {

@@ -4,10 +4,11 @@
 
 use crate::codes::MedicationAdminStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Quantity, Ratio,
-    Reference,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Quantity, Ratio, Reference,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +19,7 @@ use fhir_runtime::{
 /// Describes the event of a patient consuming or otherwise being administered a medication.  This may be as simple as swallowing a tablet or it may be a long running infusion.  Related resources tie this event to the authorizing prescription, and the specific encounter between patient and health care practitioner.
 ///
 /// FHIR resource `MedicationAdministration` (`http://hl7.org/fhir/StructureDefinition/MedicationAdministration`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationAdministration {
     /// Logical id of this artifact
     ///
@@ -47,11 +48,11 @@ pub struct MedicationAdministration {
     /// Additional Content defined by implementations
     ///
     /// `MedicationAdministration.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationAdministration.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External identifier
     ///
     /// `MedicationAdministration.identifier`, 0..*, `Identifier`.
@@ -134,6 +135,12 @@ pub struct MedicationAdministration {
     pub event_history: Vec<Reference>,
 }
 
+impl std::fmt::Debug for MedicationAdministration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationAdministration {
     fn type_name(&self) -> &'static str {
         "MedicationAdministration"
@@ -146,8 +153,8 @@ impl Element for MedicationAdministration {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "definition" => (9, r.list(&mut self.definition)),
             "partOf" => (10, r.list(&mut self.part_of)),
@@ -185,8 +192,8 @@ impl Element for MedicationAdministration {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.list("partOf", &self.part_of);
@@ -214,6 +221,13 @@ impl ResourceType for MedicationAdministration {
     const TYPE: &'static str = "MedicationAdministration";
 }
 
+impl DropBoxed for MedicationAdministration {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for MedicationAdministration {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -231,7 +245,7 @@ impl<'de> serde::Deserialize<'de> for MedicationAdministration {
 /// Describes the medication dosage information details e.g. dose, rate, site, route, etc.
 ///
 /// Backbone element `MedicationAdministration.dosage`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationAdministrationDosage {
     /// xml:id (or equivalent in JSON)
     ///
@@ -240,11 +254,11 @@ pub struct MedicationAdministrationDosage {
     /// Additional Content defined by implementations
     ///
     /// `MedicationAdministration.dosage.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationAdministration.dosage.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Free text dosage instructions e.g. SIG
     ///
     /// `MedicationAdministration.dosage.text`, 0..1, `string`.
@@ -271,6 +285,12 @@ pub struct MedicationAdministrationDosage {
     pub rate: Option<MedicationAdministrationDosageRate>,
 }
 
+impl std::fmt::Debug for MedicationAdministrationDosage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationAdministrationDosage {
     fn type_name(&self) -> &'static str {
         "MedicationAdministration.dosage"
@@ -278,8 +298,8 @@ impl Element for MedicationAdministrationDosage {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "text" => (3, r.field(&mut self.text)),
             "site" => (4, r.field(&mut self.site)),
             "route" => (5, r.field(&mut self.route)),
@@ -296,8 +316,8 @@ impl Element for MedicationAdministrationDosage {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("text", &self.text);
         w.field("site", &self.site);
         w.field("route", &self.route);
@@ -324,7 +344,7 @@ impl FieldValue for MedicationAdministrationDosage {
 /// The individual who was responsible for giving the medication to the patient.
 ///
 /// Backbone element `MedicationAdministration.performer`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationAdministrationPerformer {
     /// xml:id (or equivalent in JSON)
     ///
@@ -333,11 +353,11 @@ pub struct MedicationAdministrationPerformer {
     /// Additional Content defined by implementations
     ///
     /// `MedicationAdministration.performer.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationAdministration.performer.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Individual who was performing
     ///
     /// `MedicationAdministration.performer.actor`, 1..1, `Reference`.
@@ -348,6 +368,12 @@ pub struct MedicationAdministrationPerformer {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for MedicationAdministrationPerformer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationAdministrationPerformer {
     fn type_name(&self) -> &'static str {
         "MedicationAdministration.performer"
@@ -355,8 +381,8 @@ impl Element for MedicationAdministrationPerformer {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "actor" => (3, r.field(&mut self.actor)),
             "onBehalfOf" => (4, r.field(&mut self.on_behalf_of)),
             _ => return Ok(None),
@@ -365,8 +391,8 @@ impl Element for MedicationAdministrationPerformer {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("actor", &self.actor);
         w.field("onBehalfOf", &self.on_behalf_of);
     }

@@ -4,10 +4,11 @@
 
 use crate::codes::MedicationDispenseStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, Dosage, Extension, Identifier, Meta, Narrative, Quantity,
-    Reference,
+    Annotation, CodeableConcept, Dosage, Identifier, Meta, Narrative, Quantity, Reference,
 };
 use crate::primitives::{Boolean, Code, DateTime, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +19,7 @@ use fhir_runtime::{
 /// Indicates that a medication product is to be or has been dispensed for a named person/patient.  This includes a description of the medication product (supply) provided and the instructions for administering the medication.  The medication dispense is the result of a pharmacy system responding to a medication order.
 ///
 /// FHIR resource `MedicationDispense` (`http://hl7.org/fhir/StructureDefinition/MedicationDispense`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationDispense {
     /// Logical id of this artifact
     ///
@@ -47,11 +48,11 @@ pub struct MedicationDispense {
     /// Additional Content defined by implementations
     ///
     /// `MedicationDispense.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationDispense.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External identifier
     ///
     /// `MedicationDispense.identifier`, 0..*, `Identifier`.
@@ -150,6 +151,12 @@ pub struct MedicationDispense {
     pub event_history: Vec<Reference>,
 }
 
+impl std::fmt::Debug for MedicationDispense {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationDispense {
     fn type_name(&self) -> &'static str {
         "MedicationDispense"
@@ -162,8 +169,8 @@ impl Element for MedicationDispense {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "partOf" => (9, r.list(&mut self.part_of)),
             "status" => (10, r.field(&mut self.status)),
@@ -205,8 +212,8 @@ impl Element for MedicationDispense {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("partOf", &self.part_of);
         w.field("status", &self.status);
@@ -238,6 +245,13 @@ impl ResourceType for MedicationDispense {
     const TYPE: &'static str = "MedicationDispense";
 }
 
+impl DropBoxed for MedicationDispense {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for MedicationDispense {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -255,7 +269,7 @@ impl<'de> serde::Deserialize<'de> for MedicationDispense {
 /// Indicates who or what performed the event.  It should be assumed that the performer is the dispenser of the medication.
 ///
 /// Backbone element `MedicationDispense.performer`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationDispensePerformer {
     /// xml:id (or equivalent in JSON)
     ///
@@ -264,11 +278,11 @@ pub struct MedicationDispensePerformer {
     /// Additional Content defined by implementations
     ///
     /// `MedicationDispense.performer.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationDispense.performer.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Individual who was performing
     ///
     /// `MedicationDispense.performer.actor`, 1..1, `Reference`.
@@ -279,6 +293,12 @@ pub struct MedicationDispensePerformer {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for MedicationDispensePerformer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationDispensePerformer {
     fn type_name(&self) -> &'static str {
         "MedicationDispense.performer"
@@ -286,8 +306,8 @@ impl Element for MedicationDispensePerformer {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "actor" => (3, r.field(&mut self.actor)),
             "onBehalfOf" => (4, r.field(&mut self.on_behalf_of)),
             _ => return Ok(None),
@@ -296,8 +316,8 @@ impl Element for MedicationDispensePerformer {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("actor", &self.actor);
         w.field("onBehalfOf", &self.on_behalf_of);
     }
@@ -320,7 +340,7 @@ impl FieldValue for MedicationDispensePerformer {
 /// Indicates whether or not substitution was made as part of the dispense.  In some cases substitution will be expected but does not happen, in other cases substitution is not expected but does happen.  This block explains what substitution did or did not happen and why.  If nothing is specified, substitution was not done.
 ///
 /// Backbone element `MedicationDispense.substitution`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationDispenseSubstitution {
     /// xml:id (or equivalent in JSON)
     ///
@@ -329,11 +349,11 @@ pub struct MedicationDispenseSubstitution {
     /// Additional Content defined by implementations
     ///
     /// `MedicationDispense.substitution.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationDispense.substitution.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Whether a substitution was or was not performed on the dispense
     ///
     /// `MedicationDispense.substitution.wasSubstituted`, 1..1, `boolean`.
@@ -352,6 +372,12 @@ pub struct MedicationDispenseSubstitution {
     pub responsible_party: Vec<Reference>,
 }
 
+impl std::fmt::Debug for MedicationDispenseSubstitution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationDispenseSubstitution {
     fn type_name(&self) -> &'static str {
         "MedicationDispense.substitution"
@@ -359,8 +385,8 @@ impl Element for MedicationDispenseSubstitution {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "wasSubstituted" => (3, r.field(&mut self.was_substituted)),
             "type" => (4, r.field(&mut self.type_)),
             "reason" => (5, r.list(&mut self.reason)),
@@ -371,8 +397,8 @@ impl Element for MedicationDispenseSubstitution {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("wasSubstituted", &self.was_substituted);
         w.field("type", &self.type_);
         w.list("reason", &self.reason);

@@ -4,10 +4,12 @@
 
 use crate::codes::{MedicationRequestIntent, MedicationRequestPriority, MedicationRequestStatus};
 use crate::datatypes::{
-    Annotation, CodeableConcept, Dosage, Duration, Extension, Identifier, Meta, Narrative, Period,
-    Quantity, Reference,
+    Annotation, CodeableConcept, Dosage, Duration, Identifier, Meta, Narrative, Period, Quantity,
+    Reference,
 };
 use crate::primitives::{Boolean, Code, DateTime, Id, PositiveInt, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +20,7 @@ use fhir_runtime::{
 /// An order or request for both supply of the medication and the instructions for administration of the medication to a patient. The resource is called "MedicationRequest" rather than "MedicationPrescription" or "MedicationOrder" to generalize the use across inpatient and outpatient settings, including care plans, etc., and to harmonize with workflow patterns.
 ///
 /// FHIR resource `MedicationRequest` (`http://hl7.org/fhir/StructureDefinition/MedicationRequest`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationRequest {
     /// Logical id of this artifact
     ///
@@ -47,11 +49,11 @@ pub struct MedicationRequest {
     /// Additional Content defined by implementations
     ///
     /// `MedicationRequest.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationRequest.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External ids for this request
     ///
     /// `MedicationRequest.identifier`, 0..*, `Identifier`.
@@ -150,6 +152,12 @@ pub struct MedicationRequest {
     pub event_history: Vec<Reference>,
 }
 
+impl std::fmt::Debug for MedicationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationRequest {
     fn type_name(&self) -> &'static str {
         "MedicationRequest"
@@ -162,8 +170,8 @@ impl Element for MedicationRequest {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "definition" => (9, r.list(&mut self.definition)),
             "basedOn" => (10, r.list(&mut self.based_on)),
@@ -203,8 +211,8 @@ impl Element for MedicationRequest {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.list("basedOn", &self.based_on);
@@ -236,6 +244,13 @@ impl ResourceType for MedicationRequest {
     const TYPE: &'static str = "MedicationRequest";
 }
 
+impl DropBoxed for MedicationRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for MedicationRequest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -253,7 +268,7 @@ impl<'de> serde::Deserialize<'de> for MedicationRequest {
 /// Indicates the specific details for the dispense or medication supply part of a medication request (also known as a Medication Prescription or Medication Order).  Note that this information is not always sent with the order.  There may be in some settings (e.g. hospitals) institutional or system support for completing the dispense details in the pharmacy department.
 ///
 /// Backbone element `MedicationRequest.dispenseRequest`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationRequestDispenseRequest {
     /// xml:id (or equivalent in JSON)
     ///
@@ -262,11 +277,11 @@ pub struct MedicationRequestDispenseRequest {
     /// Additional Content defined by implementations
     ///
     /// `MedicationRequest.dispenseRequest.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationRequest.dispenseRequest.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Time period supply is authorized for
     ///
     /// `MedicationRequest.dispenseRequest.validityPeriod`, 0..1, `Period`.
@@ -289,6 +304,12 @@ pub struct MedicationRequestDispenseRequest {
     pub performer: Option<Reference>,
 }
 
+impl std::fmt::Debug for MedicationRequestDispenseRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationRequestDispenseRequest {
     fn type_name(&self) -> &'static str {
         "MedicationRequest.dispenseRequest"
@@ -296,8 +317,8 @@ impl Element for MedicationRequestDispenseRequest {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "validityPeriod" => (3, r.field(&mut self.validity_period)),
             "numberOfRepeatsAllowed" => (4, r.field(&mut self.number_of_repeats_allowed)),
             "quantity" => (5, r.field(&mut self.quantity)),
@@ -309,8 +330,8 @@ impl Element for MedicationRequestDispenseRequest {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("validityPeriod", &self.validity_period);
         w.field("numberOfRepeatsAllowed", &self.number_of_repeats_allowed);
         w.field("quantity", &self.quantity);
@@ -336,7 +357,7 @@ impl FieldValue for MedicationRequestDispenseRequest {
 /// The individual, organization or device that initiated the request and has responsibility for its activation.
 ///
 /// Backbone element `MedicationRequest.requester`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationRequestRequester {
     /// xml:id (or equivalent in JSON)
     ///
@@ -345,11 +366,11 @@ pub struct MedicationRequestRequester {
     /// Additional Content defined by implementations
     ///
     /// `MedicationRequest.requester.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationRequest.requester.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Who ordered the initial medication(s)
     ///
     /// `MedicationRequest.requester.agent`, 1..1, `Reference`.
@@ -360,6 +381,12 @@ pub struct MedicationRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for MedicationRequestRequester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationRequestRequester {
     fn type_name(&self) -> &'static str {
         "MedicationRequest.requester"
@@ -367,8 +394,8 @@ impl Element for MedicationRequestRequester {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "agent" => (3, r.field(&mut self.agent)),
             "onBehalfOf" => (4, r.field(&mut self.on_behalf_of)),
             _ => return Ok(None),
@@ -377,8 +404,8 @@ impl Element for MedicationRequestRequester {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("agent", &self.agent);
         w.field("onBehalfOf", &self.on_behalf_of);
     }
@@ -401,7 +428,7 @@ impl FieldValue for MedicationRequestRequester {
 /// Indicates whether or not substitution can or should be part of the dispense. In some cases substitution must happen, in other cases substitution must not happen. This block explains the prescriber's intent. If nothing is specified substitution may be done.
 ///
 /// Backbone element `MedicationRequest.substitution`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationRequestSubstitution {
     /// xml:id (or equivalent in JSON)
     ///
@@ -410,11 +437,11 @@ pub struct MedicationRequestSubstitution {
     /// Additional Content defined by implementations
     ///
     /// `MedicationRequest.substitution.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationRequest.substitution.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Whether substitution is allowed or not
     ///
     /// `MedicationRequest.substitution.allowed`, 1..1, `boolean`.
@@ -425,6 +452,12 @@ pub struct MedicationRequestSubstitution {
     pub reason: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for MedicationRequestSubstitution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationRequestSubstitution {
     fn type_name(&self) -> &'static str {
         "MedicationRequest.substitution"
@@ -432,8 +465,8 @@ impl Element for MedicationRequestSubstitution {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "allowed" => (3, r.field(&mut self.allowed)),
             "reason" => (4, r.field(&mut self.reason)),
             _ => return Ok(None),
@@ -442,8 +475,8 @@ impl Element for MedicationRequestSubstitution {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("allowed", &self.allowed);
         w.field("reason", &self.reason);
     }

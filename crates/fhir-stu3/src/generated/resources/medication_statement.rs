@@ -4,9 +4,11 @@
 
 use crate::codes::{MedicationStatementStatus, MedicationStatementTaken};
 use crate::datatypes::{
-    Annotation, CodeableConcept, Dosage, Extension, Identifier, Meta, Narrative, Period, Reference,
+    Annotation, CodeableConcept, Dosage, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, DateTime, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -19,7 +21,7 @@ use fhir_runtime::{
 /// The primary difference between a medication statement and a medication administration is that the medication administration has complete administration information and is based on actual administration information from the person who administered the medication.  A medication statement is often, if not always, less specific.  There is no required date/time when the medication was administered, in fact we only know that a source has reported the patient is taking this medication, where details such as time, quantity, or rate or even medication product may be incomplete or missing or less precise.  As stated earlier, the medication statement information may come from the patient's memory, from a prescription bottle or from a list of medications the patient, clinician or other party maintains.  Medication administration is more formal and is not missing detailed information.
 ///
 /// FHIR resource `MedicationStatement` (`http://hl7.org/fhir/StructureDefinition/MedicationStatement`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MedicationStatement {
     /// Logical id of this artifact
     ///
@@ -48,11 +50,11 @@ pub struct MedicationStatement {
     /// Additional Content defined by implementations
     ///
     /// `MedicationStatement.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MedicationStatement.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External identifier
     ///
     /// `MedicationStatement.identifier`, 0..*, `Identifier`.
@@ -127,6 +129,12 @@ pub struct MedicationStatement {
     pub dosage: Vec<Dosage>,
 }
 
+impl std::fmt::Debug for MedicationStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MedicationStatement {
     fn type_name(&self) -> &'static str {
         "MedicationStatement"
@@ -139,8 +147,8 @@ impl Element for MedicationStatement {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "basedOn" => (9, r.list(&mut self.based_on)),
             "partOf" => (10, r.list(&mut self.part_of)),
@@ -176,8 +184,8 @@ impl Element for MedicationStatement {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("basedOn", &self.based_on);
         w.list("partOf", &self.part_of);
@@ -201,6 +209,13 @@ impl Element for MedicationStatement {
 
 impl ResourceType for MedicationStatement {
     const TYPE: &'static str = "MedicationStatement";
+}
+
+impl DropBoxed for MedicationStatement {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for MedicationStatement {

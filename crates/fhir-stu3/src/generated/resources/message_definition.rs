@@ -4,10 +4,11 @@
 
 use crate::codes::{MessageSignificanceCategory, PublicationStatus, ResourceTypes};
 use crate::datatypes::{
-    CodeableConcept, Coding, ContactDetail, Extension, Identifier, Meta, Narrative, Reference,
-    UsageContext,
+    CodeableConcept, Coding, ContactDetail, Identifier, Meta, Narrative, Reference, UsageContext,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, UnsignedInt, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// Defines the characteristics of a message that can be shared between systems, including the type of event that initiates the message, the content to be transmitted and what response(s), if any, are permitted.
 ///
 /// FHIR resource `MessageDefinition` (`http://hl7.org/fhir/StructureDefinition/MessageDefinition`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MessageDefinition {
     /// Logical id of this artifact
     ///
@@ -45,11 +46,11 @@ pub struct MessageDefinition {
     /// Additional Content defined by implementations
     ///
     /// `MessageDefinition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MessageDefinition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this message definition (globally unique)
     ///
     /// `MessageDefinition.url`, 0..1, `uri`.
@@ -144,6 +145,12 @@ pub struct MessageDefinition {
     pub allowed_response: Vec<MessageDefinitionAllowedResponse>,
 }
 
+impl std::fmt::Debug for MessageDefinition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MessageDefinition {
     fn type_name(&self) -> &'static str {
         "MessageDefinition"
@@ -156,8 +163,8 @@ impl Element for MessageDefinition {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.field(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -192,8 +199,8 @@ impl Element for MessageDefinition {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.field("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -224,6 +231,13 @@ impl ResourceType for MessageDefinition {
     const TYPE: &'static str = "MessageDefinition";
 }
 
+impl DropBoxed for MessageDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for MessageDefinition {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -241,7 +255,7 @@ impl<'de> serde::Deserialize<'de> for MessageDefinition {
 /// Indicates what types of messages may be sent as an application-level response to this message.
 ///
 /// Backbone element `MessageDefinition.allowedResponse`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MessageDefinitionAllowedResponse {
     /// xml:id (or equivalent in JSON)
     ///
@@ -250,11 +264,11 @@ pub struct MessageDefinitionAllowedResponse {
     /// Additional Content defined by implementations
     ///
     /// `MessageDefinition.allowedResponse.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MessageDefinition.allowedResponse.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Reference to allowed message definition response
     ///
     /// `MessageDefinition.allowedResponse.message`, 1..1, `Reference`.
@@ -265,6 +279,12 @@ pub struct MessageDefinitionAllowedResponse {
     pub situation: Option<Markdown>,
 }
 
+impl std::fmt::Debug for MessageDefinitionAllowedResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MessageDefinitionAllowedResponse {
     fn type_name(&self) -> &'static str {
         "MessageDefinition.allowedResponse"
@@ -272,8 +292,8 @@ impl Element for MessageDefinitionAllowedResponse {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "message" => (3, r.field(&mut self.message)),
             "situation" => (4, r.kind(StrKind::Markdown).field(&mut self.situation)),
             _ => return Ok(None),
@@ -282,8 +302,8 @@ impl Element for MessageDefinitionAllowedResponse {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("message", &self.message);
         w.field("situation", &self.situation);
     }
@@ -306,7 +326,7 @@ impl FieldValue for MessageDefinitionAllowedResponse {
 /// Identifies the resource (or resources) that are being addressed by the event.  For example, the Encounter for an admit message or two Account records for a merge.
 ///
 /// Backbone element `MessageDefinition.focus`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct MessageDefinitionFocus {
     /// xml:id (or equivalent in JSON)
     ///
@@ -315,11 +335,11 @@ pub struct MessageDefinitionFocus {
     /// Additional Content defined by implementations
     ///
     /// `MessageDefinition.focus.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `MessageDefinition.focus.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of resource
     ///
     /// `MessageDefinition.focus.code`, 1..1, `code`.
@@ -338,6 +358,12 @@ pub struct MessageDefinitionFocus {
     pub max: Option<FhirString>,
 }
 
+impl std::fmt::Debug for MessageDefinitionFocus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for MessageDefinitionFocus {
     fn type_name(&self) -> &'static str {
         "MessageDefinition.focus"
@@ -345,8 +371,8 @@ impl Element for MessageDefinitionFocus {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.field(&mut self.code)),
             "profile" => (4, r.field(&mut self.profile)),
             "min" => (5, r.field(&mut self.min)),
@@ -357,8 +383,8 @@ impl Element for MessageDefinitionFocus {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("profile", &self.profile);
         w.field("min", &self.min);

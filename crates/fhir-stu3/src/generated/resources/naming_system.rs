@@ -4,9 +4,11 @@
 
 use crate::codes::{NamingsystemIdentifierType, NamingsystemType, PublicationStatus};
 use crate::datatypes::{
-    CodeableConcept, ContactDetail, Extension, Meta, Narrative, Period, Reference, UsageContext,
+    CodeableConcept, ContactDetail, Meta, Narrative, Period, Reference, UsageContext,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -15,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// A curated namespace that issues unique symbols within that namespace for the identification of concepts, people, devices, etc.  Represents a "System" used within the Identifier and Coding data types.
 ///
 /// FHIR resource `NamingSystem` (`http://hl7.org/fhir/StructureDefinition/NamingSystem`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct NamingSystem {
     /// Logical id of this artifact
     ///
@@ -44,11 +46,11 @@ pub struct NamingSystem {
     /// Additional Content defined by implementations
     ///
     /// `NamingSystem.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `NamingSystem.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Name for this naming system (computer friendly)
     ///
     /// `NamingSystem.name`, 1..1, `string`.
@@ -107,6 +109,12 @@ pub struct NamingSystem {
     pub replaced_by: Option<Reference>,
 }
 
+impl std::fmt::Debug for NamingSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for NamingSystem {
     fn type_name(&self) -> &'static str {
         "NamingSystem"
@@ -119,8 +127,8 @@ impl Element for NamingSystem {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "name" => (8, r.field(&mut self.name)),
             "status" => (9, r.field(&mut self.status)),
             "kind" => (10, r.field(&mut self.kind)),
@@ -146,8 +154,8 @@ impl Element for NamingSystem {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("status", &self.status);
         w.field("kind", &self.kind);
@@ -169,6 +177,13 @@ impl ResourceType for NamingSystem {
     const TYPE: &'static str = "NamingSystem";
 }
 
+impl DropBoxed for NamingSystem {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for NamingSystem {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -186,7 +201,7 @@ impl<'de> serde::Deserialize<'de> for NamingSystem {
 /// Indicates how the system may be identified when referenced in electronic exchange.
 ///
 /// Backbone element `NamingSystem.uniqueId`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct NamingSystemUniqueId {
     /// xml:id (or equivalent in JSON)
     ///
@@ -195,11 +210,11 @@ pub struct NamingSystemUniqueId {
     /// Additional Content defined by implementations
     ///
     /// `NamingSystem.uniqueId.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `NamingSystem.uniqueId.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// oid | uuid | uri | other
     ///
     /// `NamingSystem.uniqueId.type`, 1..1, `code`.
@@ -222,6 +237,12 @@ pub struct NamingSystemUniqueId {
     pub period: Option<Period>,
 }
 
+impl std::fmt::Debug for NamingSystemUniqueId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for NamingSystemUniqueId {
     fn type_name(&self) -> &'static str {
         "NamingSystem.uniqueId"
@@ -229,8 +250,8 @@ impl Element for NamingSystemUniqueId {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "value" => (4, r.field(&mut self.value)),
             "preferred" => (5, r.field(&mut self.preferred)),
@@ -242,8 +263,8 @@ impl Element for NamingSystemUniqueId {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("value", &self.value);
         w.field("preferred", &self.preferred);

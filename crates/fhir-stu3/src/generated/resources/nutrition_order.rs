@@ -4,9 +4,11 @@
 
 use crate::codes::NutritionRequestStatus;
 use crate::datatypes::{
-    CodeableConcept, Extension, Identifier, Meta, Narrative, Quantity, Ratio, Reference, Timing,
+    CodeableConcept, Identifier, Meta, Narrative, Quantity, Ratio, Reference, Timing,
 };
 use crate::primitives::{Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// A request to supply a diet, formula feeding (enteral) or oral nutritional supplement to a patient/resident.
 ///
 /// FHIR resource `NutritionOrder` (`http://hl7.org/fhir/StructureDefinition/NutritionOrder`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct NutritionOrder {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct NutritionOrder {
     /// Additional Content defined by implementations
     ///
     /// `NutritionOrder.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `NutritionOrder.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Identifiers assigned to this order
     ///
     /// `NutritionOrder.identifier`, 0..*, `Identifier`.
@@ -101,6 +103,12 @@ pub struct NutritionOrder {
     pub enteral_formula: Option<NutritionOrderEnteralFormula>,
 }
 
+impl std::fmt::Debug for NutritionOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for NutritionOrder {
     fn type_name(&self) -> &'static str {
         "NutritionOrder"
@@ -113,8 +121,8 @@ impl Element for NutritionOrder {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "patient" => (10, r.field(&mut self.patient)),
@@ -138,8 +146,8 @@ impl Element for NutritionOrder {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("patient", &self.patient);
@@ -159,6 +167,13 @@ impl ResourceType for NutritionOrder {
     const TYPE: &'static str = "NutritionOrder";
 }
 
+impl DropBoxed for NutritionOrder {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for NutritionOrder {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -176,7 +191,7 @@ impl<'de> serde::Deserialize<'de> for NutritionOrder {
 /// Feeding provided through the gastrointestinal tract via a tube, catheter, or stoma that delivers nutrition distal to the oral cavity.
 ///
 /// Backbone element `NutritionOrder.enteralFormula`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct NutritionOrderEnteralFormula {
     /// xml:id (or equivalent in JSON)
     ///
@@ -185,11 +200,11 @@ pub struct NutritionOrderEnteralFormula {
     /// Additional Content defined by implementations
     ///
     /// `NutritionOrder.enteralFormula.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `NutritionOrder.enteralFormula.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of enteral or infant formula
     ///
     /// `NutritionOrder.enteralFormula.baseFormulaType`, 0..1, `CodeableConcept`.
@@ -228,6 +243,12 @@ pub struct NutritionOrderEnteralFormula {
     pub administration_instruction: Option<FhirString>,
 }
 
+impl std::fmt::Debug for NutritionOrderEnteralFormula {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for NutritionOrderEnteralFormula {
     fn type_name(&self) -> &'static str {
         "NutritionOrder.enteralFormula"
@@ -235,8 +256,8 @@ impl Element for NutritionOrderEnteralFormula {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "baseFormulaType" => (3, r.field(&mut self.base_formula_type)),
             "baseFormulaProductName" => (4, r.field(&mut self.base_formula_product_name)),
             "additiveType" => (5, r.field(&mut self.additive_type)),
@@ -252,8 +273,8 @@ impl Element for NutritionOrderEnteralFormula {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("baseFormulaType", &self.base_formula_type);
         w.field("baseFormulaProductName", &self.base_formula_product_name);
         w.field("additiveType", &self.additive_type);
@@ -286,7 +307,7 @@ impl FieldValue for NutritionOrderEnteralFormula {
 /// Formula administration instructions as structured data.  This repeating structure allows for changing the administration rate or volume over time for both bolus and continuous feeding.  An example of this would be an instruction to increase the rate of continuous feeding every 2 hours.
 ///
 /// Backbone element `NutritionOrder.enteralFormula.administration`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct NutritionOrderEnteralFormulaAdministration {
     /// xml:id (or equivalent in JSON)
     ///
@@ -295,11 +316,11 @@ pub struct NutritionOrderEnteralFormulaAdministration {
     /// Additional Content defined by implementations
     ///
     /// `NutritionOrder.enteralFormula.administration.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `NutritionOrder.enteralFormula.administration.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Scheduled frequency of enteral feeding
     ///
     /// `NutritionOrder.enteralFormula.administration.schedule`, 0..1, `Timing`.
@@ -314,6 +335,12 @@ pub struct NutritionOrderEnteralFormulaAdministration {
     pub rate: Option<NutritionOrderEnteralFormulaAdministrationRate>,
 }
 
+impl std::fmt::Debug for NutritionOrderEnteralFormulaAdministration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for NutritionOrderEnteralFormulaAdministration {
     fn type_name(&self) -> &'static str {
         "NutritionOrder.enteralFormula.administration"
@@ -321,8 +348,8 @@ impl Element for NutritionOrderEnteralFormulaAdministration {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "schedule" => (3, r.field(&mut self.schedule)),
             "quantity" => (4, r.field(&mut self.quantity)),
             _ => {
@@ -336,8 +363,8 @@ impl Element for NutritionOrderEnteralFormulaAdministration {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("schedule", &self.schedule);
         w.field("quantity", &self.quantity);
         w.choice("rate", &self.rate);
@@ -361,7 +388,7 @@ impl FieldValue for NutritionOrderEnteralFormulaAdministration {
 /// Diet given orally in contrast to enteral (tube) feeding.
 ///
 /// Backbone element `NutritionOrder.oralDiet`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct NutritionOrderOralDiet {
     /// xml:id (or equivalent in JSON)
     ///
@@ -370,11 +397,11 @@ pub struct NutritionOrderOralDiet {
     /// Additional Content defined by implementations
     ///
     /// `NutritionOrder.oralDiet.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `NutritionOrder.oralDiet.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of oral diet or diet restrictions that describe what can be consumed orally
     ///
     /// `NutritionOrder.oralDiet.type`, 0..*, `CodeableConcept`.
@@ -401,6 +428,12 @@ pub struct NutritionOrderOralDiet {
     pub instruction: Option<FhirString>,
 }
 
+impl std::fmt::Debug for NutritionOrderOralDiet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for NutritionOrderOralDiet {
     fn type_name(&self) -> &'static str {
         "NutritionOrder.oralDiet"
@@ -408,8 +441,8 @@ impl Element for NutritionOrderOralDiet {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.list(&mut self.type_)),
             "schedule" => (4, r.list(&mut self.schedule)),
             "nutrient" => (5, r.list(&mut self.nutrient)),
@@ -422,8 +455,8 @@ impl Element for NutritionOrderOralDiet {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("type", &self.type_);
         w.list("schedule", &self.schedule);
         w.list("nutrient", &self.nutrient);
@@ -450,7 +483,7 @@ impl FieldValue for NutritionOrderOralDiet {
 /// Class that defines the quantity and type of nutrient modifications (for example carbohydrate, fiber or sodium) required for the oral diet.
 ///
 /// Backbone element `NutritionOrder.oralDiet.nutrient`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct NutritionOrderOralDietNutrient {
     /// xml:id (or equivalent in JSON)
     ///
@@ -459,11 +492,11 @@ pub struct NutritionOrderOralDietNutrient {
     /// Additional Content defined by implementations
     ///
     /// `NutritionOrder.oralDiet.nutrient.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `NutritionOrder.oralDiet.nutrient.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of nutrient that is being modified
     ///
     /// `NutritionOrder.oralDiet.nutrient.modifier`, 0..1, `CodeableConcept`.
@@ -474,6 +507,12 @@ pub struct NutritionOrderOralDietNutrient {
     pub amount: Option<Quantity>,
 }
 
+impl std::fmt::Debug for NutritionOrderOralDietNutrient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for NutritionOrderOralDietNutrient {
     fn type_name(&self) -> &'static str {
         "NutritionOrder.oralDiet.nutrient"
@@ -481,8 +520,8 @@ impl Element for NutritionOrderOralDietNutrient {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "modifier" => (3, r.field(&mut self.modifier)),
             "amount" => (4, r.field(&mut self.amount)),
             _ => return Ok(None),
@@ -491,8 +530,8 @@ impl Element for NutritionOrderOralDietNutrient {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("modifier", &self.modifier);
         w.field("amount", &self.amount);
     }
@@ -515,7 +554,7 @@ impl FieldValue for NutritionOrderOralDietNutrient {
 /// Class that describes any texture modifications required for the patient to safely consume various types of solid foods.
 ///
 /// Backbone element `NutritionOrder.oralDiet.texture`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct NutritionOrderOralDietTexture {
     /// xml:id (or equivalent in JSON)
     ///
@@ -524,11 +563,11 @@ pub struct NutritionOrderOralDietTexture {
     /// Additional Content defined by implementations
     ///
     /// `NutritionOrder.oralDiet.texture.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `NutritionOrder.oralDiet.texture.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Code to indicate how to alter the texture of the foods, e.g. pureed
     ///
     /// `NutritionOrder.oralDiet.texture.modifier`, 0..1, `CodeableConcept`.
@@ -539,6 +578,12 @@ pub struct NutritionOrderOralDietTexture {
     pub food_type: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for NutritionOrderOralDietTexture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for NutritionOrderOralDietTexture {
     fn type_name(&self) -> &'static str {
         "NutritionOrder.oralDiet.texture"
@@ -546,8 +591,8 @@ impl Element for NutritionOrderOralDietTexture {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "modifier" => (3, r.field(&mut self.modifier)),
             "foodType" => (4, r.field(&mut self.food_type)),
             _ => return Ok(None),
@@ -556,8 +601,8 @@ impl Element for NutritionOrderOralDietTexture {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("modifier", &self.modifier);
         w.field("foodType", &self.food_type);
     }
@@ -580,7 +625,7 @@ impl FieldValue for NutritionOrderOralDietTexture {
 /// Oral nutritional products given in order to add further nutritional value to the patient's diet.
 ///
 /// Backbone element `NutritionOrder.supplement`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct NutritionOrderSupplement {
     /// xml:id (or equivalent in JSON)
     ///
@@ -589,11 +634,11 @@ pub struct NutritionOrderSupplement {
     /// Additional Content defined by implementations
     ///
     /// `NutritionOrder.supplement.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `NutritionOrder.supplement.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of supplement product requested
     ///
     /// `NutritionOrder.supplement.type`, 0..1, `CodeableConcept`.
@@ -616,6 +661,12 @@ pub struct NutritionOrderSupplement {
     pub instruction: Option<FhirString>,
 }
 
+impl std::fmt::Debug for NutritionOrderSupplement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for NutritionOrderSupplement {
     fn type_name(&self) -> &'static str {
         "NutritionOrder.supplement"
@@ -623,8 +674,8 @@ impl Element for NutritionOrderSupplement {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "productName" => (4, r.field(&mut self.product_name)),
             "schedule" => (5, r.list(&mut self.schedule)),
@@ -636,8 +687,8 @@ impl Element for NutritionOrderSupplement {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("productName", &self.product_name);
         w.list("schedule", &self.schedule);

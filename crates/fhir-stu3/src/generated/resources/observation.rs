@@ -4,10 +4,12 @@
 
 use crate::codes::{ObservationRelationshiptypes, ObservationStatus};
 use crate::datatypes::{
-    Attachment, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Quantity, Range,
-    Ratio, Reference, SampledData,
+    Attachment, CodeableConcept, Identifier, Meta, Narrative, Period, Quantity, Range, Ratio,
+    Reference, SampledData,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Instant, Time, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +20,7 @@ use fhir_runtime::{
 /// Measurements and simple assertions made about a patient, device or other subject.
 ///
 /// FHIR resource `Observation` (`http://hl7.org/fhir/StructureDefinition/Observation`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Observation {
     /// Logical id of this artifact
     ///
@@ -47,11 +49,11 @@ pub struct Observation {
     /// Additional Content defined by implementations
     ///
     /// `Observation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Observation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business Identifier for observation
     ///
     /// `Observation.identifier`, 0..*, `Identifier`.
@@ -138,6 +140,12 @@ pub struct Observation {
     pub component: Vec<ObservationComponent>,
 }
 
+impl std::fmt::Debug for Observation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Observation {
     fn type_name(&self) -> &'static str {
         "Observation"
@@ -150,8 +158,8 @@ impl Element for Observation {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "basedOn" => (9, r.list(&mut self.based_on)),
             "status" => (10, r.field(&mut self.status)),
@@ -190,8 +198,8 @@ impl Element for Observation {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("basedOn", &self.based_on);
         w.field("status", &self.status);
@@ -220,6 +228,13 @@ impl ResourceType for Observation {
     const TYPE: &'static str = "Observation";
 }
 
+impl DropBoxed for Observation {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Observation {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -237,7 +252,7 @@ impl<'de> serde::Deserialize<'de> for Observation {
 /// Some observations have multiple component observations.  These component observations are expressed as separate code value pairs that share the same attributes.  Examples include systolic and diastolic component observations for blood pressure measurement and multiple component observations for genetics observations.
 ///
 /// Backbone element `Observation.component`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ObservationComponent {
     /// xml:id (or equivalent in JSON)
     ///
@@ -246,11 +261,11 @@ pub struct ObservationComponent {
     /// Additional Content defined by implementations
     ///
     /// `Observation.component.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Observation.component.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type of component observation (code / type)
     ///
     /// `Observation.component.code`, 1..1, `CodeableConcept`.
@@ -273,6 +288,12 @@ pub struct ObservationComponent {
     pub reference_range: Vec<ObservationReferenceRange>,
 }
 
+impl std::fmt::Debug for ObservationComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ObservationComponent {
     fn type_name(&self) -> &'static str {
         "Observation.component"
@@ -280,8 +301,8 @@ impl Element for ObservationComponent {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.field(&mut self.code)),
             "dataAbsentReason" => (5, r.field(&mut self.data_absent_reason)),
             "interpretation" => (6, r.field(&mut self.interpretation)),
@@ -297,8 +318,8 @@ impl Element for ObservationComponent {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.choice("value", &self.value);
         w.field("dataAbsentReason", &self.data_absent_reason);
@@ -324,7 +345,7 @@ impl FieldValue for ObservationComponent {
 /// Guidance on how to interpret the value by comparison to a normal or recommended range.
 ///
 /// Backbone element `Observation.referenceRange`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ObservationReferenceRange {
     /// xml:id (or equivalent in JSON)
     ///
@@ -333,11 +354,11 @@ pub struct ObservationReferenceRange {
     /// Additional Content defined by implementations
     ///
     /// `Observation.referenceRange.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Observation.referenceRange.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Low Range, if relevant
     ///
     /// `Observation.referenceRange.low`, 0..1, `Quantity`.
@@ -364,6 +385,12 @@ pub struct ObservationReferenceRange {
     pub text: Option<FhirString>,
 }
 
+impl std::fmt::Debug for ObservationReferenceRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ObservationReferenceRange {
     fn type_name(&self) -> &'static str {
         "Observation.referenceRange"
@@ -371,8 +398,8 @@ impl Element for ObservationReferenceRange {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "low" => (3, r.field(&mut self.low)),
             "high" => (4, r.field(&mut self.high)),
             "type" => (5, r.field(&mut self.type_)),
@@ -385,8 +412,8 @@ impl Element for ObservationReferenceRange {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("low", &self.low);
         w.field("high", &self.high);
         w.field("type", &self.type_);
@@ -413,7 +440,7 @@ impl FieldValue for ObservationReferenceRange {
 /// A  reference to another resource (usually another Observation) whose relationship is defined by the relationship type code.
 ///
 /// Backbone element `Observation.related`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ObservationRelated {
     /// xml:id (or equivalent in JSON)
     ///
@@ -422,11 +449,11 @@ pub struct ObservationRelated {
     /// Additional Content defined by implementations
     ///
     /// `Observation.related.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Observation.related.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// has-member | derived-from | sequel-to | replaces | qualified-by | interfered-by
     ///
     /// `Observation.related.type`, 0..1, `code`.
@@ -437,6 +464,12 @@ pub struct ObservationRelated {
     pub target: Option<Reference>,
 }
 
+impl std::fmt::Debug for ObservationRelated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ObservationRelated {
     fn type_name(&self) -> &'static str {
         "Observation.related"
@@ -444,8 +477,8 @@ impl Element for ObservationRelated {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "target" => (4, r.field(&mut self.target)),
             _ => return Ok(None),
@@ -454,8 +487,8 @@ impl Element for ObservationRelated {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("target", &self.target);
     }

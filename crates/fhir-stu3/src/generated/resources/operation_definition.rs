@@ -6,10 +6,10 @@ use crate::codes::{
     AllTypes, BindingStrength, OperationKind, OperationParameterUse, PublicationStatus,
     ResourceTypes, SearchParamType,
 };
-use crate::datatypes::{
-    CodeableConcept, ContactDetail, Extension, Meta, Narrative, Reference, UsageContext,
-};
+use crate::datatypes::{CodeableConcept, ContactDetail, Meta, Narrative, Reference, UsageContext};
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Integer, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -20,7 +20,7 @@ use fhir_runtime::{
 /// A formal computable definition of an operation (on the RESTful interface) or a named query (using the search interaction).
 ///
 /// FHIR resource `OperationDefinition` (`http://hl7.org/fhir/StructureDefinition/OperationDefinition`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct OperationDefinition {
     /// Logical id of this artifact
     ///
@@ -49,11 +49,11 @@ pub struct OperationDefinition {
     /// Additional Content defined by implementations
     ///
     /// `OperationDefinition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `OperationDefinition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this operation definition (globally unique)
     ///
     /// `OperationDefinition.url`, 0..1, `uri`.
@@ -148,6 +148,12 @@ pub struct OperationDefinition {
     pub overload: Vec<OperationDefinitionOverload>,
 }
 
+impl std::fmt::Debug for OperationDefinition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for OperationDefinition {
     fn type_name(&self) -> &'static str {
         "OperationDefinition"
@@ -160,8 +166,8 @@ impl Element for OperationDefinition {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "version" => (9, r.field(&mut self.version)),
             "name" => (10, r.field(&mut self.name)),
@@ -196,8 +202,8 @@ impl Element for OperationDefinition {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.field("version", &self.version);
         w.field("name", &self.name);
@@ -228,6 +234,13 @@ impl ResourceType for OperationDefinition {
     const TYPE: &'static str = "OperationDefinition";
 }
 
+impl DropBoxed for OperationDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for OperationDefinition {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -245,7 +258,7 @@ impl<'de> serde::Deserialize<'de> for OperationDefinition {
 /// Defines an appropriate combination of parameters to use when invoking this operation, to help code generators when generating overloaded parameter sets for this operation.
 ///
 /// Backbone element `OperationDefinition.overload`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct OperationDefinitionOverload {
     /// xml:id (or equivalent in JSON)
     ///
@@ -254,11 +267,11 @@ pub struct OperationDefinitionOverload {
     /// Additional Content defined by implementations
     ///
     /// `OperationDefinition.overload.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `OperationDefinition.overload.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Name of parameter to include in overload
     ///
     /// `OperationDefinition.overload.parameterName`, 0..*, `string`.
@@ -269,6 +282,12 @@ pub struct OperationDefinitionOverload {
     pub comment: Option<FhirString>,
 }
 
+impl std::fmt::Debug for OperationDefinitionOverload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for OperationDefinitionOverload {
     fn type_name(&self) -> &'static str {
         "OperationDefinition.overload"
@@ -276,8 +295,8 @@ impl Element for OperationDefinitionOverload {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "parameterName" => (3, r.list(&mut self.parameter_name)),
             "comment" => (4, r.field(&mut self.comment)),
             _ => return Ok(None),
@@ -286,8 +305,8 @@ impl Element for OperationDefinitionOverload {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("parameterName", &self.parameter_name);
         w.field("comment", &self.comment);
     }
@@ -310,7 +329,7 @@ impl FieldValue for OperationDefinitionOverload {
 /// The parameters for the operation/query.
 ///
 /// Backbone element `OperationDefinition.parameter`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct OperationDefinitionParameter {
     /// xml:id (or equivalent in JSON)
     ///
@@ -319,11 +338,11 @@ pub struct OperationDefinitionParameter {
     /// Additional Content defined by implementations
     ///
     /// `OperationDefinition.parameter.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `OperationDefinition.parameter.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Name in Parameters.parameter.name or in URL
     ///
     /// `OperationDefinition.parameter.name`, 1..1, `code`.
@@ -366,6 +385,12 @@ pub struct OperationDefinitionParameter {
     pub part: Vec<OperationDefinitionParameter>,
 }
 
+impl std::fmt::Debug for OperationDefinitionParameter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for OperationDefinitionParameter {
     fn type_name(&self) -> &'static str {
         "OperationDefinition.parameter"
@@ -373,8 +398,8 @@ impl Element for OperationDefinitionParameter {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.kind(StrKind::Code).field(&mut self.name)),
             "use" => (4, r.field(&mut self.use_)),
             "min" => (5, r.field(&mut self.min)),
@@ -391,8 +416,8 @@ impl Element for OperationDefinitionParameter {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("use", &self.use_);
         w.field("min", &self.min);
@@ -423,7 +448,7 @@ impl FieldValue for OperationDefinitionParameter {
 /// Binds to a value set if this parameter is coded (code, Coding, CodeableConcept).
 ///
 /// Backbone element `OperationDefinition.parameter.binding`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct OperationDefinitionParameterBinding {
     /// xml:id (or equivalent in JSON)
     ///
@@ -432,11 +457,11 @@ pub struct OperationDefinitionParameterBinding {
     /// Additional Content defined by implementations
     ///
     /// `OperationDefinition.parameter.binding.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `OperationDefinition.parameter.binding.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// required | extensible | preferred | example
     ///
     /// `OperationDefinition.parameter.binding.strength`, 1..1, `code`.
@@ -447,6 +472,12 @@ pub struct OperationDefinitionParameterBinding {
     pub value_set: Option<OperationDefinitionParameterBindingValueSet>,
 }
 
+impl std::fmt::Debug for OperationDefinitionParameterBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for OperationDefinitionParameterBinding {
     fn type_name(&self) -> &'static str {
         "OperationDefinition.parameter.binding"
@@ -454,8 +485,8 @@ impl Element for OperationDefinitionParameterBinding {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "strength" => (3, r.field(&mut self.strength)),
             _ => {
                 if r.choice_field(name, "valueSet", &mut self.value_set)? {
@@ -468,8 +499,8 @@ impl Element for OperationDefinitionParameterBinding {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("strength", &self.strength);
         w.choice("valueSet", &self.value_set);
     }

@@ -4,10 +4,12 @@
 
 use crate::codes::{AdministrativeGender, LinkType};
 use crate::datatypes::{
-    Address, Attachment, CodeableConcept, ContactPoint, Extension, HumanName, Identifier, Meta,
-    Narrative, Period, Reference,
+    Address, Attachment, CodeableConcept, ContactPoint, HumanName, Identifier, Meta, Narrative,
+    Period, Reference,
 };
 use crate::primitives::{Boolean, Code, Date, DateTime, Id, Integer, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +20,7 @@ use fhir_runtime::{
 /// Demographics and other administrative information about an individual or animal receiving care or other health-related services.
 ///
 /// FHIR resource `Patient` (`http://hl7.org/fhir/StructureDefinition/Patient`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Patient {
     /// Logical id of this artifact
     ///
@@ -47,11 +49,11 @@ pub struct Patient {
     /// Additional Content defined by implementations
     ///
     /// `Patient.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Patient.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// An identifier for this patient
     ///
     /// `Patient.identifier`, 0..*, `Identifier`.
@@ -122,6 +124,12 @@ pub struct Patient {
     pub link: Vec<PatientLink>,
 }
 
+impl std::fmt::Debug for Patient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Patient {
     fn type_name(&self) -> &'static str {
         "Patient"
@@ -134,8 +142,8 @@ impl Element for Patient {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "active" => (9, r.field(&mut self.active)),
             "name" => (10, r.list(&mut self.name)),
@@ -170,8 +178,8 @@ impl Element for Patient {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("active", &self.active);
         w.list("name", &self.name);
@@ -196,6 +204,13 @@ impl ResourceType for Patient {
     const TYPE: &'static str = "Patient";
 }
 
+impl DropBoxed for Patient {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Patient {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -213,7 +228,7 @@ impl<'de> serde::Deserialize<'de> for Patient {
 /// This patient is known to be an animal.
 ///
 /// Backbone element `Patient.animal`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PatientAnimal {
     /// xml:id (or equivalent in JSON)
     ///
@@ -222,11 +237,11 @@ pub struct PatientAnimal {
     /// Additional Content defined by implementations
     ///
     /// `Patient.animal.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Patient.animal.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// E.g. Dog, Cow
     ///
     /// `Patient.animal.species`, 1..1, `CodeableConcept`.
@@ -241,6 +256,12 @@ pub struct PatientAnimal {
     pub gender_status: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for PatientAnimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PatientAnimal {
     fn type_name(&self) -> &'static str {
         "Patient.animal"
@@ -248,8 +269,8 @@ impl Element for PatientAnimal {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "species" => (3, r.field(&mut self.species)),
             "breed" => (4, r.field(&mut self.breed)),
             "genderStatus" => (5, r.field(&mut self.gender_status)),
@@ -259,8 +280,8 @@ impl Element for PatientAnimal {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("species", &self.species);
         w.field("breed", &self.breed);
         w.field("genderStatus", &self.gender_status);
@@ -284,7 +305,7 @@ impl FieldValue for PatientAnimal {
 /// Languages which may be used to communicate with the patient about his or her health.
 ///
 /// Backbone element `Patient.communication`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PatientCommunication {
     /// xml:id (or equivalent in JSON)
     ///
@@ -293,11 +314,11 @@ pub struct PatientCommunication {
     /// Additional Content defined by implementations
     ///
     /// `Patient.communication.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Patient.communication.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The language which can be used to communicate with the patient about his or her health
     ///
     /// `Patient.communication.language`, 1..1, `CodeableConcept`.
@@ -308,6 +329,12 @@ pub struct PatientCommunication {
     pub preferred: Option<Boolean>,
 }
 
+impl std::fmt::Debug for PatientCommunication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PatientCommunication {
     fn type_name(&self) -> &'static str {
         "Patient.communication"
@@ -315,8 +342,8 @@ impl Element for PatientCommunication {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "language" => (3, r.field(&mut self.language)),
             "preferred" => (4, r.field(&mut self.preferred)),
             _ => return Ok(None),
@@ -325,8 +352,8 @@ impl Element for PatientCommunication {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("language", &self.language);
         w.field("preferred", &self.preferred);
     }
@@ -349,7 +376,7 @@ impl FieldValue for PatientCommunication {
 /// A contact party (e.g. guardian, partner, friend) for the patient.
 ///
 /// Backbone element `Patient.contact`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PatientContact {
     /// xml:id (or equivalent in JSON)
     ///
@@ -358,11 +385,11 @@ pub struct PatientContact {
     /// Additional Content defined by implementations
     ///
     /// `Patient.contact.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Patient.contact.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The kind of relationship
     ///
     /// `Patient.contact.relationship`, 0..*, `CodeableConcept`.
@@ -393,6 +420,12 @@ pub struct PatientContact {
     pub period: Option<Period>,
 }
 
+impl std::fmt::Debug for PatientContact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PatientContact {
     fn type_name(&self) -> &'static str {
         "Patient.contact"
@@ -400,8 +433,8 @@ impl Element for PatientContact {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "relationship" => (3, r.list(&mut self.relationship)),
             "name" => (4, r.field(&mut self.name)),
             "telecom" => (5, r.list(&mut self.telecom)),
@@ -415,8 +448,8 @@ impl Element for PatientContact {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("relationship", &self.relationship);
         w.field("name", &self.name);
         w.list("telecom", &self.telecom);
@@ -444,7 +477,7 @@ impl FieldValue for PatientContact {
 /// Link to another patient resource that concerns the same actual patient.
 ///
 /// Backbone element `Patient.link`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PatientLink {
     /// xml:id (or equivalent in JSON)
     ///
@@ -453,11 +486,11 @@ pub struct PatientLink {
     /// Additional Content defined by implementations
     ///
     /// `Patient.link.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Patient.link.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The other patient or related person resource that the link refers to
     ///
     /// `Patient.link.other`, 1..1, `Reference`.
@@ -468,6 +501,12 @@ pub struct PatientLink {
     pub type_: Option<Code<LinkType>>,
 }
 
+impl std::fmt::Debug for PatientLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PatientLink {
     fn type_name(&self) -> &'static str {
         "Patient.link"
@@ -475,8 +514,8 @@ impl Element for PatientLink {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "other" => (3, r.field(&mut self.other)),
             "type" => (4, r.field(&mut self.type_)),
             _ => return Ok(None),
@@ -485,8 +524,8 @@ impl Element for PatientLink {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("other", &self.other);
         w.field("type", &self.type_);
     }

@@ -4,9 +4,11 @@
 
 use crate::codes::{AdministrativeGender, IdentityAssuranceLevel};
 use crate::datatypes::{
-    Address, Attachment, ContactPoint, Extension, HumanName, Identifier, Meta, Narrative, Reference,
+    Address, Attachment, ContactPoint, HumanName, Identifier, Meta, Narrative, Reference,
 };
 use crate::primitives::{Boolean, Code, Date, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -15,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// Demographics and administrative information about a person independent of a specific health-related context.
 ///
 /// FHIR resource `Person` (`http://hl7.org/fhir/StructureDefinition/Person`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Person {
     /// Logical id of this artifact
     ///
@@ -44,11 +46,11 @@ pub struct Person {
     /// Additional Content defined by implementations
     ///
     /// `Person.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Person.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// A human identifier for this person
     ///
     /// `Person.identifier`, 0..*, `Identifier`.
@@ -91,6 +93,12 @@ pub struct Person {
     pub link: Vec<PersonLink>,
 }
 
+impl std::fmt::Debug for Person {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Person {
     fn type_name(&self) -> &'static str {
         "Person"
@@ -103,8 +111,8 @@ impl Element for Person {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "name" => (9, r.list(&mut self.name)),
             "telecom" => (10, r.list(&mut self.telecom)),
@@ -126,8 +134,8 @@ impl Element for Person {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("name", &self.name);
         w.list("telecom", &self.telecom);
@@ -143,6 +151,13 @@ impl Element for Person {
 
 impl ResourceType for Person {
     const TYPE: &'static str = "Person";
+}
+
+impl DropBoxed for Person {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for Person {
@@ -162,7 +177,7 @@ impl<'de> serde::Deserialize<'de> for Person {
 /// Link to a resource that concerns the same actual person.
 ///
 /// Backbone element `Person.link`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PersonLink {
     /// xml:id (or equivalent in JSON)
     ///
@@ -171,11 +186,11 @@ pub struct PersonLink {
     /// Additional Content defined by implementations
     ///
     /// `Person.link.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Person.link.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The resource to which this actual person is associated
     ///
     /// `Person.link.target`, 1..1, `Reference`.
@@ -186,6 +201,12 @@ pub struct PersonLink {
     pub assurance: Option<Code<IdentityAssuranceLevel>>,
 }
 
+impl std::fmt::Debug for PersonLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PersonLink {
     fn type_name(&self) -> &'static str {
         "Person.link"
@@ -193,8 +214,8 @@ impl Element for PersonLink {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "target" => (3, r.field(&mut self.target)),
             "assurance" => (4, r.field(&mut self.assurance)),
             _ => return Ok(None),
@@ -203,8 +224,8 @@ impl Element for PersonLink {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("target", &self.target);
         w.field("assurance", &self.assurance);
     }

@@ -8,11 +8,13 @@ use crate::codes::{
     ActionSelectionBehavior, PublicationStatus,
 };
 use crate::datatypes::{
-    CodeableConcept, Coding, ContactDetail, Contributor, DataRequirement, Duration, Extension,
-    Identifier, Meta, Narrative, Period, Quantity, Range, Reference, RelatedArtifact, Timing,
+    CodeableConcept, Coding, ContactDetail, Contributor, DataRequirement, Duration, Identifier,
+    Meta, Narrative, Period, Quantity, Range, Reference, RelatedArtifact, Timing,
     TriggerDefinition, UsageContext,
 };
 use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -23,7 +25,7 @@ use fhir_runtime::{
 /// This resource allows for the definition of various types of plans as a sharable, consumable, and executable artifact. The resource is general enough to support the description of a broad range of clinical artifacts such as clinical decision support rules, order sets and protocols.
 ///
 /// FHIR resource `PlanDefinition` (`http://hl7.org/fhir/StructureDefinition/PlanDefinition`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PlanDefinition {
     /// Logical id of this artifact
     ///
@@ -52,11 +54,11 @@ pub struct PlanDefinition {
     /// Additional Content defined by implementations
     ///
     /// `PlanDefinition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PlanDefinition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this plan definition (globally unique)
     ///
     /// `PlanDefinition.url`, 0..1, `uri`.
@@ -163,6 +165,12 @@ pub struct PlanDefinition {
     pub action: Vec<PlanDefinitionAction>,
 }
 
+impl std::fmt::Debug for PlanDefinition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PlanDefinition {
     fn type_name(&self) -> &'static str {
         "PlanDefinition"
@@ -175,8 +183,8 @@ impl Element for PlanDefinition {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -214,8 +222,8 @@ impl Element for PlanDefinition {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.list("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -249,6 +257,13 @@ impl ResourceType for PlanDefinition {
     const TYPE: &'static str = "PlanDefinition";
 }
 
+impl DropBoxed for PlanDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for PlanDefinition {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -266,7 +281,7 @@ impl<'de> serde::Deserialize<'de> for PlanDefinition {
 /// An action to be taken as part of the plan.
 ///
 /// Backbone element `PlanDefinition.action`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PlanDefinitionAction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -275,11 +290,11 @@ pub struct PlanDefinitionAction {
     /// Additional Content defined by implementations
     ///
     /// `PlanDefinition.action.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PlanDefinition.action.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// User-visible label for the action (e.g. 1. or A.)
     ///
     /// `PlanDefinition.action.label`, 0..1, `string`.
@@ -382,6 +397,12 @@ pub struct PlanDefinitionAction {
     pub action: Vec<PlanDefinitionAction>,
 }
 
+impl std::fmt::Debug for PlanDefinitionAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PlanDefinitionAction {
     fn type_name(&self) -> &'static str {
         "PlanDefinition.action"
@@ -389,8 +410,8 @@ impl Element for PlanDefinitionAction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "label" => (3, r.field(&mut self.label)),
             "title" => (4, r.field(&mut self.title)),
             "description" => (5, r.field(&mut self.description)),
@@ -426,8 +447,8 @@ impl Element for PlanDefinitionAction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("label", &self.label);
         w.field("title", &self.title);
         w.field("description", &self.description);
@@ -473,7 +494,7 @@ impl FieldValue for PlanDefinitionAction {
 /// An expression that describes applicability criteria, or start/stop conditions for the action.
 ///
 /// Backbone element `PlanDefinition.action.condition`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PlanDefinitionActionCondition {
     /// xml:id (or equivalent in JSON)
     ///
@@ -482,11 +503,11 @@ pub struct PlanDefinitionActionCondition {
     /// Additional Content defined by implementations
     ///
     /// `PlanDefinition.action.condition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PlanDefinition.action.condition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// applicability | start | stop
     ///
     /// `PlanDefinition.action.condition.kind`, 1..1, `code`.
@@ -505,6 +526,12 @@ pub struct PlanDefinitionActionCondition {
     pub expression: Option<FhirString>,
 }
 
+impl std::fmt::Debug for PlanDefinitionActionCondition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PlanDefinitionActionCondition {
     fn type_name(&self) -> &'static str {
         "PlanDefinition.action.condition"
@@ -512,8 +539,8 @@ impl Element for PlanDefinitionActionCondition {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "kind" => (3, r.field(&mut self.kind)),
             "description" => (4, r.field(&mut self.description)),
             "language" => (5, r.field(&mut self.language)),
@@ -524,8 +551,8 @@ impl Element for PlanDefinitionActionCondition {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("kind", &self.kind);
         w.field("description", &self.description);
         w.field("language", &self.language);
@@ -550,7 +577,7 @@ impl FieldValue for PlanDefinitionActionCondition {
 /// Customizations that should be applied to the statically defined resource. For example, if the dosage of a medication must be computed based on the patient's weight, a customization would be used to specify an expression that calculated the weight, and the path on the resource that would contain the result.
 ///
 /// Backbone element `PlanDefinition.action.dynamicValue`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PlanDefinitionActionDynamicValue {
     /// xml:id (or equivalent in JSON)
     ///
@@ -559,11 +586,11 @@ pub struct PlanDefinitionActionDynamicValue {
     /// Additional Content defined by implementations
     ///
     /// `PlanDefinition.action.dynamicValue.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PlanDefinition.action.dynamicValue.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Natural language description of the dynamic value
     ///
     /// `PlanDefinition.action.dynamicValue.description`, 0..1, `string`.
@@ -582,6 +609,12 @@ pub struct PlanDefinitionActionDynamicValue {
     pub expression: Option<FhirString>,
 }
 
+impl std::fmt::Debug for PlanDefinitionActionDynamicValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PlanDefinitionActionDynamicValue {
     fn type_name(&self) -> &'static str {
         "PlanDefinition.action.dynamicValue"
@@ -589,8 +622,8 @@ impl Element for PlanDefinitionActionDynamicValue {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "description" => (3, r.field(&mut self.description)),
             "path" => (4, r.field(&mut self.path)),
             "language" => (5, r.field(&mut self.language)),
@@ -601,8 +634,8 @@ impl Element for PlanDefinitionActionDynamicValue {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("description", &self.description);
         w.field("path", &self.path);
         w.field("language", &self.language);
@@ -627,7 +660,7 @@ impl FieldValue for PlanDefinitionActionDynamicValue {
 /// Indicates who should participate in performing the action described.
 ///
 /// Backbone element `PlanDefinition.action.participant`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PlanDefinitionActionParticipant {
     /// xml:id (or equivalent in JSON)
     ///
@@ -636,11 +669,11 @@ pub struct PlanDefinitionActionParticipant {
     /// Additional Content defined by implementations
     ///
     /// `PlanDefinition.action.participant.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PlanDefinition.action.participant.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// patient | practitioner | related-person
     ///
     /// `PlanDefinition.action.participant.type`, 1..1, `code`.
@@ -651,6 +684,12 @@ pub struct PlanDefinitionActionParticipant {
     pub role: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for PlanDefinitionActionParticipant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PlanDefinitionActionParticipant {
     fn type_name(&self) -> &'static str {
         "PlanDefinition.action.participant"
@@ -658,8 +697,8 @@ impl Element for PlanDefinitionActionParticipant {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "role" => (4, r.field(&mut self.role)),
             _ => return Ok(None),
@@ -668,8 +707,8 @@ impl Element for PlanDefinitionActionParticipant {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("role", &self.role);
     }
@@ -692,7 +731,7 @@ impl FieldValue for PlanDefinitionActionParticipant {
 /// A relationship to another action such as "before" or "30-60 minutes after start of".
 ///
 /// Backbone element `PlanDefinition.action.relatedAction`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PlanDefinitionActionRelatedAction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -701,11 +740,11 @@ pub struct PlanDefinitionActionRelatedAction {
     /// Additional Content defined by implementations
     ///
     /// `PlanDefinition.action.relatedAction.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PlanDefinition.action.relatedAction.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// What action is this related to
     ///
     /// `PlanDefinition.action.relatedAction.actionId`, 1..1, `id`.
@@ -720,6 +759,12 @@ pub struct PlanDefinitionActionRelatedAction {
     pub offset: Option<PlanDefinitionActionRelatedActionOffset>,
 }
 
+impl std::fmt::Debug for PlanDefinitionActionRelatedAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PlanDefinitionActionRelatedAction {
     fn type_name(&self) -> &'static str {
         "PlanDefinition.action.relatedAction"
@@ -727,8 +772,8 @@ impl Element for PlanDefinitionActionRelatedAction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "actionId" => (3, r.kind(StrKind::Id).field(&mut self.action_id)),
             "relationship" => (4, r.field(&mut self.relationship)),
             _ => {
@@ -742,8 +787,8 @@ impl Element for PlanDefinitionActionRelatedAction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("actionId", &self.action_id);
         w.field("relationship", &self.relationship);
         w.choice("offset", &self.offset);
@@ -767,7 +812,7 @@ impl FieldValue for PlanDefinitionActionRelatedAction {
 /// Goals that describe what the activities within the plan are intended to achieve. For example, weight loss, restoring an activity of daily living, obtaining herd immunity via immunization, meeting a process improvement objective, etc.
 ///
 /// Backbone element `PlanDefinition.goal`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PlanDefinitionGoal {
     /// xml:id (or equivalent in JSON)
     ///
@@ -776,11 +821,11 @@ pub struct PlanDefinitionGoal {
     /// Additional Content defined by implementations
     ///
     /// `PlanDefinition.goal.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PlanDefinition.goal.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// E.g. Treatment, dietary, behavioral, etc
     ///
     /// `PlanDefinition.goal.category`, 0..1, `CodeableConcept`.
@@ -811,6 +856,12 @@ pub struct PlanDefinitionGoal {
     pub target: Vec<PlanDefinitionGoalTarget>,
 }
 
+impl std::fmt::Debug for PlanDefinitionGoal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PlanDefinitionGoal {
     fn type_name(&self) -> &'static str {
         "PlanDefinition.goal"
@@ -818,8 +869,8 @@ impl Element for PlanDefinitionGoal {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "category" => (3, r.field(&mut self.category)),
             "description" => (4, r.field(&mut self.description)),
             "priority" => (5, r.field(&mut self.priority)),
@@ -833,8 +884,8 @@ impl Element for PlanDefinitionGoal {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("category", &self.category);
         w.field("description", &self.description);
         w.field("priority", &self.priority);
@@ -862,7 +913,7 @@ impl FieldValue for PlanDefinitionGoal {
 /// Indicates what should be done and within what timeframe.
 ///
 /// Backbone element `PlanDefinition.goal.target`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PlanDefinitionGoalTarget {
     /// xml:id (or equivalent in JSON)
     ///
@@ -871,11 +922,11 @@ pub struct PlanDefinitionGoalTarget {
     /// Additional Content defined by implementations
     ///
     /// `PlanDefinition.goal.target.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PlanDefinition.goal.target.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The parameter whose value is to be tracked
     ///
     /// `PlanDefinition.goal.target.measure`, 0..1, `CodeableConcept`.
@@ -890,6 +941,12 @@ pub struct PlanDefinitionGoalTarget {
     pub due: Option<Duration>,
 }
 
+impl std::fmt::Debug for PlanDefinitionGoalTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PlanDefinitionGoalTarget {
     fn type_name(&self) -> &'static str {
         "PlanDefinition.goal.target"
@@ -897,8 +954,8 @@ impl Element for PlanDefinitionGoalTarget {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "measure" => (3, r.field(&mut self.measure)),
             "due" => (5, r.field(&mut self.due)),
             _ => {
@@ -912,8 +969,8 @@ impl Element for PlanDefinitionGoalTarget {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("measure", &self.measure);
         w.choice("detail", &self.detail);
         w.field("due", &self.due);

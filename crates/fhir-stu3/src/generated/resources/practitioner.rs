@@ -4,10 +4,12 @@
 
 use crate::codes::AdministrativeGender;
 use crate::datatypes::{
-    Address, Attachment, CodeableConcept, ContactPoint, Extension, HumanName, Identifier, Meta,
-    Narrative, Period, Reference,
+    Address, Attachment, CodeableConcept, ContactPoint, HumanName, Identifier, Meta, Narrative,
+    Period, Reference,
 };
 use crate::primitives::{Boolean, Code, Date, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +18,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// A person who is directly or indirectly involved in the provisioning of healthcare.
 ///
 /// FHIR resource `Practitioner` (`http://hl7.org/fhir/StructureDefinition/Practitioner`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Practitioner {
     /// Logical id of this artifact
     ///
@@ -45,11 +47,11 @@ pub struct Practitioner {
     /// Additional Content defined by implementations
     ///
     /// `Practitioner.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Practitioner.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// A identifier for the person as this agent
     ///
     /// `Practitioner.identifier`, 0..*, `Identifier`.
@@ -92,6 +94,12 @@ pub struct Practitioner {
     pub communication: Vec<CodeableConcept>,
 }
 
+impl std::fmt::Debug for Practitioner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Practitioner {
     fn type_name(&self) -> &'static str {
         "Practitioner"
@@ -104,8 +112,8 @@ impl Element for Practitioner {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "active" => (9, r.field(&mut self.active)),
             "name" => (10, r.list(&mut self.name)),
@@ -127,8 +135,8 @@ impl Element for Practitioner {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("active", &self.active);
         w.list("name", &self.name);
@@ -144,6 +152,13 @@ impl Element for Practitioner {
 
 impl ResourceType for Practitioner {
     const TYPE: &'static str = "Practitioner";
+}
+
+impl DropBoxed for Practitioner {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for Practitioner {
@@ -163,7 +178,7 @@ impl<'de> serde::Deserialize<'de> for Practitioner {
 /// Qualifications obtained by training and certification.
 ///
 /// Backbone element `Practitioner.qualification`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PractitionerQualification {
     /// xml:id (or equivalent in JSON)
     ///
@@ -172,11 +187,11 @@ pub struct PractitionerQualification {
     /// Additional Content defined by implementations
     ///
     /// `Practitioner.qualification.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Practitioner.qualification.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// An identifier for this qualification for the practitioner
     ///
     /// `Practitioner.qualification.identifier`, 0..*, `Identifier`.
@@ -195,6 +210,12 @@ pub struct PractitionerQualification {
     pub issuer: Option<Reference>,
 }
 
+impl std::fmt::Debug for PractitionerQualification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PractitionerQualification {
     fn type_name(&self) -> &'static str {
         "Practitioner.qualification"
@@ -202,8 +223,8 @@ impl Element for PractitionerQualification {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (3, r.list(&mut self.identifier)),
             "code" => (4, r.field(&mut self.code)),
             "period" => (5, r.field(&mut self.period)),
@@ -214,8 +235,8 @@ impl Element for PractitionerQualification {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("code", &self.code);
         w.field("period", &self.period);

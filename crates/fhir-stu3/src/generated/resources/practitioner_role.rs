@@ -4,9 +4,11 @@
 
 use crate::codes::DaysOfWeek;
 use crate::datatypes::{
-    CodeableConcept, ContactPoint, Extension, Identifier, Meta, Narrative, Period, Reference,
+    CodeableConcept, ContactPoint, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Boolean, Code, FhirString, Id, Time, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -15,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// A specific set of Roles/Locations/specialties/services that a practitioner may perform at an organization for a period of time.
 ///
 /// FHIR resource `PractitionerRole` (`http://hl7.org/fhir/StructureDefinition/PractitionerRole`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PractitionerRole {
     /// Logical id of this artifact
     ///
@@ -44,11 +46,11 @@ pub struct PractitionerRole {
     /// Additional Content defined by implementations
     ///
     /// `PractitionerRole.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PractitionerRole.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business Identifiers that are specific to a role/location
     ///
     /// `PractitionerRole.identifier`, 0..*, `Identifier`.
@@ -107,6 +109,12 @@ pub struct PractitionerRole {
     pub endpoint: Vec<Reference>,
 }
 
+impl std::fmt::Debug for PractitionerRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PractitionerRole {
     fn type_name(&self) -> &'static str {
         "PractitionerRole"
@@ -119,8 +127,8 @@ impl Element for PractitionerRole {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "active" => (9, r.field(&mut self.active)),
             "period" => (10, r.field(&mut self.period)),
@@ -146,8 +154,8 @@ impl Element for PractitionerRole {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("active", &self.active);
         w.field("period", &self.period);
@@ -169,6 +177,13 @@ impl ResourceType for PractitionerRole {
     const TYPE: &'static str = "PractitionerRole";
 }
 
+impl DropBoxed for PractitionerRole {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for PractitionerRole {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -186,7 +201,7 @@ impl<'de> serde::Deserialize<'de> for PractitionerRole {
 /// A collection of times that the Service Site is available.
 ///
 /// Backbone element `PractitionerRole.availableTime`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PractitionerRoleAvailableTime {
     /// xml:id (or equivalent in JSON)
     ///
@@ -195,11 +210,11 @@ pub struct PractitionerRoleAvailableTime {
     /// Additional Content defined by implementations
     ///
     /// `PractitionerRole.availableTime.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PractitionerRole.availableTime.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// mon | tue | wed | thu | fri | sat | sun
     ///
     /// `PractitionerRole.availableTime.daysOfWeek`, 0..*, `code`.
@@ -218,6 +233,12 @@ pub struct PractitionerRoleAvailableTime {
     pub available_end_time: Option<Time>,
 }
 
+impl std::fmt::Debug for PractitionerRoleAvailableTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PractitionerRoleAvailableTime {
     fn type_name(&self) -> &'static str {
         "PractitionerRole.availableTime"
@@ -225,8 +246,8 @@ impl Element for PractitionerRoleAvailableTime {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "daysOfWeek" => (3, r.list(&mut self.days_of_week)),
             "allDay" => (4, r.field(&mut self.all_day)),
             "availableStartTime" => (5, r.field(&mut self.available_start_time)),
@@ -237,8 +258,8 @@ impl Element for PractitionerRoleAvailableTime {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("daysOfWeek", &self.days_of_week);
         w.field("allDay", &self.all_day);
         w.field("availableStartTime", &self.available_start_time);
@@ -263,7 +284,7 @@ impl FieldValue for PractitionerRoleAvailableTime {
 /// The HealthcareService is not available during this period of time due to the provided reason.
 ///
 /// Backbone element `PractitionerRole.notAvailable`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct PractitionerRoleNotAvailable {
     /// xml:id (or equivalent in JSON)
     ///
@@ -272,11 +293,11 @@ pub struct PractitionerRoleNotAvailable {
     /// Additional Content defined by implementations
     ///
     /// `PractitionerRole.notAvailable.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `PractitionerRole.notAvailable.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Reason presented to the user explaining why time not available
     ///
     /// `PractitionerRole.notAvailable.description`, 1..1, `string`.
@@ -287,6 +308,12 @@ pub struct PractitionerRoleNotAvailable {
     pub during: Option<Period>,
 }
 
+impl std::fmt::Debug for PractitionerRoleNotAvailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for PractitionerRoleNotAvailable {
     fn type_name(&self) -> &'static str {
         "PractitionerRole.notAvailable"
@@ -294,8 +321,8 @@ impl Element for PractitionerRoleNotAvailable {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "description" => (3, r.field(&mut self.description)),
             "during" => (4, r.field(&mut self.during)),
             _ => return Ok(None),
@@ -304,8 +331,8 @@ impl Element for PractitionerRoleNotAvailable {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("description", &self.description);
         w.field("during", &self.during);
     }

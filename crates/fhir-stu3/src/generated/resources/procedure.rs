@@ -4,9 +4,11 @@
 
 use crate::codes::EventStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Reference,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Boolean, Code, DateTime, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// An action that is or was performed on a patient. This can be a physical intervention like an operation, or less invasive like counseling or hypnotherapy.
 ///
 /// FHIR resource `Procedure` (`http://hl7.org/fhir/StructureDefinition/Procedure`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Procedure {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct Procedure {
     /// Additional Content defined by implementations
     ///
     /// `Procedure.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Procedure.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External Identifiers for this procedure
     ///
     /// `Procedure.identifier`, 0..*, `Identifier`.
@@ -157,6 +159,12 @@ pub struct Procedure {
     pub used_code: Vec<CodeableConcept>,
 }
 
+impl std::fmt::Debug for Procedure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Procedure {
     fn type_name(&self) -> &'static str {
         "Procedure"
@@ -169,8 +177,8 @@ impl Element for Procedure {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "definition" => (9, r.list(&mut self.definition)),
             "basedOn" => (10, r.list(&mut self.based_on)),
@@ -212,8 +220,8 @@ impl Element for Procedure {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.list("basedOn", &self.based_on);
@@ -247,6 +255,13 @@ impl ResourceType for Procedure {
     const TYPE: &'static str = "Procedure";
 }
 
+impl DropBoxed for Procedure {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Procedure {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -264,7 +279,7 @@ impl<'de> serde::Deserialize<'de> for Procedure {
 /// A device that is implanted, removed or otherwise manipulated (calibration, battery replacement, fitting a prosthesis, attaching a wound-vac, etc.) as a focal portion of the Procedure.
 ///
 /// Backbone element `Procedure.focalDevice`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ProcedureFocalDevice {
     /// xml:id (or equivalent in JSON)
     ///
@@ -273,11 +288,11 @@ pub struct ProcedureFocalDevice {
     /// Additional Content defined by implementations
     ///
     /// `Procedure.focalDevice.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Procedure.focalDevice.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Kind of change to device
     ///
     /// `Procedure.focalDevice.action`, 0..1, `CodeableConcept`.
@@ -288,6 +303,12 @@ pub struct ProcedureFocalDevice {
     pub manipulated: Option<Reference>,
 }
 
+impl std::fmt::Debug for ProcedureFocalDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ProcedureFocalDevice {
     fn type_name(&self) -> &'static str {
         "Procedure.focalDevice"
@@ -295,8 +316,8 @@ impl Element for ProcedureFocalDevice {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "action" => (3, r.field(&mut self.action)),
             "manipulated" => (4, r.field(&mut self.manipulated)),
             _ => return Ok(None),
@@ -305,8 +326,8 @@ impl Element for ProcedureFocalDevice {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("action", &self.action);
         w.field("manipulated", &self.manipulated);
     }
@@ -329,7 +350,7 @@ impl FieldValue for ProcedureFocalDevice {
 /// Limited to 'real' people rather than equipment.
 ///
 /// Backbone element `Procedure.performer`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ProcedurePerformer {
     /// xml:id (or equivalent in JSON)
     ///
@@ -338,11 +359,11 @@ pub struct ProcedurePerformer {
     /// Additional Content defined by implementations
     ///
     /// `Procedure.performer.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Procedure.performer.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The role the actor was in
     ///
     /// `Procedure.performer.role`, 0..1, `CodeableConcept`.
@@ -357,6 +378,12 @@ pub struct ProcedurePerformer {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for ProcedurePerformer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ProcedurePerformer {
     fn type_name(&self) -> &'static str {
         "Procedure.performer"
@@ -364,8 +391,8 @@ impl Element for ProcedurePerformer {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "role" => (3, r.field(&mut self.role)),
             "actor" => (4, r.field(&mut self.actor)),
             "onBehalfOf" => (5, r.field(&mut self.on_behalf_of)),
@@ -375,8 +402,8 @@ impl Element for ProcedurePerformer {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("role", &self.role);
         w.field("actor", &self.actor);
         w.field("onBehalfOf", &self.on_behalf_of);

@@ -4,9 +4,11 @@
 
 use crate::codes::{RequestIntent, RequestPriority, RequestStatus};
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Reference, Timing,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Reference, Timing,
 };
 use crate::primitives::{Boolean, Code, DateTime, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// A record of a request for diagnostic investigations, treatments, or operations to be performed.
 ///
 /// FHIR resource `ProcedureRequest` (`http://hl7.org/fhir/StructureDefinition/ProcedureRequest`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ProcedureRequest {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct ProcedureRequest {
     /// Additional Content defined by implementations
     ///
     /// `ProcedureRequest.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ProcedureRequest.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Identifiers assigned to this order
     ///
     /// `ProcedureRequest.identifier`, 0..*, `Identifier`.
@@ -157,6 +159,12 @@ pub struct ProcedureRequest {
     pub relevant_history: Vec<Reference>,
 }
 
+impl std::fmt::Debug for ProcedureRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ProcedureRequest {
     fn type_name(&self) -> &'static str {
         "ProcedureRequest"
@@ -169,8 +177,8 @@ impl Element for ProcedureRequest {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "definition" => (9, r.list(&mut self.definition)),
             "basedOn" => (10, r.list(&mut self.based_on)),
@@ -214,8 +222,8 @@ impl Element for ProcedureRequest {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.list("basedOn", &self.based_on);
@@ -249,6 +257,13 @@ impl ResourceType for ProcedureRequest {
     const TYPE: &'static str = "ProcedureRequest";
 }
 
+impl DropBoxed for ProcedureRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for ProcedureRequest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -266,7 +281,7 @@ impl<'de> serde::Deserialize<'de> for ProcedureRequest {
 /// The individual who initiated the request and has responsibility for its activation.
 ///
 /// Backbone element `ProcedureRequest.requester`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ProcedureRequestRequester {
     /// xml:id (or equivalent in JSON)
     ///
@@ -275,11 +290,11 @@ pub struct ProcedureRequestRequester {
     /// Additional Content defined by implementations
     ///
     /// `ProcedureRequest.requester.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ProcedureRequest.requester.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Individual making the request
     ///
     /// `ProcedureRequest.requester.agent`, 1..1, `Reference`.
@@ -290,6 +305,12 @@ pub struct ProcedureRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for ProcedureRequestRequester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ProcedureRequestRequester {
     fn type_name(&self) -> &'static str {
         "ProcedureRequest.requester"
@@ -297,8 +318,8 @@ impl Element for ProcedureRequestRequester {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "agent" => (3, r.field(&mut self.agent)),
             "onBehalfOf" => (4, r.field(&mut self.on_behalf_of)),
             _ => return Ok(None),
@@ -307,8 +328,8 @@ impl Element for ProcedureRequestRequester {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("agent", &self.agent);
         w.field("onBehalfOf", &self.on_behalf_of);
     }

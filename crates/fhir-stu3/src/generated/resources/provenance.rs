@@ -4,9 +4,11 @@
 
 use crate::codes::ProvenanceEntityRole;
 use crate::datatypes::{
-    CodeableConcept, Coding, Extension, Identifier, Meta, Narrative, Period, Reference, Signature,
+    CodeableConcept, Coding, Identifier, Meta, Narrative, Period, Reference, Signature,
 };
 use crate::primitives::{Code, Id, Instant, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// Provenance of a resource is a record that describes entities and processes involved in producing and delivering or otherwise influencing that resource. Provenance provides a critical foundation for assessing authenticity, enabling trust, and allowing reproducibility. Provenance assertions are a form of contextual metadata and can themselves become important records with their own provenance. Provenance statement indicates clinical significance in terms of confidence in authenticity, reliability, and trustworthiness, integrity, and stage in lifecycle (e.g. Document Completion - has the artifact been legally authenticated), all of which may impact security, privacy, and trust policies.
 ///
 /// FHIR resource `Provenance` (`http://hl7.org/fhir/StructureDefinition/Provenance`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Provenance {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct Provenance {
     /// Additional Content defined by implementations
     ///
     /// `Provenance.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Provenance.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Target Reference(s) (usually version specific)
     ///
     /// `Provenance.target`, 1..*, `Reference`.
@@ -93,6 +95,12 @@ pub struct Provenance {
     pub signature: Vec<Signature>,
 }
 
+impl std::fmt::Debug for Provenance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Provenance {
     fn type_name(&self) -> &'static str {
         "Provenance"
@@ -105,8 +113,8 @@ impl Element for Provenance {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "target" => (8, r.list(&mut self.target)),
             "period" => (9, r.field(&mut self.period)),
             "recorded" => (10, r.field(&mut self.recorded)),
@@ -128,8 +136,8 @@ impl Element for Provenance {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("target", &self.target);
         w.field("period", &self.period);
         w.field("recorded", &self.recorded);
@@ -145,6 +153,13 @@ impl Element for Provenance {
 
 impl ResourceType for Provenance {
     const TYPE: &'static str = "Provenance";
+}
+
+impl DropBoxed for Provenance {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for Provenance {
@@ -164,7 +179,7 @@ impl<'de> serde::Deserialize<'de> for Provenance {
 /// An actor taking a role in an activity  for which it can be assigned some degree of responsibility for the activity taking place.
 ///
 /// Backbone element `Provenance.agent`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ProvenanceAgent {
     /// xml:id (or equivalent in JSON)
     ///
@@ -173,11 +188,11 @@ pub struct ProvenanceAgent {
     /// Additional Content defined by implementations
     ///
     /// `Provenance.agent.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Provenance.agent.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// What the agents role was
     ///
     /// `Provenance.agent.role`, 0..*, `CodeableConcept`.
@@ -196,6 +211,12 @@ pub struct ProvenanceAgent {
     pub related_agent_type: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for ProvenanceAgent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ProvenanceAgent {
     fn type_name(&self) -> &'static str {
         "Provenance.agent"
@@ -203,8 +224,8 @@ impl Element for ProvenanceAgent {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "role" => (3, r.list(&mut self.role)),
             "relatedAgentType" => (6, r.field(&mut self.related_agent_type)),
             _ => {
@@ -221,8 +242,8 @@ impl Element for ProvenanceAgent {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("role", &self.role);
         w.choice("who", &self.who);
         w.choice("onBehalfOf", &self.on_behalf_of);
@@ -247,7 +268,7 @@ impl FieldValue for ProvenanceAgent {
 /// An entity used in this activity.
 ///
 /// Backbone element `Provenance.entity`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ProvenanceEntity {
     /// xml:id (or equivalent in JSON)
     ///
@@ -256,11 +277,11 @@ pub struct ProvenanceEntity {
     /// Additional Content defined by implementations
     ///
     /// `Provenance.entity.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Provenance.entity.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// derivation | revision | quotation | source | removal
     ///
     /// `Provenance.entity.role`, 1..1, `code`.
@@ -275,6 +296,12 @@ pub struct ProvenanceEntity {
     pub agent: Vec<ProvenanceAgent>,
 }
 
+impl std::fmt::Debug for ProvenanceEntity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ProvenanceEntity {
     fn type_name(&self) -> &'static str {
         "Provenance.entity"
@@ -282,8 +309,8 @@ impl Element for ProvenanceEntity {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "role" => (3, r.field(&mut self.role)),
             "agent" => (5, r.list(&mut self.agent)),
             _ => {
@@ -297,8 +324,8 @@ impl Element for ProvenanceEntity {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("role", &self.role);
         w.choice("what", &self.what);
         w.list("agent", &self.agent);

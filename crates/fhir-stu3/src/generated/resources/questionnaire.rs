@@ -4,12 +4,14 @@
 
 use crate::codes::{ItemType, PublicationStatus, ResourceTypes};
 use crate::datatypes::{
-    Attachment, CodeableConcept, Coding, ContactDetail, Extension, Identifier, Meta, Narrative,
-    Period, Quantity, Reference, UsageContext,
+    Attachment, CodeableConcept, Coding, ContactDetail, Identifier, Meta, Narrative, Period,
+    Quantity, Reference, UsageContext,
 };
 use crate::primitives::{
     Boolean, Code, Date, DateTime, Decimal, FhirString, Id, Integer, Markdown, Time, Uri,
 };
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -20,7 +22,7 @@ use fhir_runtime::{
 /// A structured set of questions intended to guide the collection of answers from end-users. Questionnaires provide detailed control over order, presentation, phraseology and grouping to allow coherent, consistent data collection.
 ///
 /// FHIR resource `Questionnaire` (`http://hl7.org/fhir/StructureDefinition/Questionnaire`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Questionnaire {
     /// Logical id of this artifact
     ///
@@ -49,11 +51,11 @@ pub struct Questionnaire {
     /// Additional Content defined by implementations
     ///
     /// `Questionnaire.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Questionnaire.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this questionnaire (globally unique)
     ///
     /// `Questionnaire.url`, 0..1, `uri`.
@@ -140,6 +142,12 @@ pub struct Questionnaire {
     pub item: Vec<QuestionnaireItem>,
 }
 
+impl std::fmt::Debug for Questionnaire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Questionnaire {
     fn type_name(&self) -> &'static str {
         "Questionnaire"
@@ -152,8 +160,8 @@ impl Element for Questionnaire {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -186,8 +194,8 @@ impl Element for Questionnaire {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.list("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -216,6 +224,13 @@ impl ResourceType for Questionnaire {
     const TYPE: &'static str = "Questionnaire";
 }
 
+impl DropBoxed for Questionnaire {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Questionnaire {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -233,7 +248,7 @@ impl<'de> serde::Deserialize<'de> for Questionnaire {
 /// A particular question, question grouping or display text that is part of the questionnaire.
 ///
 /// Backbone element `Questionnaire.item`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct QuestionnaireItem {
     /// xml:id (or equivalent in JSON)
     ///
@@ -242,11 +257,11 @@ pub struct QuestionnaireItem {
     /// Additional Content defined by implementations
     ///
     /// `Questionnaire.item.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Questionnaire.item.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Unique id for item in questionnaire
     ///
     /// `Questionnaire.item.linkId`, 1..1, `string`.
@@ -309,6 +324,12 @@ pub struct QuestionnaireItem {
     pub item: Vec<QuestionnaireItem>,
 }
 
+impl std::fmt::Debug for QuestionnaireItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for QuestionnaireItem {
     fn type_name(&self) -> &'static str {
         "Questionnaire.item"
@@ -316,8 +337,8 @@ impl Element for QuestionnaireItem {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "linkId" => (3, r.field(&mut self.link_id)),
             "definition" => (4, r.kind(StrKind::Uri).field(&mut self.definition)),
             "code" => (5, r.list(&mut self.code)),
@@ -343,8 +364,8 @@ impl Element for QuestionnaireItem {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("linkId", &self.link_id);
         w.field("definition", &self.definition);
         w.list("code", &self.code);
@@ -380,7 +401,7 @@ impl FieldValue for QuestionnaireItem {
 /// A constraint indicating that this item should only be enabled (displayed/allow answers to be captured) when the specified condition is true.
 ///
 /// Backbone element `Questionnaire.item.enableWhen`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct QuestionnaireItemEnableWhen {
     /// xml:id (or equivalent in JSON)
     ///
@@ -389,11 +410,11 @@ pub struct QuestionnaireItemEnableWhen {
     /// Additional Content defined by implementations
     ///
     /// `Questionnaire.item.enableWhen.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Questionnaire.item.enableWhen.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Question that determines whether item is enabled
     ///
     /// `Questionnaire.item.enableWhen.question`, 1..1, `string`.
@@ -408,6 +429,12 @@ pub struct QuestionnaireItemEnableWhen {
     pub answer: Option<QuestionnaireItemEnableWhenAnswer>,
 }
 
+impl std::fmt::Debug for QuestionnaireItemEnableWhen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for QuestionnaireItemEnableWhen {
     fn type_name(&self) -> &'static str {
         "Questionnaire.item.enableWhen"
@@ -415,8 +442,8 @@ impl Element for QuestionnaireItemEnableWhen {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "question" => (3, r.field(&mut self.question)),
             "hasAnswer" => (4, r.field(&mut self.has_answer)),
             _ => {
@@ -430,8 +457,8 @@ impl Element for QuestionnaireItemEnableWhen {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("question", &self.question);
         w.field("hasAnswer", &self.has_answer);
         w.choice("answer", &self.answer);
@@ -455,7 +482,7 @@ impl FieldValue for QuestionnaireItemEnableWhen {
 /// One of the permitted answers for a "choice" or "open-choice" question.
 ///
 /// Backbone element `Questionnaire.item.option`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct QuestionnaireItemOption {
     /// xml:id (or equivalent in JSON)
     ///
@@ -464,15 +491,21 @@ pub struct QuestionnaireItemOption {
     /// Additional Content defined by implementations
     ///
     /// `Questionnaire.item.option.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Questionnaire.item.option.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Answer value
     ///
     /// `Questionnaire.item.option.value[x]`, 1..1, `integer | date | time | string | Coding`.
     pub value: Option<QuestionnaireItemOptionValue>,
+}
+
+impl std::fmt::Debug for QuestionnaireItemOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for QuestionnaireItemOption {
@@ -482,8 +515,8 @@ impl Element for QuestionnaireItemOption {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             _ => {
                 if r.choice_field(name, "value", &mut self.value)? {
                     return Ok(Some(3));
@@ -495,8 +528,8 @@ impl Element for QuestionnaireItemOption {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.choice("value", &self.value);
     }
 }

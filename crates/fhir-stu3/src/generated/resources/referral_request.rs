@@ -4,9 +4,11 @@
 
 use crate::codes::{RequestIntent, RequestPriority, RequestStatus};
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Reference,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// Used to record and send details about a request for referral service or transfer of a patient to the care of another provider or provider organization.
 ///
 /// FHIR resource `ReferralRequest` (`http://hl7.org/fhir/StructureDefinition/ReferralRequest`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ReferralRequest {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct ReferralRequest {
     /// Additional Content defined by implementations
     ///
     /// `ReferralRequest.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ReferralRequest.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business identifier
     ///
     /// `ReferralRequest.identifier`, 0..*, `Identifier`.
@@ -145,6 +147,12 @@ pub struct ReferralRequest {
     pub relevant_history: Vec<Reference>,
 }
 
+impl std::fmt::Debug for ReferralRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ReferralRequest {
     fn type_name(&self) -> &'static str {
         "ReferralRequest"
@@ -157,8 +165,8 @@ impl Element for ReferralRequest {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "definition" => (9, r.list(&mut self.definition)),
             "basedOn" => (10, r.list(&mut self.based_on)),
@@ -197,8 +205,8 @@ impl Element for ReferralRequest {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.list("basedOn", &self.based_on);
@@ -229,6 +237,13 @@ impl ResourceType for ReferralRequest {
     const TYPE: &'static str = "ReferralRequest";
 }
 
+impl DropBoxed for ReferralRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for ReferralRequest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -246,7 +261,7 @@ impl<'de> serde::Deserialize<'de> for ReferralRequest {
 /// The individual who initiated the request and has responsibility for its activation.
 ///
 /// Backbone element `ReferralRequest.requester`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ReferralRequestRequester {
     /// xml:id (or equivalent in JSON)
     ///
@@ -255,11 +270,11 @@ pub struct ReferralRequestRequester {
     /// Additional Content defined by implementations
     ///
     /// `ReferralRequest.requester.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ReferralRequest.requester.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Individual making the request
     ///
     /// `ReferralRequest.requester.agent`, 1..1, `Reference`.
@@ -270,6 +285,12 @@ pub struct ReferralRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for ReferralRequestRequester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ReferralRequestRequester {
     fn type_name(&self) -> &'static str {
         "ReferralRequest.requester"
@@ -277,8 +298,8 @@ impl Element for ReferralRequestRequester {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "agent" => (3, r.field(&mut self.agent)),
             "onBehalfOf" => (4, r.field(&mut self.on_behalf_of)),
             _ => return Ok(None),
@@ -287,8 +308,8 @@ impl Element for ReferralRequestRequester {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("agent", &self.agent);
         w.field("onBehalfOf", &self.on_behalf_of);
     }

@@ -4,10 +4,12 @@
 
 use crate::codes::AdministrativeGender;
 use crate::datatypes::{
-    Address, Attachment, CodeableConcept, ContactPoint, Extension, HumanName, Identifier, Meta,
-    Narrative, Period, Reference,
+    Address, Attachment, CodeableConcept, ContactPoint, HumanName, Identifier, Meta, Narrative,
+    Period, Reference,
 };
 use crate::primitives::{Boolean, Code, Date, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +18,7 @@ use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
 /// Information about a person that is involved in the care for a patient, but who is not the target of healthcare, nor has a formal responsibility in the care process.
 ///
 /// FHIR resource `RelatedPerson` (`http://hl7.org/fhir/StructureDefinition/RelatedPerson`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct RelatedPerson {
     /// Logical id of this artifact
     ///
@@ -45,11 +47,11 @@ pub struct RelatedPerson {
     /// Additional Content defined by implementations
     ///
     /// `RelatedPerson.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `RelatedPerson.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// A human identifier for this person
     ///
     /// `RelatedPerson.identifier`, 0..*, `Identifier`.
@@ -96,6 +98,12 @@ pub struct RelatedPerson {
     pub period: Option<Period>,
 }
 
+impl std::fmt::Debug for RelatedPerson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for RelatedPerson {
     fn type_name(&self) -> &'static str {
         "RelatedPerson"
@@ -108,8 +116,8 @@ impl Element for RelatedPerson {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "active" => (9, r.field(&mut self.active)),
             "patient" => (10, r.field(&mut self.patient)),
@@ -132,8 +140,8 @@ impl Element for RelatedPerson {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("active", &self.active);
         w.field("patient", &self.patient);
@@ -150,6 +158,13 @@ impl Element for RelatedPerson {
 
 impl ResourceType for RelatedPerson {
     const TYPE: &'static str = "RelatedPerson";
+}
+
+impl DropBoxed for RelatedPerson {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for RelatedPerson {

@@ -8,10 +8,12 @@ use crate::codes::{
     RequestPriority, RequestStatus,
 };
 use crate::datatypes::{
-    Annotation, CodeableConcept, Coding, Duration, Extension, Identifier, Meta, Narrative, Period,
-    Range, Reference, RelatedArtifact, Timing,
+    Annotation, CodeableConcept, Coding, Duration, Identifier, Meta, Narrative, Period, Range,
+    Reference, RelatedArtifact, Timing,
 };
 use crate::primitives::{Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -22,7 +24,7 @@ use fhir_runtime::{
 /// A group of related requests that can be used to capture intended activities that have inter-dependencies such as "give this medication after that one".
 ///
 /// FHIR resource `RequestGroup` (`http://hl7.org/fhir/StructureDefinition/RequestGroup`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct RequestGroup {
     /// Logical id of this artifact
     ///
@@ -51,11 +53,11 @@ pub struct RequestGroup {
     /// Additional Content defined by implementations
     ///
     /// `RequestGroup.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `RequestGroup.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business identifier
     ///
     /// `RequestGroup.identifier`, 0..*, `Identifier`.
@@ -118,6 +120,12 @@ pub struct RequestGroup {
     pub action: Vec<RequestGroupAction>,
 }
 
+impl std::fmt::Debug for RequestGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for RequestGroup {
     fn type_name(&self) -> &'static str {
         "RequestGroup"
@@ -130,8 +138,8 @@ impl Element for RequestGroup {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "definition" => (9, r.list(&mut self.definition)),
             "basedOn" => (10, r.list(&mut self.based_on)),
@@ -162,8 +170,8 @@ impl Element for RequestGroup {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.list("definition", &self.definition);
         w.list("basedOn", &self.based_on);
@@ -186,6 +194,13 @@ impl ResourceType for RequestGroup {
     const TYPE: &'static str = "RequestGroup";
 }
 
+impl DropBoxed for RequestGroup {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for RequestGroup {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -203,7 +218,7 @@ impl<'de> serde::Deserialize<'de> for RequestGroup {
 /// The actions, if any, produced by the evaluation of the artifact.
 ///
 /// Backbone element `RequestGroup.action`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct RequestGroupAction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -212,11 +227,11 @@ pub struct RequestGroupAction {
     /// Additional Content defined by implementations
     ///
     /// `RequestGroup.action.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `RequestGroup.action.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// User-visible label for the action (e.g. 1. or A.)
     ///
     /// `RequestGroup.action.label`, 0..1, `string`.
@@ -291,6 +306,12 @@ pub struct RequestGroupAction {
     pub action: Vec<RequestGroupAction>,
 }
 
+impl std::fmt::Debug for RequestGroupAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for RequestGroupAction {
     fn type_name(&self) -> &'static str {
         "RequestGroup.action"
@@ -298,8 +319,8 @@ impl Element for RequestGroupAction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "label" => (3, r.field(&mut self.label)),
             "title" => (4, r.field(&mut self.title)),
             "description" => (5, r.field(&mut self.description)),
@@ -328,8 +349,8 @@ impl Element for RequestGroupAction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("label", &self.label);
         w.field("title", &self.title);
         w.field("description", &self.description);
@@ -368,7 +389,7 @@ impl FieldValue for RequestGroupAction {
 /// An expression that describes applicability criteria, or start/stop conditions for the action.
 ///
 /// Backbone element `RequestGroup.action.condition`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct RequestGroupActionCondition {
     /// xml:id (or equivalent in JSON)
     ///
@@ -377,11 +398,11 @@ pub struct RequestGroupActionCondition {
     /// Additional Content defined by implementations
     ///
     /// `RequestGroup.action.condition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `RequestGroup.action.condition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// applicability | start | stop
     ///
     /// `RequestGroup.action.condition.kind`, 1..1, `code`.
@@ -400,6 +421,12 @@ pub struct RequestGroupActionCondition {
     pub expression: Option<FhirString>,
 }
 
+impl std::fmt::Debug for RequestGroupActionCondition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for RequestGroupActionCondition {
     fn type_name(&self) -> &'static str {
         "RequestGroup.action.condition"
@@ -407,8 +434,8 @@ impl Element for RequestGroupActionCondition {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "kind" => (3, r.field(&mut self.kind)),
             "description" => (4, r.field(&mut self.description)),
             "language" => (5, r.field(&mut self.language)),
@@ -419,8 +446,8 @@ impl Element for RequestGroupActionCondition {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("kind", &self.kind);
         w.field("description", &self.description);
         w.field("language", &self.language);
@@ -445,7 +472,7 @@ impl FieldValue for RequestGroupActionCondition {
 /// A relationship to another action such as "before" or "30-60 minutes after start of".
 ///
 /// Backbone element `RequestGroup.action.relatedAction`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct RequestGroupActionRelatedAction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -454,11 +481,11 @@ pub struct RequestGroupActionRelatedAction {
     /// Additional Content defined by implementations
     ///
     /// `RequestGroup.action.relatedAction.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `RequestGroup.action.relatedAction.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// What action this is related to
     ///
     /// `RequestGroup.action.relatedAction.actionId`, 1..1, `id`.
@@ -473,6 +500,12 @@ pub struct RequestGroupActionRelatedAction {
     pub offset: Option<RequestGroupActionRelatedActionOffset>,
 }
 
+impl std::fmt::Debug for RequestGroupActionRelatedAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for RequestGroupActionRelatedAction {
     fn type_name(&self) -> &'static str {
         "RequestGroup.action.relatedAction"
@@ -480,8 +513,8 @@ impl Element for RequestGroupActionRelatedAction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "actionId" => (3, r.kind(StrKind::Id).field(&mut self.action_id)),
             "relationship" => (4, r.field(&mut self.relationship)),
             _ => {
@@ -495,8 +528,8 @@ impl Element for RequestGroupActionRelatedAction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("actionId", &self.action_id);
         w.field("relationship", &self.relationship);
         w.choice("offset", &self.offset);

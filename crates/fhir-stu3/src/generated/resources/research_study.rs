@@ -4,10 +4,12 @@
 
 use crate::codes::ResearchStudyStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, ContactDetail, Extension, Identifier, Meta, Narrative, Period,
-    Reference, RelatedArtifact,
+    Annotation, CodeableConcept, ContactDetail, Identifier, Meta, Narrative, Period, Reference,
+    RelatedArtifact,
 };
 use crate::primitives::{Code, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +18,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// A process where a researcher or organization plans and then executes a series of steps intended to increase the field of healthcare-related knowledge.  This includes studies of safety, efficacy, comparative effectiveness and other information about medications, devices, therapies and other interventional and investigative techniques.  A ResearchStudy involves the gathering of information about human or animal subjects.
 ///
 /// FHIR resource `ResearchStudy` (`http://hl7.org/fhir/StructureDefinition/ResearchStudy`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ResearchStudy {
     /// Logical id of this artifact
     ///
@@ -45,11 +47,11 @@ pub struct ResearchStudy {
     /// Additional Content defined by implementations
     ///
     /// `ResearchStudy.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ResearchStudy.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business Identifier for study
     ///
     /// `ResearchStudy.identifier`, 0..*, `Identifier`.
@@ -132,6 +134,12 @@ pub struct ResearchStudy {
     pub arm: Vec<ResearchStudyArm>,
 }
 
+impl std::fmt::Debug for ResearchStudy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ResearchStudy {
     fn type_name(&self) -> &'static str {
         "ResearchStudy"
@@ -144,8 +152,8 @@ impl Element for ResearchStudy {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "title" => (9, r.field(&mut self.title)),
             "protocol" => (10, r.list(&mut self.protocol)),
@@ -177,8 +185,8 @@ impl Element for ResearchStudy {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("title", &self.title);
         w.list("protocol", &self.protocol);
@@ -206,6 +214,13 @@ impl ResourceType for ResearchStudy {
     const TYPE: &'static str = "ResearchStudy";
 }
 
+impl DropBoxed for ResearchStudy {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for ResearchStudy {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -223,7 +238,7 @@ impl<'de> serde::Deserialize<'de> for ResearchStudy {
 /// Describes an expected sequence of events for one of the participants of a study.  E.g. Exposure to drug A, wash-out, exposure to drug B, wash-out, follow-up.
 ///
 /// Backbone element `ResearchStudy.arm`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ResearchStudyArm {
     /// xml:id (or equivalent in JSON)
     ///
@@ -232,11 +247,11 @@ pub struct ResearchStudyArm {
     /// Additional Content defined by implementations
     ///
     /// `ResearchStudy.arm.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ResearchStudy.arm.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Label for study arm
     ///
     /// `ResearchStudy.arm.name`, 1..1, `string`.
@@ -251,6 +266,12 @@ pub struct ResearchStudyArm {
     pub description: Option<FhirString>,
 }
 
+impl std::fmt::Debug for ResearchStudyArm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ResearchStudyArm {
     fn type_name(&self) -> &'static str {
         "ResearchStudy.arm"
@@ -258,8 +279,8 @@ impl Element for ResearchStudyArm {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "code" => (4, r.field(&mut self.code)),
             "description" => (5, r.field(&mut self.description)),
@@ -269,8 +290,8 @@ impl Element for ResearchStudyArm {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("code", &self.code);
         w.field("description", &self.description);

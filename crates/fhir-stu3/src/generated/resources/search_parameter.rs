@@ -6,10 +6,10 @@ use crate::codes::{
     PublicationStatus, ResourceTypes, SearchComparator, SearchModifierCode, SearchParamType,
     SearchXpathUsage,
 };
-use crate::datatypes::{
-    CodeableConcept, ContactDetail, Extension, Meta, Narrative, Reference, UsageContext,
-};
+use crate::datatypes::{CodeableConcept, ContactDetail, Meta, Narrative, Reference, UsageContext};
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -18,7 +18,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// A search parameter that defines a named search item that can be used to search/filter on a resource.
 ///
 /// FHIR resource `SearchParameter` (`http://hl7.org/fhir/StructureDefinition/SearchParameter`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SearchParameter {
     /// Logical id of this artifact
     ///
@@ -47,11 +47,11 @@ pub struct SearchParameter {
     /// Additional Content defined by implementations
     ///
     /// `SearchParameter.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `SearchParameter.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this search parameter (globally unique)
     ///
     /// `SearchParameter.url`, 1..1, `uri`.
@@ -150,6 +150,12 @@ pub struct SearchParameter {
     pub component: Vec<SearchParameterComponent>,
 }
 
+impl std::fmt::Debug for SearchParameter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for SearchParameter {
     fn type_name(&self) -> &'static str {
         "SearchParameter"
@@ -162,8 +168,8 @@ impl Element for SearchParameter {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "version" => (9, r.field(&mut self.version)),
             "name" => (10, r.field(&mut self.name)),
@@ -199,8 +205,8 @@ impl Element for SearchParameter {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.field("version", &self.version);
         w.field("name", &self.name);
@@ -232,6 +238,13 @@ impl ResourceType for SearchParameter {
     const TYPE: &'static str = "SearchParameter";
 }
 
+impl DropBoxed for SearchParameter {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for SearchParameter {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -249,7 +262,7 @@ impl<'de> serde::Deserialize<'de> for SearchParameter {
 /// Used to define the parts of a composite search parameter.
 ///
 /// Backbone element `SearchParameter.component`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SearchParameterComponent {
     /// xml:id (or equivalent in JSON)
     ///
@@ -258,11 +271,11 @@ pub struct SearchParameterComponent {
     /// Additional Content defined by implementations
     ///
     /// `SearchParameter.component.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `SearchParameter.component.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Defines how the part works
     ///
     /// `SearchParameter.component.definition`, 1..1, `Reference`.
@@ -273,6 +286,12 @@ pub struct SearchParameterComponent {
     pub expression: Option<FhirString>,
 }
 
+impl std::fmt::Debug for SearchParameterComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for SearchParameterComponent {
     fn type_name(&self) -> &'static str {
         "SearchParameter.component"
@@ -280,8 +299,8 @@ impl Element for SearchParameterComponent {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "definition" => (3, r.field(&mut self.definition)),
             "expression" => (4, r.field(&mut self.expression)),
             _ => return Ok(None),
@@ -290,8 +309,8 @@ impl Element for SearchParameterComponent {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("definition", &self.definition);
         w.field("expression", &self.expression);
     }

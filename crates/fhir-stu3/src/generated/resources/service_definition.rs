@@ -4,10 +4,12 @@
 
 use crate::codes::PublicationStatus;
 use crate::datatypes::{
-    CodeableConcept, ContactDetail, Contributor, DataRequirement, Extension, Identifier, Meta,
-    Narrative, Period, Reference, RelatedArtifact, TriggerDefinition, UsageContext,
+    CodeableConcept, ContactDetail, Contributor, DataRequirement, Identifier, Meta, Narrative,
+    Period, Reference, RelatedArtifact, TriggerDefinition, UsageContext,
 };
 use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -16,7 +18,7 @@ use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
 /// The ServiceDefinition describes a unit of decision support functionality that is made available as a service, such as immunization modules or drug-drug interaction checking.
 ///
 /// FHIR resource `ServiceDefinition` (`http://hl7.org/fhir/StructureDefinition/ServiceDefinition`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ServiceDefinition {
     /// Logical id of this artifact
     ///
@@ -45,11 +47,11 @@ pub struct ServiceDefinition {
     /// Additional Content defined by implementations
     ///
     /// `ServiceDefinition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ServiceDefinition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this service definition (globally unique)
     ///
     /// `ServiceDefinition.url`, 0..1, `uri`.
@@ -152,6 +154,12 @@ pub struct ServiceDefinition {
     pub operation_definition: Option<Reference>,
 }
 
+impl std::fmt::Debug for ServiceDefinition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ServiceDefinition {
     fn type_name(&self) -> &'static str {
         "ServiceDefinition"
@@ -164,8 +172,8 @@ impl Element for ServiceDefinition {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -202,8 +210,8 @@ impl Element for ServiceDefinition {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.list("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -234,6 +242,13 @@ impl Element for ServiceDefinition {
 
 impl ResourceType for ServiceDefinition {
     const TYPE: &'static str = "ServiceDefinition";
+}
+
+impl DropBoxed for ServiceDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for ServiceDefinition {

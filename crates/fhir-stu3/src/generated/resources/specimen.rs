@@ -4,10 +4,11 @@
 
 use crate::codes::SpecimenStatus;
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Quantity,
-    Reference,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Period, Quantity, Reference,
 };
 use crate::primitives::{Code, DateTime, FhirString, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +19,7 @@ use fhir_runtime::{
 /// A sample to be used for analysis.
 ///
 /// FHIR resource `Specimen` (`http://hl7.org/fhir/StructureDefinition/Specimen`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Specimen {
     /// Logical id of this artifact
     ///
@@ -47,11 +48,11 @@ pub struct Specimen {
     /// Additional Content defined by implementations
     ///
     /// `Specimen.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Specimen.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External Identifier
     ///
     /// `Specimen.identifier`, 0..*, `Identifier`.
@@ -102,6 +103,12 @@ pub struct Specimen {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for Specimen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Specimen {
     fn type_name(&self) -> &'static str {
         "Specimen"
@@ -114,8 +121,8 @@ impl Element for Specimen {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "accessionIdentifier" => (9, r.field(&mut self.accession_identifier)),
             "status" => (10, r.field(&mut self.status)),
@@ -139,8 +146,8 @@ impl Element for Specimen {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("accessionIdentifier", &self.accession_identifier);
         w.field("status", &self.status);
@@ -160,6 +167,13 @@ impl ResourceType for Specimen {
     const TYPE: &'static str = "Specimen";
 }
 
+impl DropBoxed for Specimen {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Specimen {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -177,7 +191,7 @@ impl<'de> serde::Deserialize<'de> for Specimen {
 /// Details concerning the specimen collection.
 ///
 /// Backbone element `Specimen.collection`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SpecimenCollection {
     /// xml:id (or equivalent in JSON)
     ///
@@ -186,11 +200,11 @@ pub struct SpecimenCollection {
     /// Additional Content defined by implementations
     ///
     /// `Specimen.collection.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Specimen.collection.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Who collected the specimen
     ///
     /// `Specimen.collection.collector`, 0..1, `Reference`.
@@ -213,6 +227,12 @@ pub struct SpecimenCollection {
     pub body_site: Option<CodeableConcept>,
 }
 
+impl std::fmt::Debug for SpecimenCollection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for SpecimenCollection {
     fn type_name(&self) -> &'static str {
         "Specimen.collection"
@@ -220,8 +240,8 @@ impl Element for SpecimenCollection {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "collector" => (3, r.field(&mut self.collector)),
             "quantity" => (5, r.field(&mut self.quantity)),
             "method" => (6, r.field(&mut self.method)),
@@ -237,8 +257,8 @@ impl Element for SpecimenCollection {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("collector", &self.collector);
         w.choice("collected", &self.collected);
         w.field("quantity", &self.quantity);
@@ -264,7 +284,7 @@ impl FieldValue for SpecimenCollection {
 /// The container holding the specimen.  The recursive nature of containers; i.e. blood in tube in tray in rack is not addressed here.
 ///
 /// Backbone element `Specimen.container`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SpecimenContainer {
     /// xml:id (or equivalent in JSON)
     ///
@@ -273,11 +293,11 @@ pub struct SpecimenContainer {
     /// Additional Content defined by implementations
     ///
     /// `Specimen.container.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Specimen.container.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Id for the container
     ///
     /// `Specimen.container.identifier`, 0..*, `Identifier`.
@@ -304,6 +324,12 @@ pub struct SpecimenContainer {
     pub additive: Option<SpecimenContainerAdditive>,
 }
 
+impl std::fmt::Debug for SpecimenContainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for SpecimenContainer {
     fn type_name(&self) -> &'static str {
         "Specimen.container"
@@ -311,8 +337,8 @@ impl Element for SpecimenContainer {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (3, r.list(&mut self.identifier)),
             "description" => (4, r.field(&mut self.description)),
             "type" => (5, r.field(&mut self.type_)),
@@ -329,8 +355,8 @@ impl Element for SpecimenContainer {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("description", &self.description);
         w.field("type", &self.type_);
@@ -357,7 +383,7 @@ impl FieldValue for SpecimenContainer {
 /// Details concerning processing and processing steps for the specimen.
 ///
 /// Backbone element `Specimen.processing`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SpecimenProcessing {
     /// xml:id (or equivalent in JSON)
     ///
@@ -366,11 +392,11 @@ pub struct SpecimenProcessing {
     /// Additional Content defined by implementations
     ///
     /// `Specimen.processing.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Specimen.processing.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Textual description of procedure
     ///
     /// `Specimen.processing.description`, 0..1, `string`.
@@ -389,6 +415,12 @@ pub struct SpecimenProcessing {
     pub time: Option<SpecimenProcessingTime>,
 }
 
+impl std::fmt::Debug for SpecimenProcessing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for SpecimenProcessing {
     fn type_name(&self) -> &'static str {
         "Specimen.processing"
@@ -396,8 +428,8 @@ impl Element for SpecimenProcessing {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "description" => (3, r.field(&mut self.description)),
             "procedure" => (4, r.field(&mut self.procedure)),
             "additive" => (5, r.list(&mut self.additive)),
@@ -412,8 +444,8 @@ impl Element for SpecimenProcessing {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("description", &self.description);
         w.field("procedure", &self.procedure);
         w.list("additive", &self.additive);

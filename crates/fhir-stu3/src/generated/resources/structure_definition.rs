@@ -6,10 +6,12 @@ use crate::codes::{
     ExtensionContext, PublicationStatus, StructureDefinitionKind, TypeDerivationRule,
 };
 use crate::datatypes::{
-    CodeableConcept, Coding, ContactDetail, ElementDefinition, Extension, Identifier, Meta,
-    Narrative, UsageContext,
+    CodeableConcept, Coding, ContactDetail, ElementDefinition, Identifier, Meta, Narrative,
+    UsageContext,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -18,7 +20,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// A definition of a FHIR structure. This resource is used to describe the underlying resources, data types defined in FHIR, and also for describing extensions and constraints on resources and data types.
 ///
 /// FHIR resource `StructureDefinition` (`http://hl7.org/fhir/StructureDefinition/StructureDefinition`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureDefinition {
     /// Logical id of this artifact
     ///
@@ -47,11 +49,11 @@ pub struct StructureDefinition {
     /// Additional Content defined by implementations
     ///
     /// `StructureDefinition.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureDefinition.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this structure definition (globally unique)
     ///
     /// `StructureDefinition.url`, 1..1, `uri`.
@@ -166,6 +168,12 @@ pub struct StructureDefinition {
     pub differential: Option<StructureDefinitionDifferential>,
 }
 
+impl std::fmt::Debug for StructureDefinition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for StructureDefinition {
     fn type_name(&self) -> &'static str {
         "StructureDefinition"
@@ -178,8 +186,8 @@ impl Element for StructureDefinition {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -219,8 +227,8 @@ impl Element for StructureDefinition {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.list("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -256,6 +264,13 @@ impl ResourceType for StructureDefinition {
     const TYPE: &'static str = "StructureDefinition";
 }
 
+impl DropBoxed for StructureDefinition {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for StructureDefinition {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -273,7 +288,7 @@ impl<'de> serde::Deserialize<'de> for StructureDefinition {
 /// A differential view is expressed relative to the base StructureDefinition - a statement of differences that it applies.
 ///
 /// Backbone element `StructureDefinition.differential`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureDefinitionDifferential {
     /// xml:id (or equivalent in JSON)
     ///
@@ -282,15 +297,21 @@ pub struct StructureDefinitionDifferential {
     /// Additional Content defined by implementations
     ///
     /// `StructureDefinition.differential.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureDefinition.differential.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Definition of elements in the resource (if no StructureDefinition)
     ///
     /// `StructureDefinition.differential.element`, 1..*, `ElementDefinition`.
     pub element: Vec<ElementDefinition>,
+}
+
+impl std::fmt::Debug for StructureDefinitionDifferential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for StructureDefinitionDifferential {
@@ -300,8 +321,8 @@ impl Element for StructureDefinitionDifferential {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "element" => (3, r.list(&mut self.element)),
             _ => return Ok(None),
         };
@@ -309,8 +330,8 @@ impl Element for StructureDefinitionDifferential {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("element", &self.element);
     }
 }
@@ -332,7 +353,7 @@ impl FieldValue for StructureDefinitionDifferential {
 /// An external specification that the content is mapped to.
 ///
 /// Backbone element `StructureDefinition.mapping`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureDefinitionMapping {
     /// xml:id (or equivalent in JSON)
     ///
@@ -341,11 +362,11 @@ pub struct StructureDefinitionMapping {
     /// Additional Content defined by implementations
     ///
     /// `StructureDefinition.mapping.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureDefinition.mapping.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Internal id when this mapping is used
     ///
     /// `StructureDefinition.mapping.identity`, 1..1, `id`.
@@ -364,6 +385,12 @@ pub struct StructureDefinitionMapping {
     pub comment: Option<FhirString>,
 }
 
+impl std::fmt::Debug for StructureDefinitionMapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for StructureDefinitionMapping {
     fn type_name(&self) -> &'static str {
         "StructureDefinition.mapping"
@@ -371,8 +398,8 @@ impl Element for StructureDefinitionMapping {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identity" => (3, r.kind(StrKind::Id).field(&mut self.identity)),
             "uri" => (4, r.kind(StrKind::Uri).field(&mut self.uri)),
             "name" => (5, r.field(&mut self.name)),
@@ -383,8 +410,8 @@ impl Element for StructureDefinitionMapping {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identity", &self.identity);
         w.field("uri", &self.uri);
         w.field("name", &self.name);
@@ -409,7 +436,7 @@ impl FieldValue for StructureDefinitionMapping {
 /// A snapshot view is expressed in a stand alone form that can be used and interpreted without considering the base StructureDefinition.
 ///
 /// Backbone element `StructureDefinition.snapshot`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureDefinitionSnapshot {
     /// xml:id (or equivalent in JSON)
     ///
@@ -418,15 +445,21 @@ pub struct StructureDefinitionSnapshot {
     /// Additional Content defined by implementations
     ///
     /// `StructureDefinition.snapshot.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureDefinition.snapshot.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Definition of elements in the resource (if no StructureDefinition)
     ///
     /// `StructureDefinition.snapshot.element`, 1..*, `ElementDefinition`.
     pub element: Vec<ElementDefinition>,
+}
+
+impl std::fmt::Debug for StructureDefinitionSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for StructureDefinitionSnapshot {
@@ -436,8 +469,8 @@ impl Element for StructureDefinitionSnapshot {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "element" => (3, r.list(&mut self.element)),
             _ => return Ok(None),
         };
@@ -445,8 +478,8 @@ impl Element for StructureDefinitionSnapshot {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("element", &self.element);
     }
 }

@@ -7,9 +7,11 @@ use crate::codes::{
     MapTargetListMode, MapTransform, PublicationStatus,
 };
 use crate::datatypes::{
-    AnyValue, CodeableConcept, ContactDetail, Extension, Identifier, Meta, Narrative, UsageContext,
+    AnyValue, CodeableConcept, ContactDetail, Identifier, Meta, Narrative, UsageContext,
 };
 use crate::primitives::{Boolean, Code, DateTime, Decimal, FhirString, Id, Integer, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -20,7 +22,7 @@ use fhir_runtime::{
 /// A Map of relationships between 2 structures that can be used to transform data.
 ///
 /// FHIR resource `StructureMap` (`http://hl7.org/fhir/StructureDefinition/StructureMap`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureMap {
     /// Logical id of this artifact
     ///
@@ -49,11 +51,11 @@ pub struct StructureMap {
     /// Additional Content defined by implementations
     ///
     /// `StructureMap.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureMap.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this structure map (globally unique)
     ///
     /// `StructureMap.url`, 1..1, `uri`.
@@ -128,6 +130,12 @@ pub struct StructureMap {
     pub group: Vec<StructureMapGroup>,
 }
 
+impl std::fmt::Debug for StructureMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for StructureMap {
     fn type_name(&self) -> &'static str {
         "StructureMap"
@@ -140,8 +148,8 @@ impl Element for StructureMap {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -171,8 +179,8 @@ impl Element for StructureMap {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.list("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -198,6 +206,13 @@ impl ResourceType for StructureMap {
     const TYPE: &'static str = "StructureMap";
 }
 
+impl DropBoxed for StructureMap {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for StructureMap {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -215,7 +230,7 @@ impl<'de> serde::Deserialize<'de> for StructureMap {
 /// Organizes the mapping into managable chunks for human review/ease of maintenance.
 ///
 /// Backbone element `StructureMap.group`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureMapGroup {
     /// xml:id (or equivalent in JSON)
     ///
@@ -224,11 +239,11 @@ pub struct StructureMapGroup {
     /// Additional Content defined by implementations
     ///
     /// `StructureMap.group.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureMap.group.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Human-readable label
     ///
     /// `StructureMap.group.name`, 1..1, `id`.
@@ -255,6 +270,12 @@ pub struct StructureMapGroup {
     pub rule: Vec<StructureMapGroupRule>,
 }
 
+impl std::fmt::Debug for StructureMapGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for StructureMapGroup {
     fn type_name(&self) -> &'static str {
         "StructureMap.group"
@@ -262,8 +283,8 @@ impl Element for StructureMapGroup {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.kind(StrKind::Id).field(&mut self.name)),
             "extends" => (4, r.kind(StrKind::Id).field(&mut self.extends)),
             "typeMode" => (5, r.field(&mut self.type_mode)),
@@ -276,8 +297,8 @@ impl Element for StructureMapGroup {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("extends", &self.extends);
         w.field("typeMode", &self.type_mode);
@@ -304,7 +325,7 @@ impl FieldValue for StructureMapGroup {
 /// A name assigned to an instance of data. The instance must be provided when the mapping is invoked.
 ///
 /// Backbone element `StructureMap.group.input`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureMapGroupInput {
     /// xml:id (or equivalent in JSON)
     ///
@@ -313,11 +334,11 @@ pub struct StructureMapGroupInput {
     /// Additional Content defined by implementations
     ///
     /// `StructureMap.group.input.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureMap.group.input.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Name for this instance of data
     ///
     /// `StructureMap.group.input.name`, 1..1, `id`.
@@ -336,6 +357,12 @@ pub struct StructureMapGroupInput {
     pub documentation: Option<FhirString>,
 }
 
+impl std::fmt::Debug for StructureMapGroupInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for StructureMapGroupInput {
     fn type_name(&self) -> &'static str {
         "StructureMap.group.input"
@@ -343,8 +370,8 @@ impl Element for StructureMapGroupInput {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.kind(StrKind::Id).field(&mut self.name)),
             "type" => (4, r.field(&mut self.type_)),
             "mode" => (5, r.field(&mut self.mode)),
@@ -355,8 +382,8 @@ impl Element for StructureMapGroupInput {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("type", &self.type_);
         w.field("mode", &self.mode);
@@ -381,7 +408,7 @@ impl FieldValue for StructureMapGroupInput {
 /// Transform Rule from source to target.
 ///
 /// Backbone element `StructureMap.group.rule`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureMapGroupRule {
     /// xml:id (or equivalent in JSON)
     ///
@@ -390,11 +417,11 @@ pub struct StructureMapGroupRule {
     /// Additional Content defined by implementations
     ///
     /// `StructureMap.group.rule.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureMap.group.rule.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Name of the rule for internal references
     ///
     /// `StructureMap.group.rule.name`, 1..1, `id`.
@@ -421,6 +448,12 @@ pub struct StructureMapGroupRule {
     pub documentation: Option<FhirString>,
 }
 
+impl std::fmt::Debug for StructureMapGroupRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for StructureMapGroupRule {
     fn type_name(&self) -> &'static str {
         "StructureMap.group.rule"
@@ -428,8 +461,8 @@ impl Element for StructureMapGroupRule {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.kind(StrKind::Id).field(&mut self.name)),
             "source" => (4, r.list(&mut self.source)),
             "target" => (5, r.list(&mut self.target)),
@@ -442,8 +475,8 @@ impl Element for StructureMapGroupRule {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.list("source", &self.source);
         w.list("target", &self.target);
@@ -470,7 +503,7 @@ impl FieldValue for StructureMapGroupRule {
 /// Which other rules to apply in the context of this rule.
 ///
 /// Backbone element `StructureMap.group.rule.dependent`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureMapGroupRuleDependent {
     /// xml:id (or equivalent in JSON)
     ///
@@ -479,11 +512,11 @@ pub struct StructureMapGroupRuleDependent {
     /// Additional Content defined by implementations
     ///
     /// `StructureMap.group.rule.dependent.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureMap.group.rule.dependent.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Name of a rule or group to apply
     ///
     /// `StructureMap.group.rule.dependent.name`, 1..1, `id`.
@@ -494,6 +527,12 @@ pub struct StructureMapGroupRuleDependent {
     pub variable: Vec<FhirString>,
 }
 
+impl std::fmt::Debug for StructureMapGroupRuleDependent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for StructureMapGroupRuleDependent {
     fn type_name(&self) -> &'static str {
         "StructureMap.group.rule.dependent"
@@ -501,8 +540,8 @@ impl Element for StructureMapGroupRuleDependent {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.kind(StrKind::Id).field(&mut self.name)),
             "variable" => (4, r.list(&mut self.variable)),
             _ => return Ok(None),
@@ -511,8 +550,8 @@ impl Element for StructureMapGroupRuleDependent {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.list("variable", &self.variable);
     }
@@ -535,7 +574,7 @@ impl FieldValue for StructureMapGroupRuleDependent {
 /// Source inputs to the mapping.
 ///
 /// Backbone element `StructureMap.group.rule.source`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureMapGroupRuleSource {
     /// xml:id (or equivalent in JSON)
     ///
@@ -544,11 +583,11 @@ pub struct StructureMapGroupRuleSource {
     /// Additional Content defined by implementations
     ///
     /// `StructureMap.group.rule.source.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureMap.group.rule.source.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type or variable this rule applies to
     ///
     /// `StructureMap.group.rule.source.context`, 1..1, `id`.
@@ -591,6 +630,12 @@ pub struct StructureMapGroupRuleSource {
     pub check: Option<FhirString>,
 }
 
+impl std::fmt::Debug for StructureMapGroupRuleSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for StructureMapGroupRuleSource {
     fn type_name(&self) -> &'static str {
         "StructureMap.group.rule.source"
@@ -598,8 +643,8 @@ impl Element for StructureMapGroupRuleSource {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "context" => (3, r.kind(StrKind::Id).field(&mut self.context)),
             "min" => (4, r.field(&mut self.min)),
             "max" => (5, r.field(&mut self.max)),
@@ -620,8 +665,8 @@ impl Element for StructureMapGroupRuleSource {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("context", &self.context);
         w.field("min", &self.min);
         w.field("max", &self.max);
@@ -652,7 +697,7 @@ impl FieldValue for StructureMapGroupRuleSource {
 /// Content to create because of this mapping rule.
 ///
 /// Backbone element `StructureMap.group.rule.target`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureMapGroupRuleTarget {
     /// xml:id (or equivalent in JSON)
     ///
@@ -661,11 +706,11 @@ pub struct StructureMapGroupRuleTarget {
     /// Additional Content defined by implementations
     ///
     /// `StructureMap.group.rule.target.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureMap.group.rule.target.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Type or variable this rule applies to
     ///
     /// `StructureMap.group.rule.target.context`, 0..1, `id`.
@@ -700,6 +745,12 @@ pub struct StructureMapGroupRuleTarget {
     pub parameter: Vec<StructureMapGroupRuleTargetParameter>,
 }
 
+impl std::fmt::Debug for StructureMapGroupRuleTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for StructureMapGroupRuleTarget {
     fn type_name(&self) -> &'static str {
         "StructureMap.group.rule.target"
@@ -707,8 +758,8 @@ impl Element for StructureMapGroupRuleTarget {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "context" => (3, r.kind(StrKind::Id).field(&mut self.context)),
             "contextType" => (4, r.field(&mut self.context_type)),
             "element" => (5, r.field(&mut self.element)),
@@ -723,8 +774,8 @@ impl Element for StructureMapGroupRuleTarget {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("context", &self.context);
         w.field("contextType", &self.context_type);
         w.field("element", &self.element);
@@ -753,7 +804,7 @@ impl FieldValue for StructureMapGroupRuleTarget {
 /// Parameters to the transform.
 ///
 /// Backbone element `StructureMap.group.rule.target.parameter`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureMapGroupRuleTargetParameter {
     /// xml:id (or equivalent in JSON)
     ///
@@ -762,15 +813,21 @@ pub struct StructureMapGroupRuleTargetParameter {
     /// Additional Content defined by implementations
     ///
     /// `StructureMap.group.rule.target.parameter.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureMap.group.rule.target.parameter.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Parameter value - variable or literal
     ///
     /// `StructureMap.group.rule.target.parameter.value[x]`, 1..1, `id | string | boolean | integer | decimal`.
     pub value: Option<StructureMapGroupRuleTargetParameterValue>,
+}
+
+impl std::fmt::Debug for StructureMapGroupRuleTargetParameter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for StructureMapGroupRuleTargetParameter {
@@ -780,8 +837,8 @@ impl Element for StructureMapGroupRuleTargetParameter {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             _ => {
                 if r.choice_field(name, "value", &mut self.value)? {
                     return Ok(Some(3));
@@ -793,8 +850,8 @@ impl Element for StructureMapGroupRuleTargetParameter {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.choice("value", &self.value);
     }
 }
@@ -816,7 +873,7 @@ impl FieldValue for StructureMapGroupRuleTargetParameter {
 /// A structure definition used by this map. The structure definition may describe instances that are converted, or the instances that are produced.
 ///
 /// Backbone element `StructureMap.structure`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct StructureMapStructure {
     /// xml:id (or equivalent in JSON)
     ///
@@ -825,11 +882,11 @@ pub struct StructureMapStructure {
     /// Additional Content defined by implementations
     ///
     /// `StructureMap.structure.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `StructureMap.structure.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Canonical URL for structure definition
     ///
     /// `StructureMap.structure.url`, 1..1, `uri`.
@@ -848,6 +905,12 @@ pub struct StructureMapStructure {
     pub documentation: Option<FhirString>,
 }
 
+impl std::fmt::Debug for StructureMapStructure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for StructureMapStructure {
     fn type_name(&self) -> &'static str {
         "StructureMap.structure"
@@ -855,8 +918,8 @@ impl Element for StructureMapStructure {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "url" => (3, r.kind(StrKind::Uri).field(&mut self.url)),
             "mode" => (4, r.field(&mut self.mode)),
             "alias" => (5, r.field(&mut self.alias)),
@@ -867,8 +930,8 @@ impl Element for StructureMapStructure {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.field("mode", &self.mode);
         w.field("alias", &self.alias);

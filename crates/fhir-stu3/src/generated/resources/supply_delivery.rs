@@ -4,9 +4,11 @@
 
 use crate::codes::SupplydeliveryStatus;
 use crate::datatypes::{
-    CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Quantity, Reference, Timing,
+    CodeableConcept, Identifier, Meta, Narrative, Period, Quantity, Reference, Timing,
 };
 use crate::primitives::{Code, DateTime, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// Record of delivery of what is supplied.
 ///
 /// FHIR resource `SupplyDelivery` (`http://hl7.org/fhir/StructureDefinition/SupplyDelivery`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SupplyDelivery {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct SupplyDelivery {
     /// Additional Content defined by implementations
     ///
     /// `SupplyDelivery.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `SupplyDelivery.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External identifier
     ///
     /// `SupplyDelivery.identifier`, 0..1, `Identifier`.
@@ -97,6 +99,12 @@ pub struct SupplyDelivery {
     pub receiver: Vec<Reference>,
 }
 
+impl std::fmt::Debug for SupplyDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for SupplyDelivery {
     fn type_name(&self) -> &'static str {
         "SupplyDelivery"
@@ -109,8 +117,8 @@ impl Element for SupplyDelivery {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.field(&mut self.identifier)),
             "basedOn" => (9, r.list(&mut self.based_on)),
             "partOf" => (10, r.list(&mut self.part_of)),
@@ -137,8 +145,8 @@ impl Element for SupplyDelivery {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.list("basedOn", &self.based_on);
         w.list("partOf", &self.part_of);
@@ -155,6 +163,13 @@ impl Element for SupplyDelivery {
 
 impl ResourceType for SupplyDelivery {
     const TYPE: &'static str = "SupplyDelivery";
+}
+
+impl DropBoxed for SupplyDelivery {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for SupplyDelivery {
@@ -174,7 +189,7 @@ impl<'de> serde::Deserialize<'de> for SupplyDelivery {
 /// The item that is being delivered or has been supplied.
 ///
 /// Backbone element `SupplyDelivery.suppliedItem`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SupplyDeliverySuppliedItem {
     /// xml:id (or equivalent in JSON)
     ///
@@ -183,11 +198,11 @@ pub struct SupplyDeliverySuppliedItem {
     /// Additional Content defined by implementations
     ///
     /// `SupplyDelivery.suppliedItem.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `SupplyDelivery.suppliedItem.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Amount dispensed
     ///
     /// `SupplyDelivery.suppliedItem.quantity`, 0..1, `Quantity`.
@@ -198,6 +213,12 @@ pub struct SupplyDeliverySuppliedItem {
     pub item: Option<SupplyDeliverySuppliedItemItem>,
 }
 
+impl std::fmt::Debug for SupplyDeliverySuppliedItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for SupplyDeliverySuppliedItem {
     fn type_name(&self) -> &'static str {
         "SupplyDelivery.suppliedItem"
@@ -205,8 +226,8 @@ impl Element for SupplyDeliverySuppliedItem {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "quantity" => (3, r.field(&mut self.quantity)),
             _ => {
                 if r.choice_field(name, "item", &mut self.item)? {
@@ -219,8 +240,8 @@ impl Element for SupplyDeliverySuppliedItem {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("quantity", &self.quantity);
         w.choice("item", &self.item);
     }

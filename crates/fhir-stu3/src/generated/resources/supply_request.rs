@@ -4,9 +4,11 @@
 
 use crate::codes::{RequestPriority, SupplyrequestStatus};
 use crate::datatypes::{
-    CodeableConcept, Extension, Identifier, Meta, Narrative, Period, Quantity, Reference, Timing,
+    CodeableConcept, Identifier, Meta, Narrative, Period, Quantity, Reference, Timing,
 };
 use crate::primitives::{Code, DateTime, Id, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// A record of a request for a medication, substance or device used in the healthcare setting.
 ///
 /// FHIR resource `SupplyRequest` (`http://hl7.org/fhir/StructureDefinition/SupplyRequest`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SupplyRequest {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct SupplyRequest {
     /// Additional Content defined by implementations
     ///
     /// `SupplyRequest.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `SupplyRequest.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Unique identifier
     ///
     /// `SupplyRequest.identifier`, 0..1, `Identifier`.
@@ -101,6 +103,12 @@ pub struct SupplyRequest {
     pub deliver_to: Option<Reference>,
 }
 
+impl std::fmt::Debug for SupplyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for SupplyRequest {
     fn type_name(&self) -> &'static str {
         "SupplyRequest"
@@ -113,8 +121,8 @@ impl Element for SupplyRequest {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.field(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "category" => (10, r.field(&mut self.category)),
@@ -144,8 +152,8 @@ impl Element for SupplyRequest {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("category", &self.category);
@@ -165,6 +173,13 @@ impl ResourceType for SupplyRequest {
     const TYPE: &'static str = "SupplyRequest";
 }
 
+impl DropBoxed for SupplyRequest {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for SupplyRequest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -182,7 +197,7 @@ impl<'de> serde::Deserialize<'de> for SupplyRequest {
 /// The item being requested.
 ///
 /// Backbone element `SupplyRequest.orderedItem`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SupplyRequestOrderedItem {
     /// xml:id (or equivalent in JSON)
     ///
@@ -191,11 +206,11 @@ pub struct SupplyRequestOrderedItem {
     /// Additional Content defined by implementations
     ///
     /// `SupplyRequest.orderedItem.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `SupplyRequest.orderedItem.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The requested amount of the item indicated
     ///
     /// `SupplyRequest.orderedItem.quantity`, 1..1, `Quantity`.
@@ -206,6 +221,12 @@ pub struct SupplyRequestOrderedItem {
     pub item: Option<SupplyRequestOrderedItemItem>,
 }
 
+impl std::fmt::Debug for SupplyRequestOrderedItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for SupplyRequestOrderedItem {
     fn type_name(&self) -> &'static str {
         "SupplyRequest.orderedItem"
@@ -213,8 +234,8 @@ impl Element for SupplyRequestOrderedItem {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "quantity" => (3, r.field(&mut self.quantity)),
             _ => {
                 if r.choice_field(name, "item", &mut self.item)? {
@@ -227,8 +248,8 @@ impl Element for SupplyRequestOrderedItem {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("quantity", &self.quantity);
         w.choice("item", &self.item);
     }
@@ -251,7 +272,7 @@ impl FieldValue for SupplyRequestOrderedItem {
 /// The individual who initiated the request and has responsibility for its activation.
 ///
 /// Backbone element `SupplyRequest.requester`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct SupplyRequestRequester {
     /// xml:id (or equivalent in JSON)
     ///
@@ -260,11 +281,11 @@ pub struct SupplyRequestRequester {
     /// Additional Content defined by implementations
     ///
     /// `SupplyRequest.requester.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `SupplyRequest.requester.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Individual making the request
     ///
     /// `SupplyRequest.requester.agent`, 1..1, `Reference`.
@@ -275,6 +296,12 @@ pub struct SupplyRequestRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for SupplyRequestRequester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for SupplyRequestRequester {
     fn type_name(&self) -> &'static str {
         "SupplyRequest.requester"
@@ -282,8 +309,8 @@ impl Element for SupplyRequestRequester {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "agent" => (3, r.field(&mut self.agent)),
             "onBehalfOf" => (4, r.field(&mut self.on_behalf_of)),
             _ => return Ok(None),
@@ -292,8 +319,8 @@ impl Element for SupplyRequestRequester {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("agent", &self.agent);
         w.field("onBehalfOf", &self.on_behalf_of);
     }

@@ -4,10 +4,11 @@
 
 use crate::codes::{RequestIntent, RequestPriority, TaskStatus};
 use crate::datatypes::{
-    Annotation, AnyValue, CodeableConcept, Extension, Identifier, Meta, Narrative, Period,
-    Reference,
+    Annotation, AnyValue, CodeableConcept, Identifier, Meta, Narrative, Period, Reference,
 };
 use crate::primitives::{Code, DateTime, FhirString, Id, PositiveInt, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -18,7 +19,7 @@ use fhir_runtime::{
 /// A task to be performed.
 ///
 /// FHIR resource `Task` (`http://hl7.org/fhir/StructureDefinition/Task`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Task {
     /// Logical id of this artifact
     ///
@@ -47,11 +48,11 @@ pub struct Task {
     /// Additional Content defined by implementations
     ///
     /// `Task.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Task.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Task Instance Identifier
     ///
     /// `Task.identifier`, 0..*, `Identifier`.
@@ -162,6 +163,12 @@ pub struct Task {
     pub output: Vec<TaskOutput>,
 }
 
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for Task {
     fn type_name(&self) -> &'static str {
         "Task"
@@ -174,8 +181,8 @@ impl Element for Task {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "basedOn" => (10, r.list(&mut self.based_on)),
             "groupIdentifier" => (11, r.field(&mut self.group_identifier)),
@@ -218,8 +225,8 @@ impl Element for Task {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.choice("definition", &self.definition);
         w.list("basedOn", &self.based_on);
@@ -254,6 +261,13 @@ impl ResourceType for Task {
     const TYPE: &'static str = "Task";
 }
 
+impl DropBoxed for Task {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for Task {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -271,7 +285,7 @@ impl<'de> serde::Deserialize<'de> for Task {
 /// Additional information that may be needed in the execution of the task.
 ///
 /// Backbone element `Task.input`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TaskInput {
     /// xml:id (or equivalent in JSON)
     ///
@@ -280,11 +294,11 @@ pub struct TaskInput {
     /// Additional Content defined by implementations
     ///
     /// `Task.input.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Task.input.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Label for the input
     ///
     /// `Task.input.type`, 1..1, `CodeableConcept`.
@@ -295,6 +309,12 @@ pub struct TaskInput {
     pub value: Option<AnyValue>,
 }
 
+impl std::fmt::Debug for TaskInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TaskInput {
     fn type_name(&self) -> &'static str {
         "Task.input"
@@ -302,8 +322,8 @@ impl Element for TaskInput {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             _ => {
                 if r.choice_field(name, "value", &mut self.value)? {
@@ -316,8 +336,8 @@ impl Element for TaskInput {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.choice("value", &self.value);
     }
@@ -340,7 +360,7 @@ impl FieldValue for TaskInput {
 /// Outputs produced by the Task.
 ///
 /// Backbone element `Task.output`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TaskOutput {
     /// xml:id (or equivalent in JSON)
     ///
@@ -349,11 +369,11 @@ pub struct TaskOutput {
     /// Additional Content defined by implementations
     ///
     /// `Task.output.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Task.output.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Label for output
     ///
     /// `Task.output.type`, 1..1, `CodeableConcept`.
@@ -364,6 +384,12 @@ pub struct TaskOutput {
     pub value: Option<AnyValue>,
 }
 
+impl std::fmt::Debug for TaskOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TaskOutput {
     fn type_name(&self) -> &'static str {
         "Task.output"
@@ -371,8 +397,8 @@ impl Element for TaskOutput {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             _ => {
                 if r.choice_field(name, "value", &mut self.value)? {
@@ -385,8 +411,8 @@ impl Element for TaskOutput {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.choice("value", &self.value);
     }
@@ -409,7 +435,7 @@ impl FieldValue for TaskOutput {
 /// The creator of the task.
 ///
 /// Backbone element `Task.requester`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TaskRequester {
     /// xml:id (or equivalent in JSON)
     ///
@@ -418,11 +444,11 @@ pub struct TaskRequester {
     /// Additional Content defined by implementations
     ///
     /// `Task.requester.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Task.requester.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Individual asking for task
     ///
     /// `Task.requester.agent`, 1..1, `Reference`.
@@ -433,6 +459,12 @@ pub struct TaskRequester {
     pub on_behalf_of: Option<Reference>,
 }
 
+impl std::fmt::Debug for TaskRequester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TaskRequester {
     fn type_name(&self) -> &'static str {
         "Task.requester"
@@ -440,8 +472,8 @@ impl Element for TaskRequester {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "agent" => (3, r.field(&mut self.agent)),
             "onBehalfOf" => (4, r.field(&mut self.on_behalf_of)),
             _ => return Ok(None),
@@ -450,8 +482,8 @@ impl Element for TaskRequester {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("agent", &self.agent);
         w.field("onBehalfOf", &self.on_behalf_of);
     }
@@ -474,7 +506,7 @@ impl FieldValue for TaskRequester {
 /// If the Task.focus is a request resource and the task is seeking fulfillment (i.e is asking for the request to be actioned), this element identifies any limitations on what parts of the referenced request should be actioned.
 ///
 /// Backbone element `Task.restriction`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TaskRestriction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -483,11 +515,11 @@ pub struct TaskRestriction {
     /// Additional Content defined by implementations
     ///
     /// `Task.restriction.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `Task.restriction.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// How many times to repeat
     ///
     /// `Task.restriction.repetitions`, 0..1, `positiveInt`.
@@ -502,6 +534,12 @@ pub struct TaskRestriction {
     pub recipient: Vec<Reference>,
 }
 
+impl std::fmt::Debug for TaskRestriction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TaskRestriction {
     fn type_name(&self) -> &'static str {
         "Task.restriction"
@@ -509,8 +547,8 @@ impl Element for TaskRestriction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "repetitions" => (3, r.field(&mut self.repetitions)),
             "period" => (4, r.field(&mut self.period)),
             "recipient" => (5, r.list(&mut self.recipient)),
@@ -520,8 +558,8 @@ impl Element for TaskRestriction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("repetitions", &self.repetitions);
         w.field("period", &self.period);
         w.list("recipient", &self.recipient);

@@ -5,8 +5,10 @@
 use crate::codes::{
     ReportActionResultCodes, ReportParticipantType, ReportResultCodes, ReportStatusCodes,
 };
-use crate::datatypes::{Extension, Identifier, Meta, Narrative, Reference};
+use crate::datatypes::{Identifier, Meta, Narrative, Reference};
 use crate::primitives::{Code, DateTime, Decimal, FhirString, Id, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -15,7 +17,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// A summary of information based on the results of executing a TestScript.
 ///
 /// FHIR resource `TestReport` (`http://hl7.org/fhir/StructureDefinition/TestReport`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestReport {
     /// Logical id of this artifact
     ///
@@ -44,11 +46,11 @@ pub struct TestReport {
     /// Additional Content defined by implementations
     ///
     /// `TestReport.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestReport.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// External identifier
     ///
     /// `TestReport.identifier`, 0..1, `Identifier`.
@@ -99,6 +101,12 @@ pub struct TestReport {
     pub teardown: Option<TestReportTeardown>,
 }
 
+impl std::fmt::Debug for TestReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestReport {
     fn type_name(&self) -> &'static str {
         "TestReport"
@@ -111,8 +119,8 @@ impl Element for TestReport {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.field(&mut self.identifier)),
             "name" => (9, r.field(&mut self.name)),
             "status" => (10, r.field(&mut self.status)),
@@ -136,8 +144,8 @@ impl Element for TestReport {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("name", &self.name);
         w.field("status", &self.status);
@@ -157,6 +165,13 @@ impl ResourceType for TestReport {
     const TYPE: &'static str = "TestReport";
 }
 
+impl DropBoxed for TestReport {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for TestReport {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -174,7 +189,7 @@ impl<'de> serde::Deserialize<'de> for TestReport {
 /// A participant in the test execution, either the execution engine, a client, or a server.
 ///
 /// Backbone element `TestReport.participant`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestReportParticipant {
     /// xml:id (or equivalent in JSON)
     ///
@@ -183,11 +198,11 @@ pub struct TestReportParticipant {
     /// Additional Content defined by implementations
     ///
     /// `TestReport.participant.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestReport.participant.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// test-engine | client | server
     ///
     /// `TestReport.participant.type`, 1..1, `code`.
@@ -202,6 +217,12 @@ pub struct TestReportParticipant {
     pub display: Option<FhirString>,
 }
 
+impl std::fmt::Debug for TestReportParticipant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestReportParticipant {
     fn type_name(&self) -> &'static str {
         "TestReport.participant"
@@ -209,8 +230,8 @@ impl Element for TestReportParticipant {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "uri" => (4, r.kind(StrKind::Uri).field(&mut self.uri)),
             "display" => (5, r.field(&mut self.display)),
@@ -220,8 +241,8 @@ impl Element for TestReportParticipant {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("uri", &self.uri);
         w.field("display", &self.display);
@@ -245,7 +266,7 @@ impl FieldValue for TestReportParticipant {
 /// The results of the series of required setup operations before the tests were executed.
 ///
 /// Backbone element `TestReport.setup`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestReportSetup {
     /// xml:id (or equivalent in JSON)
     ///
@@ -254,15 +275,21 @@ pub struct TestReportSetup {
     /// Additional Content defined by implementations
     ///
     /// `TestReport.setup.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestReport.setup.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// A setup operation or assert that was executed
     ///
     /// `TestReport.setup.action`, 1..*, `BackboneElement`.
     pub action: Vec<TestReportSetupAction>,
+}
+
+impl std::fmt::Debug for TestReportSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for TestReportSetup {
@@ -272,8 +299,8 @@ impl Element for TestReportSetup {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "action" => (3, r.list(&mut self.action)),
             _ => return Ok(None),
         };
@@ -281,8 +308,8 @@ impl Element for TestReportSetup {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("action", &self.action);
     }
 }
@@ -304,7 +331,7 @@ impl FieldValue for TestReportSetup {
 /// Action would contain either an operation or an assertion.
 ///
 /// Backbone element `TestReport.setup.action`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestReportSetupAction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -313,11 +340,11 @@ pub struct TestReportSetupAction {
     /// Additional Content defined by implementations
     ///
     /// `TestReport.setup.action.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestReport.setup.action.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The operation to perform
     ///
     /// `TestReport.setup.action.operation`, 0..1, `BackboneElement`.
@@ -328,6 +355,12 @@ pub struct TestReportSetupAction {
     pub assert: Option<TestReportSetupActionAssert>,
 }
 
+impl std::fmt::Debug for TestReportSetupAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestReportSetupAction {
     fn type_name(&self) -> &'static str {
         "TestReport.setup.action"
@@ -335,8 +368,8 @@ impl Element for TestReportSetupAction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "operation" => (3, r.field(&mut self.operation)),
             "assert" => (4, r.field(&mut self.assert)),
             _ => return Ok(None),
@@ -345,8 +378,8 @@ impl Element for TestReportSetupAction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("operation", &self.operation);
         w.field("assert", &self.assert);
     }
@@ -369,7 +402,7 @@ impl FieldValue for TestReportSetupAction {
 /// The results of the assertion performed on the previous operations.
 ///
 /// Backbone element `TestReport.setup.action.assert`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestReportSetupActionAssert {
     /// xml:id (or equivalent in JSON)
     ///
@@ -378,11 +411,11 @@ pub struct TestReportSetupActionAssert {
     /// Additional Content defined by implementations
     ///
     /// `TestReport.setup.action.assert.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestReport.setup.action.assert.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// pass | skip | fail | warning | error
     ///
     /// `TestReport.setup.action.assert.result`, 1..1, `code`.
@@ -397,6 +430,12 @@ pub struct TestReportSetupActionAssert {
     pub detail: Option<FhirString>,
 }
 
+impl std::fmt::Debug for TestReportSetupActionAssert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestReportSetupActionAssert {
     fn type_name(&self) -> &'static str {
         "TestReport.setup.action.assert"
@@ -404,8 +443,8 @@ impl Element for TestReportSetupActionAssert {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "result" => (3, r.field(&mut self.result)),
             "message" => (4, r.kind(StrKind::Markdown).field(&mut self.message)),
             "detail" => (5, r.field(&mut self.detail)),
@@ -415,8 +454,8 @@ impl Element for TestReportSetupActionAssert {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("result", &self.result);
         w.field("message", &self.message);
         w.field("detail", &self.detail);
@@ -440,7 +479,7 @@ impl FieldValue for TestReportSetupActionAssert {
 /// The operation performed.
 ///
 /// Backbone element `TestReport.setup.action.operation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestReportSetupActionOperation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -449,11 +488,11 @@ pub struct TestReportSetupActionOperation {
     /// Additional Content defined by implementations
     ///
     /// `TestReport.setup.action.operation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestReport.setup.action.operation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// pass | skip | fail | warning | error
     ///
     /// `TestReport.setup.action.operation.result`, 1..1, `code`.
@@ -468,6 +507,12 @@ pub struct TestReportSetupActionOperation {
     pub detail: Option<Uri>,
 }
 
+impl std::fmt::Debug for TestReportSetupActionOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestReportSetupActionOperation {
     fn type_name(&self) -> &'static str {
         "TestReport.setup.action.operation"
@@ -475,8 +520,8 @@ impl Element for TestReportSetupActionOperation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "result" => (3, r.field(&mut self.result)),
             "message" => (4, r.kind(StrKind::Markdown).field(&mut self.message)),
             "detail" => (5, r.kind(StrKind::Uri).field(&mut self.detail)),
@@ -486,8 +531,8 @@ impl Element for TestReportSetupActionOperation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("result", &self.result);
         w.field("message", &self.message);
         w.field("detail", &self.detail);
@@ -511,7 +556,7 @@ impl FieldValue for TestReportSetupActionOperation {
 /// The results of the series of operations required to clean up after the all the tests were executed (successfully or otherwise).
 ///
 /// Backbone element `TestReport.teardown`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestReportTeardown {
     /// xml:id (or equivalent in JSON)
     ///
@@ -520,15 +565,21 @@ pub struct TestReportTeardown {
     /// Additional Content defined by implementations
     ///
     /// `TestReport.teardown.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestReport.teardown.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// One or more teardown operations performed
     ///
     /// `TestReport.teardown.action`, 1..*, `BackboneElement`.
     pub action: Vec<TestReportTeardownAction>,
+}
+
+impl std::fmt::Debug for TestReportTeardown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for TestReportTeardown {
@@ -538,8 +589,8 @@ impl Element for TestReportTeardown {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "action" => (3, r.list(&mut self.action)),
             _ => return Ok(None),
         };
@@ -547,8 +598,8 @@ impl Element for TestReportTeardown {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("action", &self.action);
     }
 }
@@ -570,7 +621,7 @@ impl FieldValue for TestReportTeardown {
 /// The teardown action will only contain an operation.
 ///
 /// Backbone element `TestReport.teardown.action`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestReportTeardownAction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -579,15 +630,21 @@ pub struct TestReportTeardownAction {
     /// Additional Content defined by implementations
     ///
     /// `TestReport.teardown.action.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestReport.teardown.action.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The teardown operation performed
     ///
     /// `TestReport.teardown.action.operation`, 1..1.
     pub operation: Option<TestReportSetupActionOperation>,
+}
+
+impl std::fmt::Debug for TestReportTeardownAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for TestReportTeardownAction {
@@ -597,8 +654,8 @@ impl Element for TestReportTeardownAction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "operation" => (3, r.field(&mut self.operation)),
             _ => return Ok(None),
         };
@@ -606,8 +663,8 @@ impl Element for TestReportTeardownAction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("operation", &self.operation);
     }
 }
@@ -629,7 +686,7 @@ impl FieldValue for TestReportTeardownAction {
 /// A test executed from the test script.
 ///
 /// Backbone element `TestReport.test`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestReportTest {
     /// xml:id (or equivalent in JSON)
     ///
@@ -638,11 +695,11 @@ pub struct TestReportTest {
     /// Additional Content defined by implementations
     ///
     /// `TestReport.test.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestReport.test.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Tracking/logging name of this test
     ///
     /// `TestReport.test.name`, 0..1, `string`.
@@ -657,6 +714,12 @@ pub struct TestReportTest {
     pub action: Vec<TestReportTestAction>,
 }
 
+impl std::fmt::Debug for TestReportTest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestReportTest {
     fn type_name(&self) -> &'static str {
         "TestReport.test"
@@ -664,8 +727,8 @@ impl Element for TestReportTest {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "description" => (4, r.field(&mut self.description)),
             "action" => (5, r.list(&mut self.action)),
@@ -675,8 +738,8 @@ impl Element for TestReportTest {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("description", &self.description);
         w.list("action", &self.action);
@@ -700,7 +763,7 @@ impl FieldValue for TestReportTest {
 /// Action would contain either an operation or an assertion.
 ///
 /// Backbone element `TestReport.test.action`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestReportTestAction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -709,11 +772,11 @@ pub struct TestReportTestAction {
     /// Additional Content defined by implementations
     ///
     /// `TestReport.test.action.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestReport.test.action.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The operation performed
     ///
     /// `TestReport.test.action.operation`, 0..1.
@@ -724,6 +787,12 @@ pub struct TestReportTestAction {
     pub assert: Option<TestReportSetupActionAssert>,
 }
 
+impl std::fmt::Debug for TestReportTestAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestReportTestAction {
     fn type_name(&self) -> &'static str {
         "TestReport.test.action"
@@ -731,8 +800,8 @@ impl Element for TestReportTestAction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "operation" => (3, r.field(&mut self.operation)),
             "assert" => (4, r.field(&mut self.assert)),
             _ => return Ok(None),
@@ -741,8 +810,8 @@ impl Element for TestReportTestAction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("operation", &self.operation);
         w.field("assert", &self.assert);
     }

@@ -7,10 +7,11 @@ use crate::codes::{
     HttpOperations, PublicationStatus,
 };
 use crate::datatypes::{
-    CodeableConcept, Coding, ContactDetail, Extension, Identifier, Meta, Narrative, Reference,
-    UsageContext,
+    CodeableConcept, Coding, ContactDetail, Identifier, Meta, Narrative, Reference, UsageContext,
 };
 use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Integer, Markdown, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
 
@@ -19,7 +20,7 @@ use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrK
 /// A structured set of tests against a FHIR server implementation to determine compliance against the FHIR specification.
 ///
 /// FHIR resource `TestScript` (`http://hl7.org/fhir/StructureDefinition/TestScript`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScript {
     /// Logical id of this artifact
     ///
@@ -48,11 +49,11 @@ pub struct TestScript {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this test script (globally unique)
     ///
     /// `TestScript.url`, 1..1, `uri`.
@@ -159,6 +160,12 @@ pub struct TestScript {
     pub teardown: Option<TestScriptTeardown>,
 }
 
+impl std::fmt::Debug for TestScript {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScript {
     fn type_name(&self) -> &'static str {
         "TestScript"
@@ -171,8 +178,8 @@ impl Element for TestScript {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.field(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -210,8 +217,8 @@ impl Element for TestScript {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.field("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -245,6 +252,13 @@ impl ResourceType for TestScript {
     const TYPE: &'static str = "TestScript";
 }
 
+impl DropBoxed for TestScript {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for TestScript {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -262,7 +276,7 @@ impl<'de> serde::Deserialize<'de> for TestScript {
 /// An abstract server used in operations within this test script in the destination element.
 ///
 /// Backbone element `TestScript.destination`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptDestination {
     /// xml:id (or equivalent in JSON)
     ///
@@ -271,11 +285,11 @@ pub struct TestScriptDestination {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.destination.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.destination.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The index of the abstract destination server starting at 1
     ///
     /// `TestScript.destination.index`, 1..1, `integer`.
@@ -286,6 +300,12 @@ pub struct TestScriptDestination {
     pub profile: Option<Coding>,
 }
 
+impl std::fmt::Debug for TestScriptDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptDestination {
     fn type_name(&self) -> &'static str {
         "TestScript.destination"
@@ -293,8 +313,8 @@ impl Element for TestScriptDestination {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "index" => (3, r.field(&mut self.index)),
             "profile" => (4, r.field(&mut self.profile)),
             _ => return Ok(None),
@@ -303,8 +323,8 @@ impl Element for TestScriptDestination {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("index", &self.index);
         w.field("profile", &self.profile);
     }
@@ -327,7 +347,7 @@ impl FieldValue for TestScriptDestination {
 /// Fixture in the test script - by reference (uri). All fixtures are required for the test script to execute.
 ///
 /// Backbone element `TestScript.fixture`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptFixture {
     /// xml:id (or equivalent in JSON)
     ///
@@ -336,11 +356,11 @@ pub struct TestScriptFixture {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.fixture.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.fixture.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Whether or not to implicitly create the fixture during setup
     ///
     /// `TestScript.fixture.autocreate`, 0..1, `boolean`.
@@ -355,6 +375,12 @@ pub struct TestScriptFixture {
     pub resource: Option<Reference>,
 }
 
+impl std::fmt::Debug for TestScriptFixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptFixture {
     fn type_name(&self) -> &'static str {
         "TestScript.fixture"
@@ -362,8 +388,8 @@ impl Element for TestScriptFixture {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "autocreate" => (3, r.field(&mut self.autocreate)),
             "autodelete" => (4, r.field(&mut self.autodelete)),
             "resource" => (5, r.field(&mut self.resource)),
@@ -373,8 +399,8 @@ impl Element for TestScriptFixture {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("autocreate", &self.autocreate);
         w.field("autodelete", &self.autodelete);
         w.field("resource", &self.resource);
@@ -398,7 +424,7 @@ impl FieldValue for TestScriptFixture {
 /// The required capability must exist and are assumed to function correctly on the FHIR server being tested.
 ///
 /// Backbone element `TestScript.metadata`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptMetadata {
     /// xml:id (or equivalent in JSON)
     ///
@@ -407,11 +433,11 @@ pub struct TestScriptMetadata {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.metadata.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.metadata.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Links to the FHIR specification
     ///
     /// `TestScript.metadata.link`, 0..*, `BackboneElement`.
@@ -422,6 +448,12 @@ pub struct TestScriptMetadata {
     pub capability: Vec<TestScriptMetadataCapability>,
 }
 
+impl std::fmt::Debug for TestScriptMetadata {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptMetadata {
     fn type_name(&self) -> &'static str {
         "TestScript.metadata"
@@ -429,8 +461,8 @@ impl Element for TestScriptMetadata {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "link" => (3, r.list(&mut self.link)),
             "capability" => (4, r.list(&mut self.capability)),
             _ => return Ok(None),
@@ -439,8 +471,8 @@ impl Element for TestScriptMetadata {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("link", &self.link);
         w.list("capability", &self.capability);
     }
@@ -463,7 +495,7 @@ impl FieldValue for TestScriptMetadata {
 /// Capabilities that must exist and are assumed to function correctly on the FHIR server being tested.
 ///
 /// Backbone element `TestScript.metadata.capability`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptMetadataCapability {
     /// xml:id (or equivalent in JSON)
     ///
@@ -472,11 +504,11 @@ pub struct TestScriptMetadataCapability {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.metadata.capability.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.metadata.capability.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Are the capabilities required?
     ///
     /// `TestScript.metadata.capability.required`, 0..1, `boolean`.
@@ -507,6 +539,12 @@ pub struct TestScriptMetadataCapability {
     pub capabilities: Option<Reference>,
 }
 
+impl std::fmt::Debug for TestScriptMetadataCapability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptMetadataCapability {
     fn type_name(&self) -> &'static str {
         "TestScript.metadata.capability"
@@ -514,8 +552,8 @@ impl Element for TestScriptMetadataCapability {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "required" => (3, r.field(&mut self.required)),
             "validated" => (4, r.field(&mut self.validated)),
             "description" => (5, r.field(&mut self.description)),
@@ -529,8 +567,8 @@ impl Element for TestScriptMetadataCapability {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("required", &self.required);
         w.field("validated", &self.validated);
         w.field("description", &self.description);
@@ -558,7 +596,7 @@ impl FieldValue for TestScriptMetadataCapability {
 /// A link to the FHIR specification that this test is covering.
 ///
 /// Backbone element `TestScript.metadata.link`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptMetadataLink {
     /// xml:id (or equivalent in JSON)
     ///
@@ -567,11 +605,11 @@ pub struct TestScriptMetadataLink {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.metadata.link.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.metadata.link.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// URL to the specification
     ///
     /// `TestScript.metadata.link.url`, 1..1, `uri`.
@@ -582,6 +620,12 @@ pub struct TestScriptMetadataLink {
     pub description: Option<FhirString>,
 }
 
+impl std::fmt::Debug for TestScriptMetadataLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptMetadataLink {
     fn type_name(&self) -> &'static str {
         "TestScript.metadata.link"
@@ -589,8 +633,8 @@ impl Element for TestScriptMetadataLink {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "url" => (3, r.kind(StrKind::Uri).field(&mut self.url)),
             "description" => (4, r.field(&mut self.description)),
             _ => return Ok(None),
@@ -599,8 +643,8 @@ impl Element for TestScriptMetadataLink {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.field("description", &self.description);
     }
@@ -623,7 +667,7 @@ impl FieldValue for TestScriptMetadataLink {
 /// An abstract server used in operations within this test script in the origin element.
 ///
 /// Backbone element `TestScript.origin`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptOrigin {
     /// xml:id (or equivalent in JSON)
     ///
@@ -632,11 +676,11 @@ pub struct TestScriptOrigin {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.origin.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.origin.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The index of the abstract origin server starting at 1
     ///
     /// `TestScript.origin.index`, 1..1, `integer`.
@@ -647,6 +691,12 @@ pub struct TestScriptOrigin {
     pub profile: Option<Coding>,
 }
 
+impl std::fmt::Debug for TestScriptOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptOrigin {
     fn type_name(&self) -> &'static str {
         "TestScript.origin"
@@ -654,8 +704,8 @@ impl Element for TestScriptOrigin {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "index" => (3, r.field(&mut self.index)),
             "profile" => (4, r.field(&mut self.profile)),
             _ => return Ok(None),
@@ -664,8 +714,8 @@ impl Element for TestScriptOrigin {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("index", &self.index);
         w.field("profile", &self.profile);
     }
@@ -688,7 +738,7 @@ impl FieldValue for TestScriptOrigin {
 /// Assert rule to be used in one or more asserts within the test script.
 ///
 /// Backbone element `TestScript.rule`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptRule {
     /// xml:id (or equivalent in JSON)
     ///
@@ -697,11 +747,11 @@ pub struct TestScriptRule {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.rule.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.rule.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Assert rule resource reference
     ///
     /// `TestScript.rule.resource`, 1..1, `Reference`.
@@ -712,6 +762,12 @@ pub struct TestScriptRule {
     pub param: Vec<TestScriptRuleParam>,
 }
 
+impl std::fmt::Debug for TestScriptRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptRule {
     fn type_name(&self) -> &'static str {
         "TestScript.rule"
@@ -719,8 +775,8 @@ impl Element for TestScriptRule {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "resource" => (3, r.field(&mut self.resource)),
             "param" => (4, r.list(&mut self.param)),
             _ => return Ok(None),
@@ -729,8 +785,8 @@ impl Element for TestScriptRule {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("resource", &self.resource);
         w.list("param", &self.param);
     }
@@ -753,7 +809,7 @@ impl FieldValue for TestScriptRule {
 /// Each rule template can take one or more parameters for rule evaluation.
 ///
 /// Backbone element `TestScript.rule.param`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptRuleParam {
     /// xml:id (or equivalent in JSON)
     ///
@@ -762,11 +818,11 @@ pub struct TestScriptRuleParam {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.rule.param.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.rule.param.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Parameter name matching external assert rule parameter
     ///
     /// `TestScript.rule.param.name`, 1..1, `string`.
@@ -777,6 +833,12 @@ pub struct TestScriptRuleParam {
     pub value: Option<FhirString>,
 }
 
+impl std::fmt::Debug for TestScriptRuleParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptRuleParam {
     fn type_name(&self) -> &'static str {
         "TestScript.rule.param"
@@ -784,8 +846,8 @@ impl Element for TestScriptRuleParam {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "value" => (4, r.field(&mut self.value)),
             _ => return Ok(None),
@@ -794,8 +856,8 @@ impl Element for TestScriptRuleParam {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("value", &self.value);
     }
@@ -818,7 +880,7 @@ impl FieldValue for TestScriptRuleParam {
 /// Contains one or more rules.  Offers a way to group rules so assertions could reference the group of rules and have them all applied.
 ///
 /// Backbone element `TestScript.ruleset`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptRuleset {
     /// xml:id (or equivalent in JSON)
     ///
@@ -827,11 +889,11 @@ pub struct TestScriptRuleset {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.ruleset.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.ruleset.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Assert ruleset resource reference
     ///
     /// `TestScript.ruleset.resource`, 1..1, `Reference`.
@@ -842,6 +904,12 @@ pub struct TestScriptRuleset {
     pub rule: Vec<TestScriptRulesetRule>,
 }
 
+impl std::fmt::Debug for TestScriptRuleset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptRuleset {
     fn type_name(&self) -> &'static str {
         "TestScript.ruleset"
@@ -849,8 +917,8 @@ impl Element for TestScriptRuleset {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "resource" => (3, r.field(&mut self.resource)),
             "rule" => (4, r.list(&mut self.rule)),
             _ => return Ok(None),
@@ -859,8 +927,8 @@ impl Element for TestScriptRuleset {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("resource", &self.resource);
         w.list("rule", &self.rule);
     }
@@ -883,7 +951,7 @@ impl FieldValue for TestScriptRuleset {
 /// The referenced rule within the external ruleset template.
 ///
 /// Backbone element `TestScript.ruleset.rule`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptRulesetRule {
     /// xml:id (or equivalent in JSON)
     ///
@@ -892,11 +960,11 @@ pub struct TestScriptRulesetRule {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.ruleset.rule.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.ruleset.rule.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Id of referenced rule within the ruleset
     ///
     /// `TestScript.ruleset.rule.ruleId`, 1..1, `id`.
@@ -907,6 +975,12 @@ pub struct TestScriptRulesetRule {
     pub param: Vec<TestScriptRulesetRuleParam>,
 }
 
+impl std::fmt::Debug for TestScriptRulesetRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptRulesetRule {
     fn type_name(&self) -> &'static str {
         "TestScript.ruleset.rule"
@@ -914,8 +988,8 @@ impl Element for TestScriptRulesetRule {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "ruleId" => (3, r.kind(StrKind::Id).field(&mut self.rule_id)),
             "param" => (4, r.list(&mut self.param)),
             _ => return Ok(None),
@@ -924,8 +998,8 @@ impl Element for TestScriptRulesetRule {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("ruleId", &self.rule_id);
         w.list("param", &self.param);
     }
@@ -948,7 +1022,7 @@ impl FieldValue for TestScriptRulesetRule {
 /// Each rule template can take one or more parameters for rule evaluation.
 ///
 /// Backbone element `TestScript.ruleset.rule.param`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptRulesetRuleParam {
     /// xml:id (or equivalent in JSON)
     ///
@@ -957,11 +1031,11 @@ pub struct TestScriptRulesetRuleParam {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.ruleset.rule.param.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.ruleset.rule.param.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Parameter name matching external assert ruleset rule parameter
     ///
     /// `TestScript.ruleset.rule.param.name`, 1..1, `string`.
@@ -972,6 +1046,12 @@ pub struct TestScriptRulesetRuleParam {
     pub value: Option<FhirString>,
 }
 
+impl std::fmt::Debug for TestScriptRulesetRuleParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptRulesetRuleParam {
     fn type_name(&self) -> &'static str {
         "TestScript.ruleset.rule.param"
@@ -979,8 +1059,8 @@ impl Element for TestScriptRulesetRuleParam {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "value" => (4, r.field(&mut self.value)),
             _ => return Ok(None),
@@ -989,8 +1069,8 @@ impl Element for TestScriptRulesetRuleParam {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("value", &self.value);
     }
@@ -1013,7 +1093,7 @@ impl FieldValue for TestScriptRulesetRuleParam {
 /// A series of required setup operations before tests are executed.
 ///
 /// Backbone element `TestScript.setup`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptSetup {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1022,15 +1102,21 @@ pub struct TestScriptSetup {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.setup.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.setup.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// A setup operation or assert to perform
     ///
     /// `TestScript.setup.action`, 1..*, `BackboneElement`.
     pub action: Vec<TestScriptSetupAction>,
+}
+
+impl std::fmt::Debug for TestScriptSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for TestScriptSetup {
@@ -1040,8 +1126,8 @@ impl Element for TestScriptSetup {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "action" => (3, r.list(&mut self.action)),
             _ => return Ok(None),
         };
@@ -1049,8 +1135,8 @@ impl Element for TestScriptSetup {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("action", &self.action);
     }
 }
@@ -1072,7 +1158,7 @@ impl FieldValue for TestScriptSetup {
 /// Action would contain either an operation or an assertion.
 ///
 /// Backbone element `TestScript.setup.action`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptSetupAction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1081,11 +1167,11 @@ pub struct TestScriptSetupAction {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.setup.action.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.setup.action.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The setup operation to perform
     ///
     /// `TestScript.setup.action.operation`, 0..1, `BackboneElement`.
@@ -1096,6 +1182,12 @@ pub struct TestScriptSetupAction {
     pub assert: Option<TestScriptSetupActionAssert>,
 }
 
+impl std::fmt::Debug for TestScriptSetupAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptSetupAction {
     fn type_name(&self) -> &'static str {
         "TestScript.setup.action"
@@ -1103,8 +1195,8 @@ impl Element for TestScriptSetupAction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "operation" => (3, r.field(&mut self.operation)),
             "assert" => (4, r.field(&mut self.assert)),
             _ => return Ok(None),
@@ -1113,8 +1205,8 @@ impl Element for TestScriptSetupAction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("operation", &self.operation);
         w.field("assert", &self.assert);
     }
@@ -1137,7 +1229,7 @@ impl FieldValue for TestScriptSetupAction {
 /// Evaluates the results of previous operations to determine if the server under test behaves appropriately.
 ///
 /// Backbone element `TestScript.setup.action.assert`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptSetupActionAssert {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1146,11 +1238,11 @@ pub struct TestScriptSetupActionAssert {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.setup.action.assert.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.setup.action.assert.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Tracking/logging assertion label
     ///
     /// `TestScript.setup.action.assert.label`, 0..1, `string`.
@@ -1249,6 +1341,12 @@ pub struct TestScriptSetupActionAssert {
     pub warning_only: Option<Boolean>,
 }
 
+impl std::fmt::Debug for TestScriptSetupActionAssert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptSetupActionAssert {
     fn type_name(&self) -> &'static str {
         "TestScript.setup.action.assert"
@@ -1256,8 +1354,8 @@ impl Element for TestScriptSetupActionAssert {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "label" => (3, r.field(&mut self.label)),
             "description" => (4, r.field(&mut self.description)),
             "direction" => (5, r.field(&mut self.direction)),
@@ -1288,8 +1386,8 @@ impl Element for TestScriptSetupActionAssert {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("label", &self.label);
         w.field("description", &self.description);
         w.field("direction", &self.direction);
@@ -1337,7 +1435,7 @@ impl FieldValue for TestScriptSetupActionAssert {
 /// The TestScript.rule this assert will evaluate.
 ///
 /// Backbone element `TestScript.setup.action.assert.rule`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptSetupActionAssertRule {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1346,11 +1444,11 @@ pub struct TestScriptSetupActionAssertRule {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.setup.action.assert.rule.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.setup.action.assert.rule.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Id of the TestScript.rule
     ///
     /// `TestScript.setup.action.assert.rule.ruleId`, 1..1, `id`.
@@ -1361,6 +1459,12 @@ pub struct TestScriptSetupActionAssertRule {
     pub param: Vec<TestScriptSetupActionAssertRuleParam>,
 }
 
+impl std::fmt::Debug for TestScriptSetupActionAssertRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptSetupActionAssertRule {
     fn type_name(&self) -> &'static str {
         "TestScript.setup.action.assert.rule"
@@ -1368,8 +1472,8 @@ impl Element for TestScriptSetupActionAssertRule {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "ruleId" => (3, r.kind(StrKind::Id).field(&mut self.rule_id)),
             "param" => (4, r.list(&mut self.param)),
             _ => return Ok(None),
@@ -1378,8 +1482,8 @@ impl Element for TestScriptSetupActionAssertRule {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("ruleId", &self.rule_id);
         w.list("param", &self.param);
     }
@@ -1402,7 +1506,7 @@ impl FieldValue for TestScriptSetupActionAssertRule {
 /// Each rule template can take one or more parameters for rule evaluation.
 ///
 /// Backbone element `TestScript.setup.action.assert.rule.param`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptSetupActionAssertRuleParam {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1411,11 +1515,11 @@ pub struct TestScriptSetupActionAssertRuleParam {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.setup.action.assert.rule.param.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.setup.action.assert.rule.param.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Parameter name matching external assert rule parameter
     ///
     /// `TestScript.setup.action.assert.rule.param.name`, 1..1, `string`.
@@ -1426,6 +1530,12 @@ pub struct TestScriptSetupActionAssertRuleParam {
     pub value: Option<FhirString>,
 }
 
+impl std::fmt::Debug for TestScriptSetupActionAssertRuleParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptSetupActionAssertRuleParam {
     fn type_name(&self) -> &'static str {
         "TestScript.setup.action.assert.rule.param"
@@ -1433,8 +1543,8 @@ impl Element for TestScriptSetupActionAssertRuleParam {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "value" => (4, r.field(&mut self.value)),
             _ => return Ok(None),
@@ -1443,8 +1553,8 @@ impl Element for TestScriptSetupActionAssertRuleParam {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("value", &self.value);
     }
@@ -1467,7 +1577,7 @@ impl FieldValue for TestScriptSetupActionAssertRuleParam {
 /// The TestScript.ruleset this assert will evaluate.
 ///
 /// Backbone element `TestScript.setup.action.assert.ruleset`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptSetupActionAssertRuleset {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1476,11 +1586,11 @@ pub struct TestScriptSetupActionAssertRuleset {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.setup.action.assert.ruleset.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.setup.action.assert.ruleset.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Id of the TestScript.ruleset
     ///
     /// `TestScript.setup.action.assert.ruleset.rulesetId`, 1..1, `id`.
@@ -1491,6 +1601,12 @@ pub struct TestScriptSetupActionAssertRuleset {
     pub rule: Vec<TestScriptSetupActionAssertRulesetRule>,
 }
 
+impl std::fmt::Debug for TestScriptSetupActionAssertRuleset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptSetupActionAssertRuleset {
     fn type_name(&self) -> &'static str {
         "TestScript.setup.action.assert.ruleset"
@@ -1498,8 +1614,8 @@ impl Element for TestScriptSetupActionAssertRuleset {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "rulesetId" => (3, r.kind(StrKind::Id).field(&mut self.ruleset_id)),
             "rule" => (4, r.list(&mut self.rule)),
             _ => return Ok(None),
@@ -1508,8 +1624,8 @@ impl Element for TestScriptSetupActionAssertRuleset {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("rulesetId", &self.ruleset_id);
         w.list("rule", &self.rule);
     }
@@ -1532,7 +1648,7 @@ impl FieldValue for TestScriptSetupActionAssertRuleset {
 /// The referenced rule within the external ruleset template.
 ///
 /// Backbone element `TestScript.setup.action.assert.ruleset.rule`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptSetupActionAssertRulesetRule {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1541,11 +1657,11 @@ pub struct TestScriptSetupActionAssertRulesetRule {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.setup.action.assert.ruleset.rule.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.setup.action.assert.ruleset.rule.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Id of referenced rule within the ruleset
     ///
     /// `TestScript.setup.action.assert.ruleset.rule.ruleId`, 1..1, `id`.
@@ -1556,6 +1672,12 @@ pub struct TestScriptSetupActionAssertRulesetRule {
     pub param: Vec<TestScriptSetupActionAssertRulesetRuleParam>,
 }
 
+impl std::fmt::Debug for TestScriptSetupActionAssertRulesetRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptSetupActionAssertRulesetRule {
     fn type_name(&self) -> &'static str {
         "TestScript.setup.action.assert.ruleset.rule"
@@ -1563,8 +1685,8 @@ impl Element for TestScriptSetupActionAssertRulesetRule {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "ruleId" => (3, r.kind(StrKind::Id).field(&mut self.rule_id)),
             "param" => (4, r.list(&mut self.param)),
             _ => return Ok(None),
@@ -1573,8 +1695,8 @@ impl Element for TestScriptSetupActionAssertRulesetRule {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("ruleId", &self.rule_id);
         w.list("param", &self.param);
     }
@@ -1597,7 +1719,7 @@ impl FieldValue for TestScriptSetupActionAssertRulesetRule {
 /// Each rule template can take one or more parameters for rule evaluation.
 ///
 /// Backbone element `TestScript.setup.action.assert.ruleset.rule.param`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptSetupActionAssertRulesetRuleParam {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1606,11 +1728,11 @@ pub struct TestScriptSetupActionAssertRulesetRuleParam {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.setup.action.assert.ruleset.rule.param.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.setup.action.assert.ruleset.rule.param.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Parameter name matching external assert ruleset rule parameter
     ///
     /// `TestScript.setup.action.assert.ruleset.rule.param.name`, 1..1, `string`.
@@ -1621,6 +1743,12 @@ pub struct TestScriptSetupActionAssertRulesetRuleParam {
     pub value: Option<FhirString>,
 }
 
+impl std::fmt::Debug for TestScriptSetupActionAssertRulesetRuleParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptSetupActionAssertRulesetRuleParam {
     fn type_name(&self) -> &'static str {
         "TestScript.setup.action.assert.ruleset.rule.param"
@@ -1628,8 +1756,8 @@ impl Element for TestScriptSetupActionAssertRulesetRuleParam {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "value" => (4, r.field(&mut self.value)),
             _ => return Ok(None),
@@ -1638,8 +1766,8 @@ impl Element for TestScriptSetupActionAssertRulesetRuleParam {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("value", &self.value);
     }
@@ -1662,7 +1790,7 @@ impl FieldValue for TestScriptSetupActionAssertRulesetRuleParam {
 /// The operation to perform.
 ///
 /// Backbone element `TestScript.setup.action.operation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptSetupActionOperation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1671,11 +1799,11 @@ pub struct TestScriptSetupActionOperation {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.setup.action.operation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.setup.action.operation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The operation code type that will be executed
     ///
     /// `TestScript.setup.action.operation.type`, 0..1, `Coding`.
@@ -1742,6 +1870,12 @@ pub struct TestScriptSetupActionOperation {
     pub url: Option<FhirString>,
 }
 
+impl std::fmt::Debug for TestScriptSetupActionOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptSetupActionOperation {
     fn type_name(&self) -> &'static str {
         "TestScript.setup.action.operation"
@@ -1749,8 +1883,8 @@ impl Element for TestScriptSetupActionOperation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "type" => (3, r.field(&mut self.type_)),
             "resource" => (4, r.field(&mut self.resource)),
             "label" => (5, r.field(&mut self.label)),
@@ -1773,8 +1907,8 @@ impl Element for TestScriptSetupActionOperation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("type", &self.type_);
         w.field("resource", &self.resource);
         w.field("label", &self.label);
@@ -1811,7 +1945,7 @@ impl FieldValue for TestScriptSetupActionOperation {
 /// Header elements would be used to set HTTP headers.
 ///
 /// Backbone element `TestScript.setup.action.operation.requestHeader`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptSetupActionOperationRequestHeader {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1820,11 +1954,11 @@ pub struct TestScriptSetupActionOperationRequestHeader {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.setup.action.operation.requestHeader.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.setup.action.operation.requestHeader.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// HTTP header field name
     ///
     /// `TestScript.setup.action.operation.requestHeader.field`, 1..1, `string`.
@@ -1835,6 +1969,12 @@ pub struct TestScriptSetupActionOperationRequestHeader {
     pub value: Option<FhirString>,
 }
 
+impl std::fmt::Debug for TestScriptSetupActionOperationRequestHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptSetupActionOperationRequestHeader {
     fn type_name(&self) -> &'static str {
         "TestScript.setup.action.operation.requestHeader"
@@ -1842,8 +1982,8 @@ impl Element for TestScriptSetupActionOperationRequestHeader {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "field" => (3, r.field(&mut self.field)),
             "value" => (4, r.field(&mut self.value)),
             _ => return Ok(None),
@@ -1852,8 +1992,8 @@ impl Element for TestScriptSetupActionOperationRequestHeader {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("field", &self.field);
         w.field("value", &self.value);
     }
@@ -1876,7 +2016,7 @@ impl FieldValue for TestScriptSetupActionOperationRequestHeader {
 /// A series of operations required to clean up after the all the tests are executed (successfully or otherwise).
 ///
 /// Backbone element `TestScript.teardown`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptTeardown {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1885,15 +2025,21 @@ pub struct TestScriptTeardown {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.teardown.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.teardown.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// One or more teardown operations to perform
     ///
     /// `TestScript.teardown.action`, 1..*, `BackboneElement`.
     pub action: Vec<TestScriptTeardownAction>,
+}
+
+impl std::fmt::Debug for TestScriptTeardown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for TestScriptTeardown {
@@ -1903,8 +2049,8 @@ impl Element for TestScriptTeardown {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "action" => (3, r.list(&mut self.action)),
             _ => return Ok(None),
         };
@@ -1912,8 +2058,8 @@ impl Element for TestScriptTeardown {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("action", &self.action);
     }
 }
@@ -1935,7 +2081,7 @@ impl FieldValue for TestScriptTeardown {
 /// The teardown action will only contain an operation.
 ///
 /// Backbone element `TestScript.teardown.action`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptTeardownAction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -1944,15 +2090,21 @@ pub struct TestScriptTeardownAction {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.teardown.action.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.teardown.action.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The teardown operation to perform
     ///
     /// `TestScript.teardown.action.operation`, 1..1.
     pub operation: Option<TestScriptSetupActionOperation>,
+}
+
+impl std::fmt::Debug for TestScriptTeardownAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
 }
 
 impl Element for TestScriptTeardownAction {
@@ -1962,8 +2114,8 @@ impl Element for TestScriptTeardownAction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "operation" => (3, r.field(&mut self.operation)),
             _ => return Ok(None),
         };
@@ -1971,8 +2123,8 @@ impl Element for TestScriptTeardownAction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("operation", &self.operation);
     }
 }
@@ -1994,7 +2146,7 @@ impl FieldValue for TestScriptTeardownAction {
 /// A test in this script.
 ///
 /// Backbone element `TestScript.test`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptTest {
     /// xml:id (or equivalent in JSON)
     ///
@@ -2003,11 +2155,11 @@ pub struct TestScriptTest {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.test.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.test.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Tracking/logging name of this test
     ///
     /// `TestScript.test.name`, 0..1, `string`.
@@ -2022,6 +2174,12 @@ pub struct TestScriptTest {
     pub action: Vec<TestScriptTestAction>,
 }
 
+impl std::fmt::Debug for TestScriptTest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptTest {
     fn type_name(&self) -> &'static str {
         "TestScript.test"
@@ -2029,8 +2187,8 @@ impl Element for TestScriptTest {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "description" => (4, r.field(&mut self.description)),
             "action" => (5, r.list(&mut self.action)),
@@ -2040,8 +2198,8 @@ impl Element for TestScriptTest {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("description", &self.description);
         w.list("action", &self.action);
@@ -2065,7 +2223,7 @@ impl FieldValue for TestScriptTest {
 /// Action would contain either an operation or an assertion.
 ///
 /// Backbone element `TestScript.test.action`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptTestAction {
     /// xml:id (or equivalent in JSON)
     ///
@@ -2074,11 +2232,11 @@ pub struct TestScriptTestAction {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.test.action.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.test.action.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The setup operation to perform
     ///
     /// `TestScript.test.action.operation`, 0..1.
@@ -2089,6 +2247,12 @@ pub struct TestScriptTestAction {
     pub assert: Option<TestScriptSetupActionAssert>,
 }
 
+impl std::fmt::Debug for TestScriptTestAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptTestAction {
     fn type_name(&self) -> &'static str {
         "TestScript.test.action"
@@ -2096,8 +2260,8 @@ impl Element for TestScriptTestAction {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "operation" => (3, r.field(&mut self.operation)),
             "assert" => (4, r.field(&mut self.assert)),
             _ => return Ok(None),
@@ -2106,8 +2270,8 @@ impl Element for TestScriptTestAction {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("operation", &self.operation);
         w.field("assert", &self.assert);
     }
@@ -2130,7 +2294,7 @@ impl FieldValue for TestScriptTestAction {
 /// Variable is set based either on element value in response body or on header field value in the response headers.
 ///
 /// Backbone element `TestScript.variable`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct TestScriptVariable {
     /// xml:id (or equivalent in JSON)
     ///
@@ -2139,11 +2303,11 @@ pub struct TestScriptVariable {
     /// Additional Content defined by implementations
     ///
     /// `TestScript.variable.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `TestScript.variable.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Descriptive name for this variable
     ///
     /// `TestScript.variable.name`, 1..1, `string`.
@@ -2178,6 +2342,12 @@ pub struct TestScriptVariable {
     pub source_id: Option<Id>,
 }
 
+impl std::fmt::Debug for TestScriptVariable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for TestScriptVariable {
     fn type_name(&self) -> &'static str {
         "TestScript.variable"
@@ -2185,8 +2355,8 @@ impl Element for TestScriptVariable {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             "defaultValue" => (4, r.field(&mut self.default_value)),
             "description" => (5, r.field(&mut self.description)),
@@ -2201,8 +2371,8 @@ impl Element for TestScriptVariable {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.field("defaultValue", &self.default_value);
         w.field("description", &self.description);

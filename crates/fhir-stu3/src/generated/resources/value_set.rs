@@ -4,11 +4,13 @@
 
 use crate::codes::{FilterOperator, PublicationStatus};
 use crate::datatypes::{
-    CodeableConcept, Coding, ContactDetail, Extension, Identifier, Meta, Narrative, UsageContext,
+    CodeableConcept, Coding, ContactDetail, Identifier, Meta, Narrative, UsageContext,
 };
 use crate::primitives::{
     Boolean, Code, Date, DateTime, Decimal, FhirString, Id, Integer, Markdown, Uri,
 };
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -19,7 +21,7 @@ use fhir_runtime::{
 /// A value set specifies a set of codes drawn from one or more code systems.
 ///
 /// FHIR resource `ValueSet` (`http://hl7.org/fhir/StructureDefinition/ValueSet`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ValueSet {
     /// Logical id of this artifact
     ///
@@ -48,11 +50,11 @@ pub struct ValueSet {
     /// Additional Content defined by implementations
     ///
     /// `ValueSet.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ValueSet.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Logical URI to reference this value set (globally unique)
     ///
     /// `ValueSet.url`, 0..1, `uri`.
@@ -131,6 +133,12 @@ pub struct ValueSet {
     pub expansion: Option<ValueSetExpansion>,
 }
 
+impl std::fmt::Debug for ValueSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ValueSet {
     fn type_name(&self) -> &'static str {
         "ValueSet"
@@ -143,8 +151,8 @@ impl Element for ValueSet {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "url" => (8, r.kind(StrKind::Uri).field(&mut self.url)),
             "identifier" => (9, r.list(&mut self.identifier)),
             "version" => (10, r.field(&mut self.version)),
@@ -175,8 +183,8 @@ impl Element for ValueSet {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("url", &self.url);
         w.list("identifier", &self.identifier);
         w.field("version", &self.version);
@@ -203,6 +211,13 @@ impl ResourceType for ValueSet {
     const TYPE: &'static str = "ValueSet";
 }
 
+impl DropBoxed for ValueSet {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
+}
+
 impl serde::Serialize for ValueSet {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         fhir_runtime::serde_support::serialize_element(self, true, s)
@@ -220,7 +235,7 @@ impl<'de> serde::Deserialize<'de> for ValueSet {
 /// A set of criteria that define the content logical definition of the value set by including or excluding codes from outside this value set. This I also known as the "Content Logical Definition" (CLD).
 ///
 /// Backbone element `ValueSet.compose`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ValueSetCompose {
     /// xml:id (or equivalent in JSON)
     ///
@@ -229,11 +244,11 @@ pub struct ValueSetCompose {
     /// Additional Content defined by implementations
     ///
     /// `ValueSet.compose.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ValueSet.compose.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Fixed date for version-less references (transitive)
     ///
     /// `ValueSet.compose.lockedDate`, 0..1, `date`.
@@ -252,6 +267,12 @@ pub struct ValueSetCompose {
     pub exclude: Vec<ValueSetComposeInclude>,
 }
 
+impl std::fmt::Debug for ValueSetCompose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ValueSetCompose {
     fn type_name(&self) -> &'static str {
         "ValueSet.compose"
@@ -259,8 +280,8 @@ impl Element for ValueSetCompose {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "lockedDate" => (3, r.field(&mut self.locked_date)),
             "inactive" => (4, r.field(&mut self.inactive)),
             "include" => (5, r.list(&mut self.include)),
@@ -271,8 +292,8 @@ impl Element for ValueSetCompose {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("lockedDate", &self.locked_date);
         w.field("inactive", &self.inactive);
         w.list("include", &self.include);
@@ -297,7 +318,7 @@ impl FieldValue for ValueSetCompose {
 /// Include one or more codes from a code system or other value set(s).
 ///
 /// Backbone element `ValueSet.compose.include`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ValueSetComposeInclude {
     /// xml:id (or equivalent in JSON)
     ///
@@ -306,11 +327,11 @@ pub struct ValueSetComposeInclude {
     /// Additional Content defined by implementations
     ///
     /// `ValueSet.compose.include.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ValueSet.compose.include.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// The system the codes come from
     ///
     /// `ValueSet.compose.include.system`, 0..1, `uri`.
@@ -333,6 +354,12 @@ pub struct ValueSetComposeInclude {
     pub value_set: Vec<Uri>,
 }
 
+impl std::fmt::Debug for ValueSetComposeInclude {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ValueSetComposeInclude {
     fn type_name(&self) -> &'static str {
         "ValueSet.compose.include"
@@ -340,8 +367,8 @@ impl Element for ValueSetComposeInclude {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "system" => (3, r.kind(StrKind::Uri).field(&mut self.system)),
             "version" => (4, r.field(&mut self.version)),
             "concept" => (5, r.list(&mut self.concept)),
@@ -353,8 +380,8 @@ impl Element for ValueSetComposeInclude {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("system", &self.system);
         w.field("version", &self.version);
         w.list("concept", &self.concept);
@@ -380,7 +407,7 @@ impl FieldValue for ValueSetComposeInclude {
 /// Specifies a concept to be included or excluded.
 ///
 /// Backbone element `ValueSet.compose.include.concept`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ValueSetComposeIncludeConcept {
     /// xml:id (or equivalent in JSON)
     ///
@@ -389,11 +416,11 @@ pub struct ValueSetComposeIncludeConcept {
     /// Additional Content defined by implementations
     ///
     /// `ValueSet.compose.include.concept.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ValueSet.compose.include.concept.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Code or expression from system
     ///
     /// `ValueSet.compose.include.concept.code`, 1..1, `code`.
@@ -408,6 +435,12 @@ pub struct ValueSetComposeIncludeConcept {
     pub designation: Vec<ValueSetComposeIncludeConceptDesignation>,
 }
 
+impl std::fmt::Debug for ValueSetComposeIncludeConcept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ValueSetComposeIncludeConcept {
     fn type_name(&self) -> &'static str {
         "ValueSet.compose.include.concept"
@@ -415,8 +448,8 @@ impl Element for ValueSetComposeIncludeConcept {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "code" => (3, r.kind(StrKind::Code).field(&mut self.code)),
             "display" => (4, r.field(&mut self.display)),
             "designation" => (5, r.list(&mut self.designation)),
@@ -426,8 +459,8 @@ impl Element for ValueSetComposeIncludeConcept {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("code", &self.code);
         w.field("display", &self.display);
         w.list("designation", &self.designation);
@@ -451,7 +484,7 @@ impl FieldValue for ValueSetComposeIncludeConcept {
 /// Additional representations for this concept when used in this value set - other languages, aliases, specialized purposes, used for particular purposes, etc.
 ///
 /// Backbone element `ValueSet.compose.include.concept.designation`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ValueSetComposeIncludeConceptDesignation {
     /// xml:id (or equivalent in JSON)
     ///
@@ -460,11 +493,11 @@ pub struct ValueSetComposeIncludeConceptDesignation {
     /// Additional Content defined by implementations
     ///
     /// `ValueSet.compose.include.concept.designation.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ValueSet.compose.include.concept.designation.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Human language of the designation
     ///
     /// `ValueSet.compose.include.concept.designation.language`, 0..1, `code`.
@@ -479,6 +512,12 @@ pub struct ValueSetComposeIncludeConceptDesignation {
     pub value: Option<FhirString>,
 }
 
+impl std::fmt::Debug for ValueSetComposeIncludeConceptDesignation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ValueSetComposeIncludeConceptDesignation {
     fn type_name(&self) -> &'static str {
         "ValueSet.compose.include.concept.designation"
@@ -486,8 +525,8 @@ impl Element for ValueSetComposeIncludeConceptDesignation {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "use" => (4, r.field(&mut self.use_)),
             "value" => (5, r.field(&mut self.value)),
@@ -497,8 +536,8 @@ impl Element for ValueSetComposeIncludeConceptDesignation {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("language", &self.language);
         w.field("use", &self.use_);
         w.field("value", &self.value);
@@ -522,7 +561,7 @@ impl FieldValue for ValueSetComposeIncludeConceptDesignation {
 /// Select concepts by specify a matching criteria based on the properties (including relationships) defined by the system. If multiple filters are specified, they SHALL all be true.
 ///
 /// Backbone element `ValueSet.compose.include.filter`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ValueSetComposeIncludeFilter {
     /// xml:id (or equivalent in JSON)
     ///
@@ -531,11 +570,11 @@ pub struct ValueSetComposeIncludeFilter {
     /// Additional Content defined by implementations
     ///
     /// `ValueSet.compose.include.filter.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ValueSet.compose.include.filter.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// A property defined by the code system
     ///
     /// `ValueSet.compose.include.filter.property`, 1..1, `code`.
@@ -550,6 +589,12 @@ pub struct ValueSetComposeIncludeFilter {
     pub value: Option<Code>,
 }
 
+impl std::fmt::Debug for ValueSetComposeIncludeFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ValueSetComposeIncludeFilter {
     fn type_name(&self) -> &'static str {
         "ValueSet.compose.include.filter"
@@ -557,8 +602,8 @@ impl Element for ValueSetComposeIncludeFilter {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "property" => (3, r.kind(StrKind::Code).field(&mut self.property)),
             "op" => (4, r.field(&mut self.op)),
             "value" => (5, r.kind(StrKind::Code).field(&mut self.value)),
@@ -568,8 +613,8 @@ impl Element for ValueSetComposeIncludeFilter {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("property", &self.property);
         w.field("op", &self.op);
         w.field("value", &self.value);
@@ -593,7 +638,7 @@ impl FieldValue for ValueSetComposeIncludeFilter {
 /// A value set can also be "expanded", where the value set is turned into a simple collection of enumerated codes. This element holds the expansion, if it has been performed.
 ///
 /// Backbone element `ValueSet.expansion`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ValueSetExpansion {
     /// xml:id (or equivalent in JSON)
     ///
@@ -602,11 +647,11 @@ pub struct ValueSetExpansion {
     /// Additional Content defined by implementations
     ///
     /// `ValueSet.expansion.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ValueSet.expansion.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Uniquely identifies this expansion
     ///
     /// `ValueSet.expansion.identifier`, 1..1, `uri`.
@@ -633,6 +678,12 @@ pub struct ValueSetExpansion {
     pub contains: Vec<ValueSetExpansionContains>,
 }
 
+impl std::fmt::Debug for ValueSetExpansion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ValueSetExpansion {
     fn type_name(&self) -> &'static str {
         "ValueSet.expansion"
@@ -640,8 +691,8 @@ impl Element for ValueSetExpansion {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "identifier" => (3, r.kind(StrKind::Uri).field(&mut self.identifier)),
             "timestamp" => (4, r.field(&mut self.timestamp)),
             "total" => (5, r.field(&mut self.total)),
@@ -654,8 +705,8 @@ impl Element for ValueSetExpansion {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("identifier", &self.identifier);
         w.field("timestamp", &self.timestamp);
         w.field("total", &self.total);
@@ -682,7 +733,7 @@ impl FieldValue for ValueSetExpansion {
 /// The codes that are contained in the value set expansion.
 ///
 /// Backbone element `ValueSet.expansion.contains`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ValueSetExpansionContains {
     /// xml:id (or equivalent in JSON)
     ///
@@ -691,11 +742,11 @@ pub struct ValueSetExpansionContains {
     /// Additional Content defined by implementations
     ///
     /// `ValueSet.expansion.contains.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ValueSet.expansion.contains.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// System value for the code
     ///
     /// `ValueSet.expansion.contains.system`, 0..1, `uri`.
@@ -730,6 +781,12 @@ pub struct ValueSetExpansionContains {
     pub contains: Vec<ValueSetExpansionContains>,
 }
 
+impl std::fmt::Debug for ValueSetExpansionContains {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ValueSetExpansionContains {
     fn type_name(&self) -> &'static str {
         "ValueSet.expansion.contains"
@@ -737,8 +794,8 @@ impl Element for ValueSetExpansionContains {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "system" => (3, r.kind(StrKind::Uri).field(&mut self.system)),
             "abstract" => (4, r.field(&mut self.abstract_)),
             "inactive" => (5, r.field(&mut self.inactive)),
@@ -753,8 +810,8 @@ impl Element for ValueSetExpansionContains {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("system", &self.system);
         w.field("abstract", &self.abstract_);
         w.field("inactive", &self.inactive);
@@ -783,7 +840,7 @@ impl FieldValue for ValueSetExpansionContains {
 /// A parameter that controlled the expansion process. These parameters may be used by users of expanded value sets to check whether the expansion is suitable for a particular purpose, or to pick the correct expansion.
 ///
 /// Backbone element `ValueSet.expansion.parameter`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ValueSetExpansionParameter {
     /// xml:id (or equivalent in JSON)
     ///
@@ -792,11 +849,11 @@ pub struct ValueSetExpansionParameter {
     /// Additional Content defined by implementations
     ///
     /// `ValueSet.expansion.parameter.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `ValueSet.expansion.parameter.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Name as assigned by the server
     ///
     /// `ValueSet.expansion.parameter.name`, 1..1, `string`.
@@ -807,6 +864,12 @@ pub struct ValueSetExpansionParameter {
     pub value: Option<ValueSetExpansionParameterValue>,
 }
 
+impl std::fmt::Debug for ValueSetExpansionParameter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for ValueSetExpansionParameter {
     fn type_name(&self) -> &'static str {
         "ValueSet.expansion.parameter"
@@ -814,8 +877,8 @@ impl Element for ValueSetExpansionParameter {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "name" => (3, r.field(&mut self.name)),
             _ => {
                 if r.choice_field(name, "value", &mut self.value)? {
@@ -828,8 +891,8 @@ impl Element for ValueSetExpansionParameter {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("name", &self.name);
         w.choice("value", &self.value);
     }

@@ -4,9 +4,11 @@
 
 use crate::codes::{FmStatus, VisionBaseCodes, VisionEyeCodes};
 use crate::datatypes::{
-    Annotation, CodeableConcept, Extension, Identifier, Meta, Narrative, Quantity, Reference,
+    Annotation, CodeableConcept, Identifier, Meta, Narrative, Quantity, Reference,
 };
 use crate::primitives::{Code, DateTime, Decimal, FhirString, Id, Integer, Uri};
+use crate::DropBoxed;
+use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
     Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
@@ -17,7 +19,7 @@ use fhir_runtime::{
 /// An authorization for the supply of glasses and/or contact lenses to a patient.
 ///
 /// FHIR resource `VisionPrescription` (`http://hl7.org/fhir/StructureDefinition/VisionPrescription`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct VisionPrescription {
     /// Logical id of this artifact
     ///
@@ -46,11 +48,11 @@ pub struct VisionPrescription {
     /// Additional Content defined by implementations
     ///
     /// `VisionPrescription.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `VisionPrescription.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Business identifier
     ///
     /// `VisionPrescription.identifier`, 0..*, `Identifier`.
@@ -85,6 +87,12 @@ pub struct VisionPrescription {
     pub dispense: Vec<VisionPrescriptionDispense>,
 }
 
+impl std::fmt::Debug for VisionPrescription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for VisionPrescription {
     fn type_name(&self) -> &'static str {
         "VisionPrescription"
@@ -97,8 +105,8 @@ impl Element for VisionPrescription {
             "language" => (3, r.kind(StrKind::Code).field(&mut self.language)),
             "text" => (4, r.field(&mut self.text)),
             "contained" => (5, r.resource_list(&mut self.contained)),
-            "extension" => (6, r.list(&mut self.extension)),
-            "modifierExtension" => (7, r.list(&mut self.modifier_extension)),
+            "extension" => (6, r.list(&mut *self.extension)),
+            "modifierExtension" => (7, r.list(&mut *self.modifier_extension)),
             "identifier" => (8, r.list(&mut self.identifier)),
             "status" => (9, r.field(&mut self.status)),
             "patient" => (10, r.field(&mut self.patient)),
@@ -122,8 +130,8 @@ impl Element for VisionPrescription {
         w.field("language", &self.language);
         w.field("text", &self.text);
         w.resource_list("contained", &self.contained);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.list("identifier", &self.identifier);
         w.field("status", &self.status);
         w.field("patient", &self.patient);
@@ -137,6 +145,13 @@ impl Element for VisionPrescription {
 
 impl ResourceType for VisionPrescription {
     const TYPE: &'static str = "VisionPrescription";
+}
+
+impl DropBoxed for VisionPrescription {
+    #[inline(never)]
+    fn drop_boxed(boxed: Box<Self>) {
+        drop(boxed)
+    }
 }
 
 impl serde::Serialize for VisionPrescription {
@@ -156,7 +171,7 @@ impl<'de> serde::Deserialize<'de> for VisionPrescription {
 /// Deals with details of the dispense part of the supply specification.
 ///
 /// Backbone element `VisionPrescription.dispense`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct VisionPrescriptionDispense {
     /// xml:id (or equivalent in JSON)
     ///
@@ -165,11 +180,11 @@ pub struct VisionPrescriptionDispense {
     /// Additional Content defined by implementations
     ///
     /// `VisionPrescription.dispense.extension`, 0..*, `Extension`.
-    pub extension: Vec<Extension>,
+    pub extension: Extensions,
     /// Extensions that cannot be ignored
     ///
     /// `VisionPrescription.dispense.modifierExtension`, 0..*, `Extension`.
-    pub modifier_extension: Vec<Extension>,
+    pub modifier_extension: Extensions,
     /// Product to be supplied
     ///
     /// `VisionPrescription.dispense.product`, 0..1, `CodeableConcept`.
@@ -232,6 +247,12 @@ pub struct VisionPrescriptionDispense {
     pub note: Vec<Annotation>,
 }
 
+impl std::fmt::Debug for VisionPrescriptionDispense {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fhir_runtime::debug_element(self, f)
+    }
+}
+
 impl Element for VisionPrescriptionDispense {
     fn type_name(&self) -> &'static str {
         "VisionPrescription.dispense"
@@ -239,8 +260,8 @@ impl Element for VisionPrescriptionDispense {
     fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
         let (order, result) = match name {
             "id" => (0, r.attr(&mut self.id)),
-            "extension" => (1, r.list(&mut self.extension)),
-            "modifierExtension" => (2, r.list(&mut self.modifier_extension)),
+            "extension" => (1, r.list(&mut *self.extension)),
+            "modifierExtension" => (2, r.list(&mut *self.modifier_extension)),
             "product" => (3, r.field(&mut self.product)),
             "eye" => (4, r.field(&mut self.eye)),
             "sphere" => (5, r.field(&mut self.sphere)),
@@ -262,8 +283,8 @@ impl Element for VisionPrescriptionDispense {
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
-        w.list("extension", &self.extension);
-        w.list("modifierExtension", &self.modifier_extension);
+        w.list("extension", &self.extension[..]);
+        w.list("modifierExtension", &self.modifier_extension[..]);
         w.field("product", &self.product);
         w.field("eye", &self.eye);
         w.field("sphere", &self.sphere);
