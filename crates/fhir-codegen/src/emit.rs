@@ -424,7 +424,7 @@ fn emit_struct(
             uses.runtime.extend(["FieldValue", "Name"]);
             let _ = writeln!(
                 body,
-                "impl FieldValue for {0} {{\n    fn read_new(r: &mut Reader<'_>) -> Result<Self> {{\n        r.complex_new()\n    }}\n    fn write_value(&self, name: Name, w: &mut Writer) {{\n        w.complex(name, self)\n    }}\n    fn write_list(items: &[Self], name: Name, w: &mut Writer) {{\n        w.complex_list(name, items)\n    }}\n}}\n",
+                "impl FieldValue for {0} {{\n    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {{\n        r.complex(self)\n    }}\n    fn write_value(&self, name: Name, w: &mut Writer) {{\n        w.complex(name, self)\n    }}\n    fn write_list(items: &[Self], name: Name, w: &mut Writer) {{\n        w.complex_list(name, items)\n    }}\n}}\n",
                 t.rust
             );
             if t.kind == TypeKind::Datatype {

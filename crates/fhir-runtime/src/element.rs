@@ -69,17 +69,18 @@ impl Name {
 
 /// Something that can stand as the value of an element: a primitive, a complex
 /// value, a boxed value or a resource. The reader and writer call these.
-pub trait FieldValue: Sized {
-    /// Reads a fresh value at the reader's current position.
-    fn read_new(r: &mut Reader<'_>) -> Result<Self>;
+pub trait FieldValue: Default {
+    /// Reads the value at the reader's position into `self`, a fresh
+    /// (default) value, in place.
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()>;
 
     /// Reads more of a value that already exists: the JSON `_name` half of a
     /// primitive. For other values a second occurrence is a duplicate: the
     /// reader reports it and (leniently) the later value replaces this one.
     fn read_more(&mut self, r: &mut Reader<'_>) -> Result<()> {
         r.repeated_value()?;
-        *self = Self::read_new(r)?;
-        Ok(())
+        *self = Self::default();
+        self.read_into(r)
     }
 
     /// Reads every item of a repeating element at the reader's position (a
@@ -97,8 +98,8 @@ pub trait FieldValue: Sized {
 
 /// Boxed complex values (used to break recursive types and keep choice enums small).
 impl<T: Element + Default> FieldValue for Box<T> {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new::<T>().map(Box::new)
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(&mut **self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, &**self)

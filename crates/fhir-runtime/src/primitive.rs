@@ -250,10 +250,8 @@ impl<T: PrimitiveValue, L: ExtensionList> Element for Primitive<T, L> {
 }
 
 impl<T: PrimitiveValue, L: ExtensionList> FieldValue for Primitive<T, L> {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        let mut p = Primitive::default();
-        r.primitive(&mut p)?;
-        Ok(p)
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.primitive(self)
     }
     fn read_more(&mut self, r: &mut Reader<'_>) -> Result<()> {
         r.primitive(self)

@@ -315,11 +315,12 @@ impl<'a> Reader<'a> {
         let res = match slot {
             None => {
                 self.dropped = false;
-                V::read_new(self).map(|v| {
-                    if !std::mem::take(&mut self.dropped) {
-                        *slot = Some(v);
-                    }
-                })
+                // Read in place: no copy of a large struct on its way into the slot.
+                let res = slot.insert(V::default()).read_into(self);
+                if std::mem::take(&mut self.dropped) {
+                    *slot = None;
+                }
+                res
             }
             Some(v) => v.read_more(self),
         };
@@ -345,7 +346,8 @@ impl<'a> Reader<'a> {
         let res = match slot.take() {
             None => {
                 self.dropped = false;
-                P::read_new(self).map(|p| {
+                let mut p = P::default();
+                p.read_into(self).map(|()| {
                     if !std::mem::take(&mut self.dropped) {
                         *slot = Some(wrap(p));
                     }
@@ -479,11 +481,19 @@ impl<'a> Reader<'a> {
         self.lex(r)
     }
 
-    /// Reads a complex value of type `T` (used by generated `FieldValue` impls).
-    pub fn complex_new<T: Element + Default>(&mut self) -> Result<T> {
-        let mut v = T::default();
-        self.complex(&mut v)?;
-        Ok(v)
+    /// Reads one more item onto the end of `items`, in place; lenient reading
+    /// removes it again when it gave up on it.
+    fn read_item<V: FieldValue>(&mut self, items: &mut Vec<V>) -> Result<()> {
+        self.dropped = false;
+        items.push(V::default());
+        let res = match items.last_mut() {
+            Some(item) => item.read_into(self),
+            None => Ok(()),
+        };
+        if std::mem::take(&mut self.dropped) {
+            items.pop();
+        }
+        res
     }
 
     /// Reads a resource (`contained`, `Bundle.entry.resource`, `Parameters.parameter.resource`).
@@ -570,14 +580,9 @@ impl<'a> Reader<'a> {
                     "read as a one-item array",
                 )?;
                 let mark = self.push_index(0);
-                self.dropped = false;
-                let v = V::read_new(self);
+                let r = self.read_item(items);
                 self.path.truncate(mark);
-                let v = v?;
-                if !std::mem::take(&mut self.dropped) {
-                    items.push(v);
-                }
-                return Ok(());
+                return r;
             }
         }
         self.enter()?;
@@ -593,11 +598,7 @@ impl<'a> Reader<'a> {
             if self.lex.peek() == Peek::Null {
                 self.null_value()?;
             } else {
-                self.dropped = false;
-                let v = V::read_new(self)?;
-                if !std::mem::take(&mut self.dropped) {
-                    items.push(v);
-                }
+                self.read_item(items)?;
             }
             self.path.truncate(mark);
             let n = self.lex.next_or_close(b']');

@@ -67,6 +67,10 @@ impl<'a> Lexer<'a> {
     #[inline]
     pub(crate) fn skip_ws(&mut self) {
         let b = self.bytes();
+        // Indentation comes in runs of spaces: skip eight at a time.
+        while b.get(self.pos..self.pos + 8) == Some(b"        ") {
+            self.pos += 8;
+        }
         while let Some(&c) = b.get(self.pos) {
             if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
                 self.pos += 1;
@@ -380,9 +384,9 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// Skips ahead from `i` over whole 32-byte chunks that hold no `"`, `\` or
-/// control character (the bulk of base64 and narrative text); the caller scans
-/// the rest byte by byte.
+/// Skips ahead from `i` over whole 32-byte, then 8-byte, chunks that hold no
+/// `"`, `\` or control character (the bulk of base64 and narrative text); the
+/// caller scans the rest byte by byte.
 #[inline]
 fn skip_plain(b: &[u8], mut i: usize) -> usize {
     // 32-byte chunks with byte comparisons the compiler vectorises.
@@ -395,6 +399,24 @@ fn skip_plain(b: &[u8], mut i: usize) -> usize {
             break;
         }
         i += 32;
+    }
+    // Then eight bytes at a time (short strings, tails): a byte is special when
+    // it is zero after XOR with `"` or `\\`, or below 0x20.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let special = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        if special & HIGH != 0 {
+            break;
+        }
+        i += 8;
     }
     i
 }

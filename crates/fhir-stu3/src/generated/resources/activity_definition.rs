@@ -397,8 +397,8 @@ impl Element for ActivityDefinitionDynamicValue {
 }
 
 impl FieldValue for ActivityDefinitionDynamicValue {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -468,8 +468,8 @@ impl Element for ActivityDefinitionParticipant {
 }
 
 impl FieldValue for ActivityDefinitionParticipant {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -350,8 +350,8 @@ impl Element for CapabilityStatementDocument {
 }
 
 impl FieldValue for CapabilityStatementDocument {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -421,8 +421,8 @@ impl Element for CapabilityStatementImplementation {
 }
 
 impl FieldValue for CapabilityStatementImplementation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -510,8 +510,8 @@ impl Element for CapabilityStatementMessaging {
 }
 
 impl FieldValue for CapabilityStatementMessaging {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -581,8 +581,8 @@ impl Element for CapabilityStatementMessagingEndpoint {
 }
 
 impl FieldValue for CapabilityStatementMessagingEndpoint {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -682,8 +682,8 @@ impl Element for CapabilityStatementMessagingEvent {
 }
 
 impl FieldValue for CapabilityStatementMessagingEvent {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -753,8 +753,8 @@ impl Element for CapabilityStatementMessagingSupportedMessage {
 }
 
 impl FieldValue for CapabilityStatementMessagingSupportedMessage {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -860,8 +860,8 @@ impl Element for CapabilityStatementRest {
 }
 
 impl FieldValue for CapabilityStatementRest {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -931,8 +931,8 @@ impl Element for CapabilityStatementRestInteraction {
 }
 
 impl FieldValue for CapabilityStatementRestInteraction {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1002,8 +1002,8 @@ impl Element for CapabilityStatementRestOperation {
 }
 
 impl FieldValue for CapabilityStatementRestOperation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1151,8 +1151,8 @@ impl Element for CapabilityStatementRestResource {
 }
 
 impl FieldValue for CapabilityStatementRestResource {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1222,8 +1222,8 @@ impl Element for CapabilityStatementRestResourceInteraction {
 }
 
 impl FieldValue for CapabilityStatementRestResourceInteraction {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1305,8 +1305,8 @@ impl Element for CapabilityStatementRestResourceSearchParam {
 }
 
 impl FieldValue for CapabilityStatementRestResourceSearchParam {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1388,8 +1388,8 @@ impl Element for CapabilityStatementRestSecurity {
 }
 
 impl FieldValue for CapabilityStatementRestSecurity {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1459,8 +1459,8 @@ impl Element for CapabilityStatementRestSecurityCertificate {
 }
 
 impl FieldValue for CapabilityStatementRestSecurityCertificate {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1536,8 +1536,8 @@ impl Element for CapabilityStatementSoftware {
 }
 
 impl FieldValue for CapabilityStatementSoftware {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

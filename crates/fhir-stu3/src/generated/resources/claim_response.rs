@@ -350,8 +350,8 @@ impl Element for ClaimResponseAddItem {
 }
 
 impl FieldValue for ClaimResponseAddItem {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -451,8 +451,8 @@ impl Element for ClaimResponseAddItemDetail {
 }
 
 impl FieldValue for ClaimResponseAddItemDetail {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -534,8 +534,8 @@ impl Element for ClaimResponseError {
 }
 
 impl FieldValue for ClaimResponseError {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -629,8 +629,8 @@ impl Element for ClaimResponseInsurance {
 }
 
 impl FieldValue for ClaimResponseInsurance {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -712,8 +712,8 @@ impl Element for ClaimResponseItem {
 }
 
 impl FieldValue for ClaimResponseItem {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -795,8 +795,8 @@ impl Element for ClaimResponseItemAdjudication {
 }
 
 impl FieldValue for ClaimResponseItemAdjudication {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -878,8 +878,8 @@ impl Element for ClaimResponseItemDetail {
 }
 
 impl FieldValue for ClaimResponseItemDetail {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -955,8 +955,8 @@ impl Element for ClaimResponseItemDetailSubDetail {
 }
 
 impl FieldValue for ClaimResponseItemDetailSubDetail {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1050,8 +1050,8 @@ impl Element for ClaimResponsePayment {
 }
 
 impl FieldValue for ClaimResponsePayment {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1133,8 +1133,8 @@ impl Element for ClaimResponseProcessNote {
 }
 
 impl FieldValue for ClaimResponseProcessNote {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

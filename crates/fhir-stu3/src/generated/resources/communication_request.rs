@@ -296,8 +296,8 @@ impl Element for CommunicationRequestPayload {
 }
 
 impl FieldValue for CommunicationRequestPayload {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -367,8 +367,8 @@ impl Element for CommunicationRequestRequester {
 }
 
 impl FieldValue for CommunicationRequestRequester {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -271,8 +271,8 @@ impl Element for CompositionAttester {
 }
 
 impl FieldValue for CompositionAttester {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -348,8 +348,8 @@ impl Element for CompositionEvent {
 }
 
 impl FieldValue for CompositionEvent {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -423,8 +423,8 @@ impl Element for CompositionRelatesTo {
 }
 
 impl FieldValue for CompositionRelatesTo {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -530,8 +530,8 @@ impl Element for CompositionSection {
 }
 
 impl FieldValue for CompositionSection {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

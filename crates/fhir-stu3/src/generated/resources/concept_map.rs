@@ -312,8 +312,8 @@ impl Element for ConceptMapGroup {
 }
 
 impl FieldValue for ConceptMapGroup {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -389,8 +389,8 @@ impl Element for ConceptMapGroupElement {
 }
 
 impl FieldValue for ConceptMapGroupElement {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -484,8 +484,8 @@ impl Element for ConceptMapGroupElementTarget {
 }
 
 impl FieldValue for ConceptMapGroupElementTarget {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -567,8 +567,8 @@ impl Element for ConceptMapGroupElementTargetDependsOn {
 }
 
 impl FieldValue for ConceptMapGroupElementTargetDependsOn {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -650,8 +650,8 @@ impl Element for ConceptMapGroupUnmapped {
 }
 
 impl FieldValue for ConceptMapGroupUnmapped {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

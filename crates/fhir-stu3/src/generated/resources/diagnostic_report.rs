@@ -280,8 +280,8 @@ impl Element for DiagnosticReportImage {
 }
 
 impl FieldValue for DiagnosticReportImage {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -351,8 +351,8 @@ impl Element for DiagnosticReportPerformer {
 }
 
 impl FieldValue for DiagnosticReportPerformer {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

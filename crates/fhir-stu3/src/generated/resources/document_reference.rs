@@ -274,8 +274,8 @@ impl Element for DocumentReferenceContent {
 }
 
 impl FieldValue for DocumentReferenceContent {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -375,8 +375,8 @@ impl Element for DocumentReferenceContext {
 }
 
 impl FieldValue for DocumentReferenceContext {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -446,8 +446,8 @@ impl Element for DocumentReferenceContextRelated {
 }
 
 impl FieldValue for DocumentReferenceContextRelated {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -517,8 +517,8 @@ impl Element for DocumentReferenceRelatesTo {
 }
 
 impl FieldValue for DocumentReferenceRelatesTo {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

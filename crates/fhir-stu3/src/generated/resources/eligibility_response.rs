@@ -244,8 +244,8 @@ impl Element for EligibilityResponseError {
 }
 
 impl FieldValue for EligibilityResponseError {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -321,8 +321,8 @@ impl Element for EligibilityResponseInsurance {
 }
 
 impl FieldValue for EligibilityResponseInsurance {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -434,8 +434,8 @@ impl Element for EligibilityResponseInsuranceBenefitBalance {
 }
 
 impl FieldValue for EligibilityResponseInsuranceBenefitBalance {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -517,8 +517,8 @@ impl Element for EligibilityResponseInsuranceBenefitBalanceFinancial {
 }
 
 impl FieldValue for EligibilityResponseInsuranceBenefitBalanceFinancial {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

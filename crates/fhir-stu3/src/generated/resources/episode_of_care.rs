@@ -248,8 +248,8 @@ impl Element for EpisodeOfCareDiagnosis {
 }
 
 impl FieldValue for EpisodeOfCareDiagnosis {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -319,8 +319,8 @@ impl Element for EpisodeOfCareStatusHistory {
 }
 
 impl FieldValue for EpisodeOfCareStatusHistory {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

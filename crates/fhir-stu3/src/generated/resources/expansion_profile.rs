@@ -310,8 +310,8 @@ impl Element for ExpansionProfileDesignation {
 }
 
 impl FieldValue for ExpansionProfileDesignation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -375,8 +375,8 @@ impl Element for ExpansionProfileDesignationExclude {
 }
 
 impl FieldValue for ExpansionProfileDesignationExclude {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -446,8 +446,8 @@ impl Element for ExpansionProfileDesignationExcludeDesignation {
 }
 
 impl FieldValue for ExpansionProfileDesignationExcludeDesignation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -511,8 +511,8 @@ impl Element for ExpansionProfileDesignationInclude {
 }
 
 impl FieldValue for ExpansionProfileDesignationInclude {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -582,8 +582,8 @@ impl Element for ExpansionProfileDesignationIncludeDesignation {
 }
 
 impl FieldValue for ExpansionProfileDesignationIncludeDesignation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -653,8 +653,8 @@ impl Element for ExpansionProfileExcludedSystem {
 }
 
 impl FieldValue for ExpansionProfileExcludedSystem {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -730,8 +730,8 @@ impl Element for ExpansionProfileFixedVersion {
 }
 
 impl FieldValue for ExpansionProfileFixedVersion {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

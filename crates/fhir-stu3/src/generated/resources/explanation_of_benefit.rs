@@ -421,8 +421,8 @@ impl Element for ExplanationOfBenefitAccident {
 }
 
 impl FieldValue for ExplanationOfBenefitAccident {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -534,8 +534,8 @@ impl Element for ExplanationOfBenefitAddItem {
 }
 
 impl FieldValue for ExplanationOfBenefitAddItem {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -635,8 +635,8 @@ impl Element for ExplanationOfBenefitAddItemDetail {
 }
 
 impl FieldValue for ExplanationOfBenefitAddItemDetail {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -748,8 +748,8 @@ impl Element for ExplanationOfBenefitBenefitBalance {
 }
 
 impl FieldValue for ExplanationOfBenefitBenefitBalance {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -831,8 +831,8 @@ impl Element for ExplanationOfBenefitBenefitBalanceFinancial {
 }
 
 impl FieldValue for ExplanationOfBenefitBenefitBalanceFinancial {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -920,8 +920,8 @@ impl Element for ExplanationOfBenefitCareTeam {
 }
 
 impl FieldValue for ExplanationOfBenefitCareTeam {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1007,8 +1007,8 @@ impl Element for ExplanationOfBenefitDiagnosis {
 }
 
 impl FieldValue for ExplanationOfBenefitDiagnosis {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1108,8 +1108,8 @@ impl Element for ExplanationOfBenefitInformation {
 }
 
 impl FieldValue for ExplanationOfBenefitInformation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1179,8 +1179,8 @@ impl Element for ExplanationOfBenefitInsurance {
 }
 
 impl FieldValue for ExplanationOfBenefitInsurance {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1382,8 +1382,8 @@ impl Element for ExplanationOfBenefitItem {
 }
 
 impl FieldValue for ExplanationOfBenefitItem {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1465,8 +1465,8 @@ impl Element for ExplanationOfBenefitItemAdjudication {
 }
 
 impl FieldValue for ExplanationOfBenefitItemAdjudication {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1614,8 +1614,8 @@ impl Element for ExplanationOfBenefitItemDetail {
 }
 
 impl FieldValue for ExplanationOfBenefitItemDetail {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1757,8 +1757,8 @@ impl Element for ExplanationOfBenefitItemDetailSubDetail {
 }
 
 impl FieldValue for ExplanationOfBenefitItemDetailSubDetail {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1834,8 +1834,8 @@ impl Element for ExplanationOfBenefitPayee {
 }
 
 impl FieldValue for ExplanationOfBenefitPayee {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1929,8 +1929,8 @@ impl Element for ExplanationOfBenefitPayment {
 }
 
 impl FieldValue for ExplanationOfBenefitPayment {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -2010,8 +2010,8 @@ impl Element for ExplanationOfBenefitProcedure {
 }
 
 impl FieldValue for ExplanationOfBenefitProcedure {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -2093,8 +2093,8 @@ impl Element for ExplanationOfBenefitProcessNote {
 }
 
 impl FieldValue for ExplanationOfBenefitProcessNote {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -2170,8 +2170,8 @@ impl Element for ExplanationOfBenefitRelated {
 }
 
 impl FieldValue for ExplanationOfBenefitRelated {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

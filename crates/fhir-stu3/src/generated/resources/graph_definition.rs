@@ -284,8 +284,8 @@ impl Element for GraphDefinitionLink {
 }
 
 impl FieldValue for GraphDefinitionLink {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -367,8 +367,8 @@ impl Element for GraphDefinitionLinkTarget {
 }
 
 impl FieldValue for GraphDefinitionLinkTarget {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -450,8 +450,8 @@ impl Element for GraphDefinitionLinkTargetCompartment {
 }
 
 impl FieldValue for GraphDefinitionLinkTargetCompartment {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

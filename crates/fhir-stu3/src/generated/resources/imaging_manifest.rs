@@ -217,8 +217,8 @@ impl Element for ImagingManifestStudy {
 }
 
 impl FieldValue for ImagingManifestStudy {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -294,8 +294,8 @@ impl Element for ImagingManifestStudySeries {
 }
 
 impl FieldValue for ImagingManifestStudySeries {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -365,8 +365,8 @@ impl Element for ImagingManifestStudySeriesInstance {
 }
 
 impl FieldValue for ImagingManifestStudySeriesInstance {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -344,8 +344,8 @@ impl Element for ImagingStudySeries {
 }
 
 impl FieldValue for ImagingStudySeries {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -427,8 +427,8 @@ impl Element for ImagingStudySeriesInstance {
 }
 
 impl FieldValue for ImagingStudySeriesInstance {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -234,8 +234,8 @@ impl Element for ImmunizationRecommendationRecommendation {
 }
 
 impl FieldValue for ImmunizationRecommendationRecommendation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -305,8 +305,8 @@ impl Element for ImmunizationRecommendationRecommendationDateCriterion {
 }
 
 impl FieldValue for ImmunizationRecommendationRecommendationDateCriterion {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -388,8 +388,8 @@ impl Element for ImmunizationRecommendationRecommendationProtocol {
 }
 
 impl FieldValue for ImmunizationRecommendationRecommendationProtocol {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

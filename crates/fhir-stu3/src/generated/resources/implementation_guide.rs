@@ -280,8 +280,8 @@ impl Element for ImplementationGuideDependency {
 }
 
 impl FieldValue for ImplementationGuideDependency {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -351,8 +351,8 @@ impl Element for ImplementationGuideGlobal {
 }
 
 impl FieldValue for ImplementationGuideGlobal {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -428,8 +428,8 @@ impl Element for ImplementationGuidePackage {
 }
 
 impl FieldValue for ImplementationGuidePackage {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -527,8 +527,8 @@ impl Element for ImplementationGuidePackageResource {
 }
 
 impl FieldValue for ImplementationGuidePackageResource {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -628,8 +628,8 @@ impl Element for ImplementationGuidePage {
 }
 
 impl FieldValue for ImplementationGuidePage {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

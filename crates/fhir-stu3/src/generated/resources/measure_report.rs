@@ -242,8 +242,8 @@ impl Element for MeasureReportGroup {
 }
 
 impl FieldValue for MeasureReportGroup {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -325,8 +325,8 @@ impl Element for MeasureReportGroupPopulation {
 }
 
 impl FieldValue for MeasureReportGroupPopulation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -396,8 +396,8 @@ impl Element for MeasureReportGroupStratifier {
 }
 
 impl FieldValue for MeasureReportGroupStratifier {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -473,8 +473,8 @@ impl Element for MeasureReportGroupStratifierStratum {
 }
 
 impl FieldValue for MeasureReportGroupStratifierStratum {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -556,8 +556,8 @@ impl Element for MeasureReportGroupStratifierStratumPopulation {
 }
 
 impl FieldValue for MeasureReportGroupStratifierStratumPopulation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

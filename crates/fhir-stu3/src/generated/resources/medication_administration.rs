@@ -328,8 +328,8 @@ impl Element for MedicationAdministrationDosage {
 }
 
 impl FieldValue for MedicationAdministrationDosage {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -399,8 +399,8 @@ impl Element for MedicationAdministrationPerformer {
 }
 
 impl FieldValue for MedicationAdministrationPerformer {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

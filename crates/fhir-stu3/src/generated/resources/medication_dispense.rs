@@ -324,8 +324,8 @@ impl Element for MedicationDispensePerformer {
 }
 
 impl FieldValue for MedicationDispensePerformer {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -407,8 +407,8 @@ impl Element for MedicationDispenseSubstitution {
 }
 
 impl FieldValue for MedicationDispenseSubstitution {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

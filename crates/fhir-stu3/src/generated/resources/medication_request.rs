@@ -341,8 +341,8 @@ impl Element for MedicationRequestDispenseRequest {
 }
 
 impl FieldValue for MedicationRequestDispenseRequest {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -412,8 +412,8 @@ impl Element for MedicationRequestRequester {
 }
 
 impl FieldValue for MedicationRequestRequester {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -483,8 +483,8 @@ impl Element for MedicationRequestSubstitution {
 }
 
 impl FieldValue for MedicationRequestSubstitution {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

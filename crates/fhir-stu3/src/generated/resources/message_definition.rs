@@ -310,8 +310,8 @@ impl Element for MessageDefinitionAllowedResponse {
 }
 
 impl FieldValue for MessageDefinitionAllowedResponse {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -393,8 +393,8 @@ impl Element for MessageDefinitionFocus {
 }
 
 impl FieldValue for MessageDefinitionFocus {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -291,8 +291,8 @@ impl Element for NutritionOrderEnteralFormula {
 }
 
 impl FieldValue for NutritionOrderEnteralFormula {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -372,8 +372,8 @@ impl Element for NutritionOrderEnteralFormulaAdministration {
 }
 
 impl FieldValue for NutritionOrderEnteralFormulaAdministration {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -467,8 +467,8 @@ impl Element for NutritionOrderOralDiet {
 }
 
 impl FieldValue for NutritionOrderOralDiet {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -538,8 +538,8 @@ impl Element for NutritionOrderOralDietNutrient {
 }
 
 impl FieldValue for NutritionOrderOralDietNutrient {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -609,8 +609,8 @@ impl Element for NutritionOrderOralDietTexture {
 }
 
 impl FieldValue for NutritionOrderOralDietTexture {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -698,8 +698,8 @@ impl Element for NutritionOrderSupplement {
 }
 
 impl FieldValue for NutritionOrderSupplement {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -313,8 +313,8 @@ impl Element for OperationDefinitionOverload {
 }
 
 impl FieldValue for OperationDefinitionOverload {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -432,8 +432,8 @@ impl Element for OperationDefinitionParameter {
 }
 
 impl FieldValue for OperationDefinitionParameter {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -507,8 +507,8 @@ impl Element for OperationDefinitionParameterBinding {
 }
 
 impl FieldValue for OperationDefinitionParameterBinding {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

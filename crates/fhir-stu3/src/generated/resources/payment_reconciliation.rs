@@ -284,8 +284,8 @@ impl Element for PaymentReconciliationDetail {
 }
 
 impl FieldValue for PaymentReconciliationDetail {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -355,8 +355,8 @@ impl Element for PaymentReconciliationProcessNote {
 }
 
 impl FieldValue for PaymentReconciliationProcessNote {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -478,8 +478,8 @@ impl Element for PlanDefinitionAction {
 }
 
 impl FieldValue for PlanDefinitionAction {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -561,8 +561,8 @@ impl Element for PlanDefinitionActionCondition {
 }
 
 impl FieldValue for PlanDefinitionActionCondition {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -644,8 +644,8 @@ impl Element for PlanDefinitionActionDynamicValue {
 }
 
 impl FieldValue for PlanDefinitionActionDynamicValue {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -715,8 +715,8 @@ impl Element for PlanDefinitionActionParticipant {
 }
 
 impl FieldValue for PlanDefinitionActionParticipant {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -796,8 +796,8 @@ impl Element for PlanDefinitionActionRelatedAction {
 }
 
 impl FieldValue for PlanDefinitionActionRelatedAction {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -897,8 +897,8 @@ impl Element for PlanDefinitionGoal {
 }
 
 impl FieldValue for PlanDefinitionGoal {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -978,8 +978,8 @@ impl Element for PlanDefinitionGoalTarget {
 }
 
 impl FieldValue for PlanDefinitionGoalTarget {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

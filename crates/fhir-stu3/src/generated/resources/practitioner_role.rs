@@ -268,8 +268,8 @@ impl Element for PractitionerRoleAvailableTime {
 }
 
 impl FieldValue for PractitionerRoleAvailableTime {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -339,8 +339,8 @@ impl Element for PractitionerRoleNotAvailable {
 }
 
 impl FieldValue for PractitionerRoleNotAvailable {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -252,8 +252,8 @@ impl Element for ProvenanceAgent {
 }
 
 impl FieldValue for ProvenanceAgent {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -333,8 +333,8 @@ impl Element for ProvenanceEntity {
 }
 
 impl FieldValue for ProvenanceEntity {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -385,8 +385,8 @@ impl Element for QuestionnaireItem {
 }
 
 impl FieldValue for QuestionnaireItem {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -466,8 +466,8 @@ impl Element for QuestionnaireItemEnableWhen {
 }
 
 impl FieldValue for QuestionnaireItemEnableWhen {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -535,8 +535,8 @@ impl Element for QuestionnaireItemOption {
 }
 
 impl FieldValue for QuestionnaireItemOption {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

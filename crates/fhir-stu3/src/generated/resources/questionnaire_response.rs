@@ -264,8 +264,8 @@ impl Element for QuestionnaireResponseItem {
 }
 
 impl FieldValue for QuestionnaireResponseItem {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -339,8 +339,8 @@ impl Element for QuestionnaireResponseItemAnswer {
 }
 
 impl FieldValue for QuestionnaireResponseItemAnswer {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -337,8 +337,8 @@ impl Element for StructureDefinitionDifferential {
 }
 
 impl FieldValue for StructureDefinitionDifferential {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -420,8 +420,8 @@ impl Element for StructureDefinitionMapping {
 }
 
 impl FieldValue for StructureDefinitionMapping {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -485,8 +485,8 @@ impl Element for StructureDefinitionSnapshot {
 }
 
 impl FieldValue for StructureDefinitionSnapshot {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

@@ -309,8 +309,8 @@ impl Element for StructureMapGroup {
 }
 
 impl FieldValue for StructureMapGroup {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -392,8 +392,8 @@ impl Element for StructureMapGroupInput {
 }
 
 impl FieldValue for StructureMapGroupInput {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -487,8 +487,8 @@ impl Element for StructureMapGroupRule {
 }
 
 impl FieldValue for StructureMapGroupRule {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -558,8 +558,8 @@ impl Element for StructureMapGroupRuleDependent {
 }
 
 impl FieldValue for StructureMapGroupRuleDependent {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -681,8 +681,8 @@ impl Element for StructureMapGroupRuleSource {
 }
 
 impl FieldValue for StructureMapGroupRuleSource {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -788,8 +788,8 @@ impl Element for StructureMapGroupRuleTarget {
 }
 
 impl FieldValue for StructureMapGroupRuleTarget {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -857,8 +857,8 @@ impl Element for StructureMapGroupRuleTargetParameter {
 }
 
 impl FieldValue for StructureMapGroupRuleTargetParameter {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -940,8 +940,8 @@ impl Element for StructureMapStructure {
 }
 
 impl FieldValue for StructureMapStructure {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

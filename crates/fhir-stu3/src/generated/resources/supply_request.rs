@@ -256,8 +256,8 @@ impl Element for SupplyRequestOrderedItem {
 }
 
 impl FieldValue for SupplyRequestOrderedItem {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -327,8 +327,8 @@ impl Element for SupplyRequestRequester {
 }
 
 impl FieldValue for SupplyRequestRequester {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

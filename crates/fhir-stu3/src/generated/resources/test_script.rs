@@ -331,8 +331,8 @@ impl Element for TestScriptDestination {
 }
 
 impl FieldValue for TestScriptDestination {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -408,8 +408,8 @@ impl Element for TestScriptFixture {
 }
 
 impl FieldValue for TestScriptFixture {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -479,8 +479,8 @@ impl Element for TestScriptMetadata {
 }
 
 impl FieldValue for TestScriptMetadata {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -580,8 +580,8 @@ impl Element for TestScriptMetadataCapability {
 }
 
 impl FieldValue for TestScriptMetadataCapability {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -651,8 +651,8 @@ impl Element for TestScriptMetadataLink {
 }
 
 impl FieldValue for TestScriptMetadataLink {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -722,8 +722,8 @@ impl Element for TestScriptOrigin {
 }
 
 impl FieldValue for TestScriptOrigin {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -793,8 +793,8 @@ impl Element for TestScriptRule {
 }
 
 impl FieldValue for TestScriptRule {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -864,8 +864,8 @@ impl Element for TestScriptRuleParam {
 }
 
 impl FieldValue for TestScriptRuleParam {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -935,8 +935,8 @@ impl Element for TestScriptRuleset {
 }
 
 impl FieldValue for TestScriptRuleset {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1006,8 +1006,8 @@ impl Element for TestScriptRulesetRule {
 }
 
 impl FieldValue for TestScriptRulesetRule {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1077,8 +1077,8 @@ impl Element for TestScriptRulesetRuleParam {
 }
 
 impl FieldValue for TestScriptRulesetRuleParam {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1142,8 +1142,8 @@ impl Element for TestScriptSetup {
 }
 
 impl FieldValue for TestScriptSetup {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1213,8 +1213,8 @@ impl Element for TestScriptSetupAction {
 }
 
 impl FieldValue for TestScriptSetupAction {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1419,8 +1419,8 @@ impl Element for TestScriptSetupActionAssert {
 }
 
 impl FieldValue for TestScriptSetupActionAssert {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1490,8 +1490,8 @@ impl Element for TestScriptSetupActionAssertRule {
 }
 
 impl FieldValue for TestScriptSetupActionAssertRule {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1561,8 +1561,8 @@ impl Element for TestScriptSetupActionAssertRuleParam {
 }
 
 impl FieldValue for TestScriptSetupActionAssertRuleParam {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1632,8 +1632,8 @@ impl Element for TestScriptSetupActionAssertRuleset {
 }
 
 impl FieldValue for TestScriptSetupActionAssertRuleset {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1703,8 +1703,8 @@ impl Element for TestScriptSetupActionAssertRulesetRule {
 }
 
 impl FieldValue for TestScriptSetupActionAssertRulesetRule {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1774,8 +1774,8 @@ impl Element for TestScriptSetupActionAssertRulesetRuleParam {
 }
 
 impl FieldValue for TestScriptSetupActionAssertRulesetRuleParam {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -1929,8 +1929,8 @@ impl Element for TestScriptSetupActionOperation {
 }
 
 impl FieldValue for TestScriptSetupActionOperation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -2000,8 +2000,8 @@ impl Element for TestScriptSetupActionOperationRequestHeader {
 }
 
 impl FieldValue for TestScriptSetupActionOperationRequestHeader {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -2065,8 +2065,8 @@ impl Element for TestScriptTeardown {
 }
 
 impl FieldValue for TestScriptTeardown {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -2130,8 +2130,8 @@ impl Element for TestScriptTeardownAction {
 }
 
 impl FieldValue for TestScriptTeardownAction {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -2207,8 +2207,8 @@ impl Element for TestScriptTest {
 }
 
 impl FieldValue for TestScriptTest {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -2278,8 +2278,8 @@ impl Element for TestScriptTestAction {
 }
 
 impl FieldValue for TestScriptTestAction {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -2385,8 +2385,8 @@ impl Element for TestScriptVariable {
 }
 
 impl FieldValue for TestScriptVariable {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)

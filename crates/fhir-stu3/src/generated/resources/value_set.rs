@@ -302,8 +302,8 @@ impl Element for ValueSetCompose {
 }
 
 impl FieldValue for ValueSetCompose {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -391,8 +391,8 @@ impl Element for ValueSetComposeInclude {
 }
 
 impl FieldValue for ValueSetComposeInclude {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -468,8 +468,8 @@ impl Element for ValueSetComposeIncludeConcept {
 }
 
 impl FieldValue for ValueSetComposeIncludeConcept {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -545,8 +545,8 @@ impl Element for ValueSetComposeIncludeConceptDesignation {
 }
 
 impl FieldValue for ValueSetComposeIncludeConceptDesignation {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -622,8 +622,8 @@ impl Element for ValueSetComposeIncludeFilter {
 }
 
 impl FieldValue for ValueSetComposeIncludeFilter {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -717,8 +717,8 @@ impl Element for ValueSetExpansion {
 }
 
 impl FieldValue for ValueSetExpansion {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -824,8 +824,8 @@ impl Element for ValueSetExpansionContains {
 }
 
 impl FieldValue for ValueSetExpansionContains {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
@@ -899,8 +899,8 @@ impl Element for ValueSetExpansionParameter {
 }
 
 impl FieldValue for ValueSetExpansionParameter {
-    fn read_new(r: &mut Reader<'_>) -> Result<Self> {
-        r.complex_new()
+    fn read_into(&mut self, r: &mut Reader<'_>) -> Result<()> {
+        r.complex(self)
     }
     fn write_value(&self, name: Name, w: &mut Writer) {
         w.complex(name, self)
