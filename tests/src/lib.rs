@@ -45,11 +45,20 @@ pub fn json_equal(a: &str, b: &str) -> Result<(), String> {
 }
 
 fn tree_equal(a: &JsonTree, b: &JsonTree, path: &str) -> Result<(), String> {
+    tree_equal_with(a, b, path, false)
+}
+
+fn tree_equal_with(a: &JsonTree, b: &JsonTree, path: &str, divs: bool) -> Result<(), String> {
+    if divs && path.ends_with(".div") {
+        if let (JsonTree::String(x), JsonTree::String(y)) = (a, b) {
+            return xhtml_equal(x, y).map_err(|e| format!("{path}: {e}"));
+        }
+    }
     match (a, b) {
         (JsonTree::Object(x), JsonTree::Object(y)) => {
             for (k, v) in x {
                 match y.iter().find(|(k2, _)| k2 == k) {
-                    Some((_, v2)) => tree_equal(v, v2, &format!("{path}.{k}"))?,
+                    Some((_, v2)) => tree_equal_with(v, v2, &format!("{path}.{k}"), divs)?,
                     None => return Err(format!("{path}.{k}: missing on the right")),
                 }
             }
@@ -68,7 +77,7 @@ fn tree_equal(a: &JsonTree, b: &JsonTree, path: &str) -> Result<(), String> {
                 return Err(format!("{path}: array lengths {} and {}", x.len(), y.len()));
             }
             for (i, (v, v2)) in x.iter().zip(y).enumerate() {
-                tree_equal(v, v2, &format!("{path}[{i}]"))?;
+                tree_equal_with(v, v2, &format!("{path}[{i}]"), divs)?;
             }
             Ok(())
         }
@@ -77,9 +86,165 @@ fn tree_equal(a: &JsonTree, b: &JsonTree, path: &str) -> Result<(), String> {
     }
 }
 
+/// One XML item, for comparing documents: whitespace between elements is
+/// ignored, attribute order is ignored, attribute values and text compare
+/// after unescaping.
+#[derive(Debug, PartialEq)]
+enum XmlItem {
+    Start(String, Vec<(String, String)>),
+    End(String),
+    Text(String),
+    Comment(String),
+}
+
+fn xml_items(text: &str, collapse_text: bool) -> Result<Vec<XmlItem>, String> {
+    use quick_xml::events::Event;
+    let mut r = quick_xml::Reader::from_str(text);
+    r.config_mut().expand_empty_elements = true;
+    let mut out = Vec::new();
+    let mut pending_text = String::new();
+    let flush = |pending: &mut String, out: &mut Vec<XmlItem>| {
+        let t = if collapse_text {
+            pending.split_whitespace().collect::<Vec<_>>().join(" ")
+        } else {
+            std::mem::take(pending)
+        };
+        pending.clear();
+        if !t.trim().is_empty() {
+            out.push(XmlItem::Text(t));
+        }
+    };
+    loop {
+        match r.read_event().map_err(|e| format!("not XML: {e}"))? {
+            Event::Start(e) => {
+                flush(&mut pending_text, &mut out);
+                let mut attrs: Vec<(String, String)> = e
+                    .attributes()
+                    .map(|a| {
+                        let a = a.map_err(|e| e.to_string())?;
+                        let v = a
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map_err(|e| e.to_string())?;
+                        Ok((
+                            String::from_utf8_lossy(a.key.as_ref()).into_owned(),
+                            v.into_owned(),
+                        ))
+                    })
+                    .collect::<Result<_, String>>()?;
+                attrs.sort();
+                out.push(XmlItem::Start(
+                    String::from_utf8_lossy(e.name().as_ref()).into_owned(),
+                    attrs,
+                ));
+            }
+            Event::End(e) => {
+                flush(&mut pending_text, &mut out);
+                out.push(XmlItem::End(
+                    String::from_utf8_lossy(e.name().as_ref()).into_owned(),
+                ));
+            }
+            Event::Text(t) => pending_text.push_str(&t.xml10_content().map_err(|e| e.to_string())?),
+            Event::GeneralRef(g) => {
+                let name = String::from_utf8_lossy(&g).into_owned();
+                let ch = match name.as_str() {
+                    "amp" => "&".to_owned(),
+                    "lt" => "<".to_owned(),
+                    "gt" => ">".to_owned(),
+                    "quot" => "\"".to_owned(),
+                    "apos" => "'".to_owned(),
+                    n if n.starts_with("#x") => u32::from_str_radix(&n[2..], 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                        .map(String::from)
+                        .unwrap_or_default(),
+                    n if n.starts_with('#') => n[1..]
+                        .parse()
+                        .ok()
+                        .and_then(char::from_u32)
+                        .map(String::from)
+                        .unwrap_or_default(),
+                    n => format!("&{n};"),
+                };
+                pending_text.push_str(&ch);
+            }
+            Event::CData(c) => pending_text.push_str(&String::from_utf8_lossy(&c)),
+            Event::Comment(c) => {
+                flush(&mut pending_text, &mut out);
+                out.push(XmlItem::Comment(String::from_utf8_lossy(&c).into_owned()));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    flush(&mut pending_text, &mut out);
+    Ok(out)
+}
+
+/// Compares two XML documents: the same elements, attributes, text and
+/// comments in the same order, ignoring whitespace-only text between elements
+/// and attribute order. Returns the first difference.
+pub fn xml_equal(a: &str, b: &str) -> Result<(), String> {
+    let x = xml_items(a, false)?;
+    let y = xml_items(b, false)?;
+    for (i, (p, q)) in x.iter().zip(&y).enumerate() {
+        if p != q {
+            return Err(format!("item {i}: {p:?} != {q:?}"));
+        }
+    }
+    if x.len() != y.len() {
+        return Err(format!("{} items and {} items", x.len(), y.len()));
+    }
+    Ok(())
+}
+
+/// Compares two XHTML fragments ignoring escaping and runs of whitespace.
+pub fn xhtml_equal(a: &str, b: &str) -> Result<(), String> {
+    let x = xml_items(a, true)?;
+    let y = xml_items(b, true)?;
+    if x == y {
+        Ok(())
+    } else {
+        let i = x
+            .iter()
+            .zip(&y)
+            .position(|(p, q)| p != q)
+            .unwrap_or(x.len().min(y.len()));
+        Err(format!(
+            "xhtml differs at item {i}: {:?} != {:?}",
+            x.get(i),
+            y.get(i)
+        ))
+    }
+}
+
+/// Like [`json_equal`], but narrative `div` strings are compared as XHTML
+/// ([`xhtml_equal`]): the official JSON examples escape and space them
+/// differently from their XML twins.
+pub fn json_equal_xhtml_divs(a: &str, b: &str) -> Result<(), String> {
+    let a = JsonTree::parse(a).map_err(|e| format!("left is not JSON: {e}"))?;
+    let b = JsonTree::parse(b).map_err(|e| format!("right is not JSON: {e}"))?;
+    tree_equal_with(&a, &b, "$", true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::json_equal;
+
+    #[test]
+    fn xml_comparison_sees_comments_attributes_and_order() {
+        use super::{xhtml_equal, xml_equal};
+        assert!(xml_equal(
+            "<a x=\"1\" y=\"2\">\n  <b/>\n</a>",
+            "<a y=\"2\" x=\"1\"><b></b></a>"
+        )
+        .is_ok());
+        assert!(xml_equal("<a><!--c--><b/></a>", "<a><b/></a>").is_err());
+        assert!(xml_equal("<a><b/><!--c--></a>", "<a><!--c--><b/></a>").is_err());
+        assert!(xml_equal("<a x=\"1\"/>", "<a x=\"2\"/>").is_err());
+        assert!(xml_equal("<a><b/><c/></a>", "<a><c/><b/></a>").is_err());
+        assert!(xhtml_equal("<div>a  &quot;b&quot;\n c</div>", "<div>a \"b\" c</div>").is_ok());
+        assert!(xhtml_equal("<div><b>a</b></div>", "<div><i>a</i></div>").is_err());
+    }
 
     #[test]
     fn numbers_compare_by_text_and_keys_ignore_order() {

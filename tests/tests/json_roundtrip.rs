@@ -52,7 +52,10 @@ fn written_json_reads_back_to_an_equal_model() {
             continue;
         };
         for pretty in [false, true] {
-            let opts = fhir_stu3::WriteOptions { pretty };
+            let opts = fhir_stu3::WriteOptions {
+                pretty,
+                ..Default::default()
+            };
             let written = first.to_json_with(&opts);
             match Resource::from_json_with(written.as_bytes(), &ReadOptions::strict()) {
                 Ok(second) if second.value == first => {}

@@ -296,6 +296,8 @@ fn emit_struct(
         );
         let _ = writeln!(body, "    pub {}: {ty},", f.rust);
     }
+    body.push_str("    /// XML comments around and inside this element, kept for XML round trips\n    /// (JSON has no place for them; `==` ignores them).\n    pub xml_comments: XmlComments,\n");
+    uses.runtime.insert("XmlComments");
     body.push_str("}\n\n");
 
     // Debug prints the element as FHIR JSON, through one function of the runtime.
@@ -369,6 +371,7 @@ fn emit_struct(
         body.push_str("                return Ok(None);\n            }\n        };\n");
     }
     body.push_str("        result.map(|()| Some(order))\n    }\n");
+    body.push_str("    fn comments(&self) -> Option<&XmlComments> {\n        Some(&self.xml_comments)\n    }\n    fn comments_mut(&mut self) -> Option<&mut XmlComments> {\n        Some(&mut self.xml_comments)\n    }\n");
     let _ = writeln!(body, "    fn write_fields(&self, w: &mut Writer) {{");
     let attrs = t.fields.iter().filter(|f| f.ty == FieldType::Attr);
     let others = t.fields.iter().filter(|f| f.ty != FieldType::Attr);

@@ -8,6 +8,7 @@
 //! runtime, behind non-generic `&mut dyn Element` calls, so a user's crate never
 //! compiles a parser again.
 
+use crate::comments::XmlComments;
 use crate::error::Result;
 use crate::read::Reader;
 use crate::write::Writer;
@@ -28,6 +29,16 @@ pub trait Element {
 
     /// Writes every element that has content, in FHIR element order.
     fn write_fields(&self, w: &mut Writer);
+
+    /// The XML comments attached to this element, if it can hold them.
+    fn comments(&self) -> Option<&XmlComments> {
+        None
+    }
+
+    /// The XML comments, for adding to them while reading.
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        None
+    }
 }
 
 impl<T: Element + ?Sized> Element for Box<T> {
@@ -39,6 +50,12 @@ impl<T: Element + ?Sized> Element for Box<T> {
     }
     fn write_fields(&self, w: &mut Writer) {
         (**self).write_fields(w)
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        (**self).comments()
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        (**self).comments_mut()
     }
 }
 

@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod comments;
 pub mod element;
 pub mod error;
 mod json;
@@ -20,9 +21,15 @@ pub mod serde_support;
 pub mod value;
 pub mod write;
 
+pub use comments::{CommentPlace, XmlComments};
 pub use element::{AnyResource, Choice, Element, FieldValue, Name, ResourceType};
 pub use error::{Error, ErrorKind, Location, Result, Severity};
 pub use primitive::{ExtensionList, JsonType, Primitive, PrimitiveExtras, PrimitiveValue};
-pub use read::{read_json, read_json_resource, Mode, Parsed, ReadOptions, Reader};
+pub use read::{
+    read_json, read_json_resource, read_xml, read_xml_resource, Mode, Parsed, ReadOptions, Reader,
+};
 pub use value::StrKind;
-pub use write::{debug_element, write_json, write_json_resource, WriteOptions, Writer};
+pub use write::{
+    debug_element, write_json, write_json_resource, write_xml, write_xml_resource, WriteOptions,
+    Writer,
+};

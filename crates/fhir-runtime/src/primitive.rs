@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::num::NonZeroU32;
 
+use crate::comments::XmlComments;
 use crate::element::{Element, FieldValue, Name};
 use crate::error::Result;
 use crate::read::Reader;
@@ -77,6 +78,8 @@ pub struct PrimitiveExtras<L> {
     pub id: Option<String>,
     /// `Element.extension`: additional content defined by implementations.
     pub extension: L,
+    /// XML comments around or inside the element (not part of JSON's `_name`).
+    pub comments: XmlComments,
 }
 
 impl<T, L> Default for Primitive<T, L> {
@@ -149,6 +152,7 @@ impl<T, L> Primitive<T, L> {
             Box::new(PrimitiveExtras {
                 id: None,
                 extension: L::default(),
+                comments: XmlComments::new(),
             })
         })
     }
@@ -158,11 +162,9 @@ impl<T, L> Primitive<T, L> {
     where
         L: ExtensionList,
     {
-        if self
-            .extras
-            .as_ref()
-            .is_some_and(|e| e.id.is_none() && e.extension.as_vec().is_empty())
-        {
+        if self.extras.as_ref().is_some_and(|e| {
+            e.id.is_none() && e.extension.as_vec().is_empty() && e.comments.is_empty()
+        }) {
             self.extras = None;
         }
     }
@@ -218,6 +220,9 @@ impl<T: PrimitiveValue, L: ExtensionList> Element for ExtrasView<'_, T, L> {
     fn write_fields(&self, w: &mut Writer) {
         self.0.write_fields(w)
     }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.0.extras_mut().comments)
+    }
 }
 
 impl<T, L> Primitive<T, L> {
@@ -246,6 +251,12 @@ impl<T: PrimitiveValue, L: ExtensionList> Element for Primitive<T, L> {
             w.attr("id", &e.id);
             w.list("extension", e.extension.as_vec());
         }
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        self.extras.as_ref().map(|e| &e.comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.extras_mut().comments)
     }
 }
 

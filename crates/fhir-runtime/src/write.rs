@@ -3,6 +3,7 @@
 //! Generated code calls one method per element, in FHIR element order; the
 //! writer turns that into FHIR JSON (and, alongside, FHIR XML).
 
+use crate::comments::{CommentPlace, XmlComments};
 use crate::element::{AnyResource, Choice, Element, FieldValue, Name};
 use crate::primitive::{ExtensionList, JsonType, Primitive, PrimitiveValue};
 
@@ -11,16 +12,24 @@ use crate::primitive::{ExtensionList, JsonType, Primitive, PrimitiveValue};
 pub struct WriteOptions {
     /// Indent and break lines (two spaces per level). Compact by default.
     pub pretty: bool,
+    /// XML only: start with `<?xml version="1.0" encoding="UTF-8"?>`.
+    pub xml_declaration: bool,
 }
 
 impl WriteOptions {
     /// Compact output.
     pub fn compact() -> Self {
-        WriteOptions { pretty: false }
+        WriteOptions {
+            pretty: false,
+            xml_declaration: false,
+        }
     }
     /// Indented output.
     pub fn pretty() -> Self {
-        WriteOptions { pretty: true }
+        WriteOptions {
+            pretty: true,
+            xml_declaration: false,
+        }
     }
 }
 
@@ -31,6 +40,10 @@ pub struct Writer {
     pretty: bool,
     indent: usize,
     first: bool,
+    /// Writing XML (else JSON).
+    xml: bool,
+    /// XML: a start tag is open (`<name attr="..."`), waiting for `>` or `/>`.
+    tag_open: bool,
 }
 
 /// Writes a resource of any type (the generated `Resource` enum) as FHIR JSON.
@@ -45,8 +58,44 @@ pub fn write_json(value: &dyn Element, is_resource: bool, opts: &WriteOptions) -
         pretty: opts.pretty,
         indent: 0,
         first: true,
+        xml: false,
+        tag_open: false,
     };
     w.object(value, is_resource);
+    if w.pretty {
+        w.out.push('\n');
+    }
+    w.out
+}
+
+/// Writes a resource of any type (the generated `Resource` enum) as FHIR XML.
+pub fn write_xml_resource<R: AnyResource>(res: &R, opts: &WriteOptions) -> String {
+    write_xml(res.as_element(), opts)
+}
+
+/// Writes a resource as FHIR XML: `<Type xmlns="http://hl7.org/fhir">...</Type>`,
+/// in FHIR element order, with the XML comments it carries where they stood.
+pub fn write_xml(resource: &dyn Element, opts: &WriteOptions) -> String {
+    let mut w = Writer {
+        out: String::with_capacity(8192),
+        pretty: opts.pretty,
+        indent: 0,
+        first: true,
+        xml: true,
+        tag_open: false,
+    };
+    if opts.xml_declaration {
+        w.out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    }
+    let comments = resource.comments();
+    w.xml_comments(comments, CommentPlace::Before);
+    w.xml_line();
+    w.out.push('<');
+    w.out.push_str(resource.type_name());
+    w.out.push_str(" xmlns=\"http://hl7.org/fhir\"");
+    w.tag_open = true;
+    w.xml_body(resource, resource.type_name());
+    w.xml_comments(comments, CommentPlace::After);
     if w.pretty {
         w.out.push('\n');
     }
@@ -59,6 +108,10 @@ impl Writer {
     /// Writes an element that XML holds as an attribute (`Element.id`, `Extension.url`).
     pub fn attr(&mut self, name: &'static str, value: &Option<String>) {
         if let Some(v) = value {
+            if self.xml {
+                self.xml_attr(name, v);
+                return;
+            }
             self.key(Name::plain(name), false);
             self.string(v);
         }
@@ -87,12 +140,22 @@ impl Writer {
 
     /// Writes a complex value under `name`.
     pub fn complex(&mut self, name: Name, value: &dyn Element) {
+        if self.xml {
+            self.xml_element(name, value);
+            return;
+        }
         self.key(name, false);
         self.object(value, false);
     }
 
     /// Writes a repeating complex element.
     pub fn complex_list<T: Element>(&mut self, name: Name, items: &[T]) {
+        if self.xml {
+            for item in items {
+                self.xml_element(name, item);
+            }
+            return;
+        }
         self.key(name, false);
         self.begin(b'[');
         for item in items {
@@ -105,6 +168,10 @@ impl Writer {
     /// Writes a single resource-valued element, if present.
     pub fn resource_field<R: AnyResource>(&mut self, name: &'static str, value: &Option<R>) {
         if let Some(v) = value {
+            if self.xml {
+                self.xml_wrapped_resource(name, v.as_element());
+                return;
+            }
             self.resource(Name::plain(name), v.as_element());
         }
     }
@@ -112,6 +179,12 @@ impl Writer {
     /// Writes a repeating resource-valued element, if it has items.
     pub fn resource_list<R: AnyResource>(&mut self, name: &'static str, items: &[R]) {
         if items.is_empty() {
+            return;
+        }
+        if self.xml {
+            for item in items {
+                self.xml_wrapped_resource(name, item.as_element());
+            }
             return;
         }
         self.key(Name::plain(name), false);
@@ -125,6 +198,10 @@ impl Writer {
 
     /// Writes a resource under `name` (`contained`, `resource`).
     pub fn resource(&mut self, name: Name, value: &dyn Element) {
+        if self.xml {
+            self.xml_wrapped_resource(name.prefix, value);
+            return;
+        }
         self.key(name, false);
         self.object(value, true);
     }
@@ -135,6 +212,10 @@ impl Writer {
         name: Name,
         p: &Primitive<T, L>,
     ) {
+        if self.xml {
+            self.xml_primitive(name, p);
+            return;
+        }
         if let Some(v) = &p.value {
             self.key(name, false);
             self.value(v);
@@ -152,6 +233,12 @@ impl Writer {
         name: Name,
         items: &[Primitive<T, L>],
     ) {
+        if self.xml {
+            for p in items {
+                self.xml_primitive(name, p);
+            }
+            return;
+        }
         if items.iter().any(|p| p.value.is_some()) {
             self.key(name, false);
             self.begin(b'[');
@@ -176,6 +263,132 @@ impl Writer {
                 }
             }
             self.end(b']');
+        }
+    }
+
+    // ----- XML mechanics ------------------------------------------------
+
+    fn xml_line(&mut self) {
+        if self.pretty && !self.out.is_empty() {
+            self.newline();
+        }
+    }
+
+    /// Ends an open start tag with `>` (there is content to come).
+    fn xml_close_start(&mut self) {
+        if self.tag_open {
+            self.out.push('>');
+            self.tag_open = false;
+        }
+    }
+
+    fn xml_attr(&mut self, name: &str, value: &str) {
+        self.out.push(' ');
+        self.out.push_str(name);
+        self.out.push_str("=\"");
+        escape_xml(&mut self.out, value, true);
+        self.out.push('"');
+    }
+
+    fn xml_comments(&mut self, comments: Option<&XmlComments>, place: CommentPlace) {
+        let Some(c) = comments else { return };
+        for text in c.at(place) {
+            self.xml_close_start();
+            self.xml_line();
+            self.out.push_str("<!--");
+            self.out.push_str(text);
+            self.out.push_str("-->");
+        }
+    }
+
+    /// Writes the children of an element whose start tag is open, then closes it.
+    fn xml_body(&mut self, value: &dyn Element, name: &str) {
+        self.indent += 1;
+        value.write_fields(self);
+        self.xml_comments(value.comments(), CommentPlace::End);
+        self.indent -= 1;
+        self.xml_end(name);
+    }
+
+    fn xml_end(&mut self, name: &str) {
+        if self.tag_open {
+            self.out.push_str("/>");
+            self.tag_open = false;
+        } else {
+            self.xml_line();
+            self.out.push_str("</");
+            self.out.push_str(name);
+            self.out.push('>');
+        }
+    }
+
+    fn xml_start(&mut self, name: Name) {
+        self.xml_close_start();
+        self.xml_line();
+        self.out.push('<');
+        self.out.push_str(name.prefix);
+        self.out.push_str(name.suffix);
+        self.tag_open = true;
+    }
+
+    fn xml_element(&mut self, name: Name, value: &dyn Element) {
+        self.xml_comments(value.comments(), CommentPlace::Before);
+        self.xml_start(name);
+        let full = format!("{}{}", name.prefix, name.suffix);
+        self.xml_body(value, &full);
+    }
+
+    fn xml_wrapped_resource(&mut self, wrapper: &'static str, value: &dyn Element) {
+        let comments = value.comments();
+        self.xml_comments(comments, CommentPlace::BeforeWrapper);
+        self.xml_start(Name::plain(wrapper));
+        self.xml_close_start();
+        self.indent += 1;
+        self.xml_comments(comments, CommentPlace::Before);
+        self.xml_start(Name::plain(value.type_name()));
+        self.xml_body(value, value.type_name());
+        self.xml_comments(comments, CommentPlace::After);
+        self.indent -= 1;
+        self.xml_end(wrapper);
+    }
+
+    fn xml_primitive<T: PrimitiveValue, L: ExtensionList>(
+        &mut self,
+        name: Name,
+        p: &Primitive<T, L>,
+    ) {
+        let comments = p.extras.as_ref().map(|e| &e.comments);
+        self.xml_comments(comments, CommentPlace::Before);
+        if T::TYPE == "xhtml" {
+            // The narrative div is XHTML, written exactly as it was read.
+            if let Some(v) = &p.value {
+                self.xml_close_start();
+                self.xml_line();
+                self.out.push_str(&v.lexical());
+            }
+            return;
+        }
+        self.xml_start(name);
+        if let Some(id) = p.id() {
+            self.xml_attr("id", id);
+        }
+        if let Some(v) = &p.value {
+            let text = v.lexical();
+            self.xml_attr("value", &text);
+        }
+        self.indent += 1;
+        self.list("extension", p.extension());
+        self.xml_comments(comments, CommentPlace::End);
+        self.indent -= 1;
+        if self.tag_open {
+            self.out.push_str("/>");
+            self.tag_open = false;
+        } else {
+            self.xml_line();
+            self.out.push_str("</");
+            self.out.push_str(name.prefix);
+            self.out.push_str(name.suffix);
+            self.out.push('>');
         }
     }
 
@@ -259,6 +472,29 @@ impl Writer {
 pub fn debug_element(value: &dyn Element, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     let json = write_json(value, false, &WriteOptions::compact());
     write!(f, "{} {json}", value.type_name())
+}
+
+/// Appends `s` to `out` escaped for XML: `&`, `<`, `>` always; in attribute
+/// values also `"` and the whitespace characters that attribute-value
+/// normalisation would otherwise turn into spaces.
+pub fn escape_xml(out: &mut String, s: &str, attribute: bool) {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' if attribute => "&quot;",
+            b'\n' if attribute => "&#10;",
+            b'\r' => "&#13;",
+            b'\t' if attribute => "&#9;",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(esc);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
 }
 
 /// Appends `s` to `out` as a JSON string literal.

@@ -45,6 +45,17 @@ impl Resource {
         fhir_runtime::read_json_resource::<Resource>(bytes, opts)
     }
 
+    /// Reads a resource of any type from FHIR XML, strictly.
+    pub fn from_xml(bytes: &[u8]) -> Result<Resource, Error> {
+        fhir_runtime::read_xml_resource::<Resource>(bytes, &ReadOptions::strict()).map(|p| p.value)
+    }
+
+    /// Reads a resource of any type from FHIR XML with the given options;
+    /// lenient reading returns its warnings (element order faults among them).
+    pub fn from_xml_with(bytes: &[u8], opts: &ReadOptions) -> Result<Parsed<Resource>, Error> {
+        fhir_runtime::read_xml_resource::<Resource>(bytes, opts)
+    }
+
     /// Writes compact FHIR JSON.
     pub fn to_json(&self) -> String {
         fhir_runtime::write_json_resource(self, &WriteOptions::compact())
@@ -53,6 +64,16 @@ impl Resource {
     /// Writes FHIR JSON with the given options.
     pub fn to_json_with(&self, opts: &WriteOptions) -> String {
         fhir_runtime::write_json_resource(self, opts)
+    }
+
+    /// Writes compact FHIR XML (no XML declaration).
+    pub fn to_xml(&self) -> String {
+        fhir_runtime::write_xml_resource(self, &WriteOptions::compact())
+    }
+
+    /// Writes FHIR XML with the given options (indentation, XML declaration).
+    pub fn to_xml_with(&self, opts: &WriteOptions) -> String {
+        fhir_runtime::write_xml_resource(self, opts)
     }
 
     /// The resource type name (`Patient`).

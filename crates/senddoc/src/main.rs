@@ -81,7 +81,10 @@ fn convert(
     for w in &parsed.warnings {
         eprintln!("{}: {w}", input.display());
     }
-    let text = parsed.value.to_json_with(&WriteOptions { pretty });
+    let text = parsed.value.to_json_with(&WriteOptions {
+        pretty,
+        ..Default::default()
+    });
     match output {
         Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
         None => {

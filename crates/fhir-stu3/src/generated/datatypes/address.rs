@@ -6,7 +6,7 @@ use crate::codes::{AddressType, AddressUse};
 use crate::datatypes::Period;
 use crate::primitives::{Code, FhirString};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// An address expressed using postal conventions (as opposed to GPS or other location definition formats)
 ///
@@ -63,6 +63,9 @@ pub struct Address {
     ///
     /// `Address.period`, 0..1, `Period`.
     pub period: Option<Period>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Address {
@@ -92,6 +95,12 @@ impl Element for Address {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

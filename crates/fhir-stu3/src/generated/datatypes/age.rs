@@ -5,7 +5,7 @@
 use crate::codes::QuantityComparator;
 use crate::primitives::{Code, Decimal, FhirString, Uri};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, StrKind, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, StrKind, Writer, XmlComments};
 
 /// A duration of time during which an organism (or a process) has existed
 ///
@@ -42,6 +42,9 @@ pub struct Age {
     ///
     /// `Age.code`, 0..1, `code`.
     pub code: Option<Code>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Age {
@@ -66,6 +69,12 @@ impl Element for Age {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

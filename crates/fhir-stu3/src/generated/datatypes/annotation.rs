@@ -5,7 +5,7 @@
 use crate::datatypes::Reference;
 use crate::primitives::{DateTime, FhirString};
 use crate::Extensions;
-use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// Text node with attribution
 ///
@@ -34,6 +34,9 @@ pub struct Annotation {
     ///
     /// `Annotation.text`, 1..1, `string`.
     pub text: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Annotation {
@@ -60,6 +63,12 @@ impl Element for Annotation {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -4,7 +4,7 @@
 
 use crate::primitives::{Base64Binary, Code, DateTime, FhirString, UnsignedInt, Uri};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, StrKind, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, StrKind, Writer, XmlComments};
 
 /// Content in a format defined elsewhere
 ///
@@ -53,6 +53,9 @@ pub struct Attachment {
     ///
     /// `Attachment.creation`, 0..1, `dateTime`.
     pub creation: Option<DateTime>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Attachment {
@@ -80,6 +83,12 @@ impl Element for Attachment {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

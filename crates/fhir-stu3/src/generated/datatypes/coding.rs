@@ -4,7 +4,7 @@
 
 use crate::primitives::{Boolean, Code, FhirString, Uri};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, StrKind, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, StrKind, Writer, XmlComments};
 
 /// A reference to a code defined by a terminology system
 ///
@@ -41,6 +41,9 @@ pub struct Coding {
     ///
     /// `Coding.userSelected`, 0..1, `boolean`.
     pub user_selected: Option<Boolean>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Coding {
@@ -65,6 +68,12 @@ impl Element for Coding {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

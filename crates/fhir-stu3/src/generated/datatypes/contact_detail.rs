@@ -5,7 +5,7 @@
 use crate::datatypes::ContactPoint;
 use crate::primitives::FhirString;
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// Contact information
 ///
@@ -30,6 +30,9 @@ pub struct ContactDetail {
     ///
     /// `ContactDetail.telecom`, 0..*, `ContactPoint`.
     pub telecom: Vec<ContactPoint>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContactDetail {
@@ -51,6 +54,12 @@ impl Element for ContactDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -6,7 +6,7 @@ use crate::codes::{ContactPointSystem, ContactPointUse};
 use crate::datatypes::Period;
 use crate::primitives::{Code, FhirString, PositiveInt};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// Details of a Technology mediated contact point (phone, fax, email, etc.)
 ///
@@ -43,6 +43,9 @@ pub struct ContactPoint {
     ///
     /// `ContactPoint.period`, 0..1, `Period`.
     pub period: Option<Period>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContactPoint {
@@ -67,6 +70,12 @@ impl Element for ContactPoint {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

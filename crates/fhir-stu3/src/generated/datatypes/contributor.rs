@@ -6,7 +6,7 @@ use crate::codes::ContributorType;
 use crate::datatypes::ContactDetail;
 use crate::primitives::{Code, FhirString};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// Contributor information
 ///
@@ -35,6 +35,9 @@ pub struct Contributor {
     ///
     /// `Contributor.contact`, 0..*, `ContactDetail`.
     pub contact: Vec<ContactDetail>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Contributor {
@@ -57,6 +60,12 @@ impl Element for Contributor {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

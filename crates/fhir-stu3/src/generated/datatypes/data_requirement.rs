@@ -6,7 +6,9 @@ use crate::codes::AllTypes;
 use crate::datatypes::{CodeableConcept, Coding, Duration, Period, Reference};
 use crate::primitives::{Code, DateTime, FhirString, Uri};
 use crate::Extensions;
-use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, StrKind, Writer};
+use fhir_runtime::{
+    Choice, Element, FieldValue, Name, Reader, Result, StrKind, Writer, XmlComments,
+};
 
 /// Describes a required data item
 ///
@@ -43,6 +45,9 @@ pub struct DataRequirement {
     ///
     /// `DataRequirement.dateFilter`, 0..*, `Element`.
     pub date_filter: Vec<DataRequirementDateFilter>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for DataRequirement {
@@ -67,6 +72,12 @@ impl Element for DataRequirement {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -138,6 +149,9 @@ pub struct DataRequirementCodeFilter {
     ///
     /// `DataRequirement.codeFilter.valueCodeableConcept`, 0..*, `CodeableConcept`.
     pub value_codeable_concept: Vec<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for DataRequirementCodeFilter {
@@ -166,6 +180,12 @@ impl Element for DataRequirementCodeFilter {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -213,6 +233,9 @@ pub struct DataRequirementDateFilter {
     ///
     /// `DataRequirement.dateFilter.value[x]`, 0..1, `dateTime | Period | Duration`.
     pub value: Option<DataRequirementDateFilterValue>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for DataRequirementDateFilter {
@@ -238,6 +261,12 @@ impl Element for DataRequirementDateFilter {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -5,7 +5,7 @@
 use crate::datatypes::{CodeableConcept, Quantity, Range, Ratio, Timing};
 use crate::primitives::{Boolean, FhirString, Integer};
 use crate::Extensions;
-use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// How the medication is/was taken or should be taken
 ///
@@ -78,6 +78,9 @@ pub struct Dosage {
     ///
     /// `Dosage.rate[x]`, 0..1, `Ratio | Range | Quantity`.
     pub rate: Option<DosageRate>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Dosage {
@@ -119,6 +122,12 @@ impl Element for Dosage {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -12,7 +12,9 @@ use crate::primitives::{
     PositiveInt, Time, UnsignedInt, Uri,
 };
 use crate::Extensions;
-use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, StrKind, Writer};
+use fhir_runtime::{
+    Choice, Element, FieldValue, Name, Reader, Result, StrKind, Writer, XmlComments,
+};
 
 /// Definition of an element in a resource or extension
 ///
@@ -157,6 +159,9 @@ pub struct ElementDefinition {
     ///
     /// `ElementDefinition.mapping`, 0..*, `Element`.
     pub mapping: Vec<ElementDefinitionMapping>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ElementDefinition {
@@ -224,6 +229,12 @@ impl Element for ElementDefinition {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -314,6 +325,9 @@ pub struct ElementDefinitionBase {
     ///
     /// `ElementDefinition.base.max`, 1..1, `string`.
     pub max: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ElementDefinitionBase {
@@ -336,6 +350,12 @@ impl Element for ElementDefinitionBase {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -385,6 +405,9 @@ pub struct ElementDefinitionBinding {
     ///
     /// `ElementDefinition.binding.valueSet[x]`, 0..1, `uri | Reference`.
     pub value_set: Option<ElementDefinitionBindingValueSet>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ElementDefinitionBinding {
@@ -411,6 +434,12 @@ impl Element for ElementDefinitionBinding {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -476,6 +505,9 @@ pub struct ElementDefinitionConstraint {
     ///
     /// `ElementDefinition.constraint.source`, 0..1, `uri`.
     pub source: Option<Uri>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ElementDefinitionConstraint {
@@ -502,6 +534,12 @@ impl Element for ElementDefinitionConstraint {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -551,6 +589,9 @@ pub struct ElementDefinitionExample {
     ///
     /// `ElementDefinition.example.value[x]`, 1..1, `base64Binary | boolean | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | Address | Age | Annotation | Attachment | CodeableConcept | Coding | ContactPoint | Count | Distance | Duration | HumanName | Identifier | Money | Period | Quantity | Range | Ratio | Reference | SampledData | Signature | Timing | Meta`.
     pub value: Option<AnyValue>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ElementDefinitionExample {
@@ -576,6 +617,12 @@ impl Element for ElementDefinitionExample {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -628,6 +675,9 @@ pub struct ElementDefinitionMapping {
     ///
     /// `ElementDefinition.mapping.comment`, 0..1, `string`.
     pub comment: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ElementDefinitionMapping {
@@ -651,6 +701,12 @@ impl Element for ElementDefinitionMapping {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -705,6 +761,9 @@ pub struct ElementDefinitionSlicing {
     ///
     /// `ElementDefinition.slicing.rules`, 1..1, `code`.
     pub rules: Option<Code<ResourceSlicingRules>>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ElementDefinitionSlicing {
@@ -728,6 +787,12 @@ impl Element for ElementDefinitionSlicing {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -774,6 +839,9 @@ pub struct ElementDefinitionSlicingDiscriminator {
     ///
     /// `ElementDefinition.slicing.discriminator.path`, 1..1, `string`.
     pub path: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ElementDefinitionSlicingDiscriminator {
@@ -795,6 +863,12 @@ impl Element for ElementDefinitionSlicingDiscriminator {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -851,6 +925,9 @@ pub struct ElementDefinitionType {
     ///
     /// `ElementDefinition.type.versioning`, 0..1, `code`.
     pub versioning: Option<Code<ReferenceVersionRules>>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ElementDefinitionType {
@@ -875,6 +952,12 @@ impl Element for ElementDefinitionType {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -12,7 +12,9 @@ use crate::primitives::{
     Markdown, Oid, PositiveInt, Time, UnsignedInt, Uri,
 };
 use crate::Extensions;
-use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, StrKind, Writer};
+use fhir_runtime::{
+    Choice, Element, FieldValue, Name, Reader, Result, StrKind, Writer, XmlComments,
+};
 
 /// Optional Extensions Element
 ///
@@ -37,6 +39,9 @@ pub struct Extension {
     ///
     /// `Extension.value[x]`, 0..1, `base64Binary | boolean | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | Address | Age | Annotation | Attachment | CodeableConcept | Coding | ContactPoint | Count | Distance | Duration | HumanName | Identifier | Money | Period | Quantity | Range | Ratio | Reference | SampledData | Signature | Timing | Meta`.
     pub value: Option<AnyValue>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Extension {
@@ -62,6 +67,12 @@ impl Element for Extension {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

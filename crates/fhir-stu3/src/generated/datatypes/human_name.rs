@@ -6,7 +6,7 @@ use crate::codes::NameUse;
 use crate::datatypes::Period;
 use crate::primitives::{Code, FhirString};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// Name of a human - parts and usage
 ///
@@ -51,6 +51,9 @@ pub struct HumanName {
     ///
     /// `HumanName.period`, 0..1, `Period`.
     pub period: Option<Period>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for HumanName {
@@ -77,6 +80,12 @@ impl Element for HumanName {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

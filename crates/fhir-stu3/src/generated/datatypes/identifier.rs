@@ -6,7 +6,7 @@ use crate::codes::IdentifierUse;
 use crate::datatypes::{CodeableConcept, Period, Reference};
 use crate::primitives::{Code, FhirString, Uri};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, StrKind, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, StrKind, Writer, XmlComments};
 
 /// An identifier intended for computation
 ///
@@ -47,6 +47,9 @@ pub struct Identifier {
     ///
     /// `Identifier.assigner`, 0..1, `Reference`.
     pub assigner: Option<Box<Reference>>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Identifier {
@@ -72,6 +75,12 @@ impl Element for Identifier {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

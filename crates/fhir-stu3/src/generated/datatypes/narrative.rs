@@ -5,7 +5,7 @@
 use crate::codes::NarrativeStatus;
 use crate::primitives::{Code, Xhtml};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// A human-readable formatted text, including images
 ///
@@ -30,6 +30,9 @@ pub struct Narrative {
     ///
     /// `Narrative.div`, 1..1, `xhtml`.
     pub div: Option<Xhtml>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Narrative {
@@ -51,6 +54,12 @@ impl Element for Narrative {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -6,7 +6,7 @@ use crate::codes::{AllTypes, OperationParameterUse};
 use crate::datatypes::Reference;
 use crate::primitives::{Code, FhirString, Integer};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, StrKind, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, StrKind, Writer, XmlComments};
 
 /// Definition of a parameter to a module
 ///
@@ -51,6 +51,9 @@ pub struct ParameterDefinition {
     ///
     /// `ParameterDefinition.profile`, 0..1, `Reference`.
     pub profile: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ParameterDefinition {
@@ -77,6 +80,12 @@ impl Element for ParameterDefinition {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -4,7 +4,7 @@
 
 use crate::datatypes::Quantity;
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// A ratio of two Quantity values - a numerator and a denominator
 ///
@@ -29,6 +29,9 @@ pub struct Ratio {
     ///
     /// `Ratio.denominator`, 0..1, `Quantity`.
     pub denominator: Option<Quantity>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Ratio {
@@ -50,6 +53,12 @@ impl Element for Ratio {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

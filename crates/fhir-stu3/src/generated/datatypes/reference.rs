@@ -5,7 +5,7 @@
 use crate::datatypes::Identifier;
 use crate::primitives::FhirString;
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// A reference from one resource to another
 ///
@@ -34,6 +34,9 @@ pub struct Reference {
     ///
     /// `Reference.display`, 0..1, `string`.
     pub display: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Reference {
@@ -56,6 +59,12 @@ impl Element for Reference {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

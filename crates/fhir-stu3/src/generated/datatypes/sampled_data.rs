@@ -5,7 +5,7 @@
 use crate::datatypes::Quantity;
 use crate::primitives::{Decimal, FhirString, PositiveInt};
 use crate::Extensions;
-use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// A series of measurements taken by a device
 ///
@@ -50,6 +50,9 @@ pub struct SampledData {
     ///
     /// `SampledData.data`, 1..1, `string`.
     pub data: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for SampledData {
@@ -76,6 +79,12 @@ impl Element for SampledData {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -5,7 +5,9 @@
 use crate::datatypes::{Coding, Reference};
 use crate::primitives::{Base64Binary, Code, Instant, Uri};
 use crate::Extensions;
-use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, StrKind, Writer};
+use fhir_runtime::{
+    Choice, Element, FieldValue, Name, Reader, Result, StrKind, Writer, XmlComments,
+};
 
 /// A digital Signature - XML DigSig, JWT, Graphical image of signature, etc.
 ///
@@ -46,6 +48,9 @@ pub struct Signature {
     ///
     /// `Signature.blob`, 0..1, `base64Binary`.
     pub blob: Option<Base64Binary>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Signature {
@@ -77,6 +82,12 @@ impl Element for Signature {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

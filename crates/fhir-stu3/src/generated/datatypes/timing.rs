@@ -6,7 +6,7 @@ use crate::codes::{DaysOfWeek, EventTiming, UnitsOfTime};
 use crate::datatypes::{CodeableConcept, Duration, Period, Range};
 use crate::primitives::{Code, DateTime, Decimal, Integer, Time, UnsignedInt};
 use crate::Extensions;
-use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// A timing schedule that specifies an event that may occur multiple times
 ///
@@ -35,6 +35,9 @@ pub struct Timing {
     ///
     /// `Timing.code`, 0..1, `CodeableConcept`.
     pub code: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Timing {
@@ -57,6 +60,12 @@ impl Element for Timing {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -166,6 +175,9 @@ pub struct TimingRepeat {
     ///
     /// `Timing.repeat.offset`, 0..1, `unsignedInt`.
     pub offset: Option<UnsignedInt>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TimingRepeat {
@@ -204,6 +216,12 @@ impl Element for TimingRepeat {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -6,7 +6,7 @@ use crate::codes::TriggerType;
 use crate::datatypes::{DataRequirement, Reference, Timing};
 use crate::primitives::{Code, Date, DateTime, FhirString};
 use crate::Extensions;
-use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// Defines an expected trigger for a module
 ///
@@ -39,6 +39,9 @@ pub struct TriggerDefinition {
     ///
     /// `TriggerDefinition.eventData`, 0..1, `DataRequirement`.
     pub event_data: Option<DataRequirement>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TriggerDefinition {
@@ -66,6 +69,12 @@ impl Element for TriggerDefinition {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

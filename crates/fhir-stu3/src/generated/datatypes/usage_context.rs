@@ -4,7 +4,7 @@
 
 use crate::datatypes::{CodeableConcept, Coding, Quantity, Range};
 use crate::Extensions;
-use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, Writer};
+use fhir_runtime::{Choice, Element, FieldValue, Name, Reader, Result, Writer, XmlComments};
 
 /// Describes the context of use for a conformance or knowledge resource
 ///
@@ -29,6 +29,9 @@ pub struct UsageContext {
     ///
     /// `UsageContext.value[x]`, 1..1, `CodeableConcept | Quantity | Range`.
     pub value: Option<UsageContextValue>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for UsageContext {
@@ -54,6 +57,12 @@ impl Element for UsageContext {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -12,7 +12,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// The definition of a specific activity to be taken, independent of any particular patient or context
@@ -190,6 +190,9 @@ pub struct ActivityDefinition {
     ///
     /// `ActivityDefinition.dynamicValue`, 0..*, `BackboneElement`.
     pub dynamic_value: Vec<ActivityDefinitionDynamicValue>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ActivityDefinition {
@@ -255,6 +258,12 @@ impl Element for ActivityDefinition {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -360,6 +369,9 @@ pub struct ActivityDefinitionDynamicValue {
     ///
     /// `ActivityDefinition.dynamicValue.expression`, 0..1, `string`.
     pub expression: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ActivityDefinitionDynamicValue {
@@ -384,6 +396,12 @@ impl Element for ActivityDefinitionDynamicValue {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -435,6 +453,9 @@ pub struct ActivityDefinitionParticipant {
     ///
     /// `ActivityDefinition.participant.role`, 0..1, `CodeableConcept`.
     pub role: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ActivityDefinitionParticipant {
@@ -457,6 +478,12 @@ impl Element for ActivityDefinitionParticipant {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

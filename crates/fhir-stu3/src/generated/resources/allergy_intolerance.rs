@@ -14,7 +14,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// Allergy or Intolerance (generally: Risk of adverse reaction to a substance)
@@ -116,6 +116,9 @@ pub struct AllergyIntolerance {
     ///
     /// `AllergyIntolerance.reaction`, 0..*, `BackboneElement`.
     pub reaction: Vec<AllergyIntoleranceReaction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for AllergyIntolerance {
@@ -160,6 +163,12 @@ impl Element for AllergyIntolerance {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -258,6 +267,9 @@ pub struct AllergyIntoleranceReaction {
     ///
     /// `AllergyIntolerance.reaction.note`, 0..*, `Annotation`.
     pub note: Vec<Annotation>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for AllergyIntoleranceReaction {
@@ -285,6 +297,12 @@ impl Element for AllergyIntoleranceReaction {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -8,7 +8,9 @@ use crate::primitives::{Base64Binary, Boolean, Code, FhirString, Id, Instant, Ur
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Event record kept for security purposes
 ///
@@ -89,6 +91,9 @@ pub struct AuditEvent {
     ///
     /// `AuditEvent.entity`, 0..*, `BackboneElement`.
     pub entity: Vec<AuditEventEntity>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for AuditEvent {
@@ -124,6 +129,12 @@ impl Element for AuditEvent {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -233,6 +244,9 @@ pub struct AuditEventAgent {
     ///
     /// `AuditEvent.agent.purposeOfUse`, 0..*, `CodeableConcept`.
     pub purpose_of_use: Vec<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for AuditEventAgent {
@@ -264,6 +278,12 @@ impl Element for AuditEventAgent {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -322,6 +342,9 @@ pub struct AuditEventAgentNetwork {
     ///
     /// `AuditEvent.agent.network.type`, 0..1, `code`.
     pub type_: Option<Code<NetworkType>>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for AuditEventAgentNetwork {
@@ -344,6 +367,12 @@ impl Element for AuditEventAgentNetwork {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -425,6 +454,9 @@ pub struct AuditEventEntity {
     ///
     /// `AuditEvent.entity.detail`, 0..*, `BackboneElement`.
     pub detail: Vec<AuditEventEntityDetail>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for AuditEventEntity {
@@ -455,6 +487,12 @@ impl Element for AuditEventEntity {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -512,6 +550,9 @@ pub struct AuditEventEntityDetail {
     ///
     /// `AuditEvent.entity.detail.value`, 1..1, `base64Binary`.
     pub value: Option<Base64Binary>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for AuditEventEntityDetail {
@@ -534,6 +575,12 @@ impl Element for AuditEventEntityDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -587,6 +634,9 @@ pub struct AuditEventSource {
     ///
     /// `AuditEvent.source.type`, 0..*, `Coding`.
     pub type_: Vec<Coding>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for AuditEventSource {
@@ -610,6 +660,12 @@ impl Element for AuditEventSource {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

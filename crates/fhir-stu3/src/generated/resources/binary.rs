@@ -5,7 +5,7 @@
 use crate::datatypes::{Meta, Reference};
 use crate::primitives::{Base64Binary, Code, Id, Uri};
 use crate::DropBoxed;
-use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer, XmlComments};
 
 /// Pure binary content defined by a format other than FHIR
 ///
@@ -42,6 +42,9 @@ pub struct Binary {
     ///
     /// `Binary.content`, 1..1, `base64Binary`.
     pub content: Option<Base64Binary>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Binary {
@@ -66,6 +69,12 @@ impl Element for Binary {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);

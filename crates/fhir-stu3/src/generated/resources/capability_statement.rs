@@ -17,7 +17,9 @@ use crate::primitives::{
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// A statement of system capabilities
 ///
@@ -166,6 +168,9 @@ pub struct CapabilityStatement {
     ///
     /// `CapabilityStatement.document`, 0..*, `BackboneElement`.
     pub document: Vec<CapabilityStatementDocument>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatement {
@@ -221,6 +226,12 @@ impl Element for CapabilityStatement {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -315,6 +326,9 @@ pub struct CapabilityStatementDocument {
     ///
     /// `CapabilityStatement.document.profile`, 1..1, `Reference`.
     pub profile: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementDocument {
@@ -338,6 +352,12 @@ impl Element for CapabilityStatementDocument {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -388,6 +408,9 @@ pub struct CapabilityStatementImplementation {
     ///
     /// `CapabilityStatement.implementation.url`, 0..1, `uri`.
     pub url: Option<Uri>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementImplementation {
@@ -410,6 +433,12 @@ impl Element for CapabilityStatementImplementation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -471,6 +500,9 @@ pub struct CapabilityStatementMessaging {
     ///
     /// `CapabilityStatement.messaging.event`, 0..*, `BackboneElement`.
     pub event: Vec<CapabilityStatementMessagingEvent>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementMessaging {
@@ -496,6 +528,12 @@ impl Element for CapabilityStatementMessaging {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -548,6 +586,9 @@ pub struct CapabilityStatementMessagingEndpoint {
     ///
     /// `CapabilityStatement.messaging.endpoint.address`, 1..1, `uri`.
     pub address: Option<Uri>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementMessagingEndpoint {
@@ -570,6 +611,12 @@ impl Element for CapabilityStatementMessagingEndpoint {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -639,6 +686,9 @@ pub struct CapabilityStatementMessagingEvent {
     ///
     /// `CapabilityStatement.messaging.event.documentation`, 0..1, `string`.
     pub documentation: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementMessagingEvent {
@@ -666,6 +716,12 @@ impl Element for CapabilityStatementMessagingEvent {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -720,6 +776,9 @@ pub struct CapabilityStatementMessagingSupportedMessage {
     ///
     /// `CapabilityStatement.messaging.supportedMessage.definition`, 1..1, `Reference`.
     pub definition: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementMessagingSupportedMessage {
@@ -742,6 +801,12 @@ impl Element for CapabilityStatementMessagingSupportedMessage {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -815,6 +880,9 @@ pub struct CapabilityStatementRest {
     ///
     /// `CapabilityStatement.rest.compartment`, 0..*, `uri`.
     pub compartment: Vec<Uri>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementRest {
@@ -843,6 +911,12 @@ impl Element for CapabilityStatementRest {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -898,6 +972,9 @@ pub struct CapabilityStatementRestInteraction {
     ///
     /// `CapabilityStatement.rest.interaction.documentation`, 0..1, `string`.
     pub documentation: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementRestInteraction {
@@ -920,6 +997,12 @@ impl Element for CapabilityStatementRestInteraction {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -969,6 +1052,9 @@ pub struct CapabilityStatementRestOperation {
     ///
     /// `CapabilityStatement.rest.operation.definition`, 1..1, `Reference`.
     pub definition: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementRestOperation {
@@ -991,6 +1077,12 @@ impl Element for CapabilityStatementRestOperation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1092,6 +1184,9 @@ pub struct CapabilityStatementRestResource {
     ///
     /// `CapabilityStatement.rest.resource.searchParam`, 0..*, `BackboneElement`.
     pub search_param: Vec<CapabilityStatementRestResourceSearchParam>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementRestResource {
@@ -1127,6 +1222,12 @@ impl Element for CapabilityStatementRestResource {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1189,6 +1290,9 @@ pub struct CapabilityStatementRestResourceInteraction {
     ///
     /// `CapabilityStatement.rest.resource.interaction.documentation`, 0..1, `string`.
     pub documentation: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementRestResourceInteraction {
@@ -1211,6 +1315,12 @@ impl Element for CapabilityStatementRestResourceInteraction {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1268,6 +1378,9 @@ pub struct CapabilityStatementRestResourceSearchParam {
     ///
     /// `CapabilityStatement.rest.resource.searchParam.documentation`, 0..1, `string`.
     pub documentation: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementRestResourceSearchParam {
@@ -1292,6 +1405,12 @@ impl Element for CapabilityStatementRestResourceSearchParam {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1351,6 +1470,9 @@ pub struct CapabilityStatementRestSecurity {
     ///
     /// `CapabilityStatement.rest.security.certificate`, 0..*, `BackboneElement`.
     pub certificate: Vec<CapabilityStatementRestSecurityCertificate>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementRestSecurity {
@@ -1375,6 +1497,12 @@ impl Element for CapabilityStatementRestSecurity {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1426,6 +1554,9 @@ pub struct CapabilityStatementRestSecurityCertificate {
     ///
     /// `CapabilityStatement.rest.security.certificate.blob`, 0..1, `base64Binary`.
     pub blob: Option<Base64Binary>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementRestSecurityCertificate {
@@ -1448,6 +1579,12 @@ impl Element for CapabilityStatementRestSecurityCertificate {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1501,6 +1638,9 @@ pub struct CapabilityStatementSoftware {
     ///
     /// `CapabilityStatement.software.releaseDate`, 0..1, `dateTime`.
     pub release_date: Option<DateTime>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CapabilityStatementSoftware {
@@ -1524,6 +1664,12 @@ impl Element for CapabilityStatementSoftware {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -12,7 +12,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// Claim, Pre-determination or Pre-authorization
@@ -174,6 +174,9 @@ pub struct Claim {
     ///
     /// `Claim.total`, 0..1, `Money`.
     pub total: Option<Money>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Claim {
@@ -229,6 +232,12 @@ impl Element for Claim {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -328,6 +337,9 @@ pub struct ClaimAccident {
     ///
     /// `Claim.accident.location[x]`, 0..1, `Address | Reference`.
     pub location: Option<ClaimAccidentLocation>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimAccident {
@@ -355,6 +367,12 @@ impl Element for ClaimAccident {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -417,6 +435,9 @@ pub struct ClaimCareTeam {
     ///
     /// `Claim.careTeam.qualification`, 0..1, `CodeableConcept`.
     pub qualification: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimCareTeam {
@@ -442,6 +463,12 @@ impl Element for ClaimCareTeam {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -502,6 +529,9 @@ pub struct ClaimDiagnosis {
     ///
     /// `Claim.diagnosis.packageCode`, 0..1, `CodeableConcept`.
     pub package_code: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimDiagnosis {
@@ -530,6 +560,12 @@ impl Element for ClaimDiagnosis {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -597,6 +633,9 @@ pub struct ClaimInformation {
     ///
     /// `Claim.information.reason`, 0..1, `CodeableConcept`.
     pub reason: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimInformation {
@@ -629,6 +668,12 @@ impl Element for ClaimInformation {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -698,6 +743,9 @@ pub struct ClaimInsurance {
     ///
     /// `Claim.insurance.claimResponse`, 0..1, `Reference`.
     pub claim_response: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimInsurance {
@@ -724,6 +772,12 @@ impl Element for ClaimInsurance {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -853,6 +907,9 @@ pub struct ClaimItem {
     ///
     /// `Claim.item.detail`, 0..*, `BackboneElement`.
     pub detail: Vec<ClaimItemDetail>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimItem {
@@ -900,6 +957,12 @@ impl Element for ClaimItem {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1008,6 +1071,9 @@ pub struct ClaimItemDetail {
     ///
     /// `Claim.item.detail.subDetail`, 0..*, `BackboneElement`.
     pub sub_detail: Vec<ClaimItemDetailSubDetail>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimItemDetail {
@@ -1040,6 +1106,12 @@ impl Element for ClaimItemDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1135,6 +1207,9 @@ pub struct ClaimItemDetailSubDetail {
     ///
     /// `Claim.item.detail.subDetail.udi`, 0..*, `Reference`.
     pub udi: Vec<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimItemDetailSubDetail {
@@ -1166,6 +1241,12 @@ impl Element for ClaimItemDetailSubDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1228,6 +1309,9 @@ pub struct ClaimPayee {
     ///
     /// `Claim.payee.party`, 0..1, `Reference`.
     pub party: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimPayee {
@@ -1251,6 +1335,12 @@ impl Element for ClaimPayee {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1305,6 +1395,9 @@ pub struct ClaimProcedure {
     ///
     /// `Claim.procedure.procedure[x]`, 1..1, `CodeableConcept | Reference`.
     pub procedure: Option<ClaimProcedureProcedure>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimProcedure {
@@ -1332,6 +1425,12 @@ impl Element for ClaimProcedure {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1386,6 +1485,9 @@ pub struct ClaimRelated {
     ///
     /// `Claim.related.reference`, 0..1, `Identifier`.
     pub reference: Option<Identifier>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimRelated {
@@ -1409,6 +1511,12 @@ impl Element for ClaimRelated {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

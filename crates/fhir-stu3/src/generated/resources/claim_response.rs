@@ -8,7 +8,9 @@ use crate::primitives::{Boolean, Code, Date, DateTime, Decimal, FhirString, Id, 
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Remittance resource
 ///
@@ -141,6 +143,9 @@ pub struct ClaimResponse {
     ///
     /// `ClaimResponse.insurance`, 0..*, `BackboneElement`.
     pub insurance: Vec<ClaimResponseInsurance>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponse {
@@ -189,6 +194,12 @@ impl Element for ClaimResponse {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -303,6 +314,9 @@ pub struct ClaimResponseAddItem {
     ///
     /// `ClaimResponse.addItem.detail`, 0..*, `BackboneElement`.
     pub detail: Vec<ClaimResponseAddItemDetail>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponseAddItem {
@@ -332,6 +346,12 @@ impl Element for ClaimResponseAddItem {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -408,6 +428,9 @@ pub struct ClaimResponseAddItemDetail {
     ///
     /// `ClaimResponse.addItem.detail.adjudication`, 0..*.
     pub adjudication: Vec<ClaimResponseItemAdjudication>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponseAddItemDetail {
@@ -435,6 +458,12 @@ impl Element for ClaimResponseAddItemDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -497,6 +526,9 @@ pub struct ClaimResponseError {
     ///
     /// `ClaimResponse.error.code`, 1..1, `CodeableConcept`.
     pub code: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponseError {
@@ -521,6 +553,12 @@ impl Element for ClaimResponseError {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -588,6 +626,9 @@ pub struct ClaimResponseInsurance {
     ///
     /// `ClaimResponse.insurance.claimResponse`, 0..1, `Reference`.
     pub claim_response: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponseInsurance {
@@ -614,6 +655,12 @@ impl Element for ClaimResponseInsurance {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -675,6 +722,9 @@ pub struct ClaimResponseItem {
     ///
     /// `ClaimResponse.item.detail`, 0..*, `BackboneElement`.
     pub detail: Vec<ClaimResponseItemDetail>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponseItem {
@@ -699,6 +749,12 @@ impl Element for ClaimResponseItem {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -758,6 +814,9 @@ pub struct ClaimResponseItemAdjudication {
     ///
     /// `ClaimResponse.item.adjudication.value`, 0..1, `decimal`.
     pub value: Option<Decimal>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponseItemAdjudication {
@@ -782,6 +841,12 @@ impl Element for ClaimResponseItemAdjudication {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -841,6 +906,9 @@ pub struct ClaimResponseItemDetail {
     ///
     /// `ClaimResponse.item.detail.subDetail`, 0..*, `BackboneElement`.
     pub sub_detail: Vec<ClaimResponseItemDetailSubDetail>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponseItemDetail {
@@ -865,6 +933,12 @@ impl Element for ClaimResponseItemDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -920,6 +994,9 @@ pub struct ClaimResponseItemDetailSubDetail {
     ///
     /// `ClaimResponse.item.detail.subDetail.adjudication`, 0..*.
     pub adjudication: Vec<ClaimResponseItemAdjudication>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponseItemDetailSubDetail {
@@ -943,6 +1020,12 @@ impl Element for ClaimResponseItemDetailSubDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1009,6 +1092,9 @@ pub struct ClaimResponsePayment {
     ///
     /// `ClaimResponse.payment.identifier`, 0..1, `Identifier`.
     pub identifier: Option<Identifier>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponsePayment {
@@ -1035,6 +1121,12 @@ impl Element for ClaimResponsePayment {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1096,6 +1188,9 @@ pub struct ClaimResponseProcessNote {
     ///
     /// `ClaimResponse.processNote.language`, 0..1, `CodeableConcept`.
     pub language: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClaimResponseProcessNote {
@@ -1120,6 +1215,12 @@ impl Element for ClaimResponseProcessNote {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

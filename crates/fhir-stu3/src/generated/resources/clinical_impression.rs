@@ -11,7 +11,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// A clinical assessment performed when planning treatments and management strategies for a patient
@@ -129,6 +129,9 @@ pub struct ClinicalImpression {
     ///
     /// `ClinicalImpression.note`, 0..*, `Annotation`.
     pub note: Vec<Annotation>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClinicalImpression {
@@ -177,6 +180,12 @@ impl Element for ClinicalImpression {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -259,6 +268,9 @@ pub struct ClinicalImpressionFinding {
     ///
     /// `ClinicalImpression.finding.basis`, 0..1, `string`.
     pub basis: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClinicalImpressionFinding {
@@ -285,6 +297,12 @@ impl Element for ClinicalImpressionFinding {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -334,6 +352,9 @@ pub struct ClinicalImpressionInvestigation {
     ///
     /// `ClinicalImpression.investigation.item`, 0..*, `Reference`.
     pub item: Vec<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ClinicalImpressionInvestigation {
@@ -356,6 +377,12 @@ impl Element for ClinicalImpressionInvestigation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -16,7 +16,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// A set of codes drawn from one or more code systems
@@ -158,6 +158,9 @@ pub struct CodeSystem {
     ///
     /// `CodeSystem.concept`, 0..*, `BackboneElement`.
     pub concept: Vec<CodeSystemConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CodeSystem {
@@ -208,6 +211,12 @@ impl Element for CodeSystem {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -312,6 +321,9 @@ pub struct CodeSystemConcept {
     ///
     /// `CodeSystem.concept.concept`, 0..*.
     pub concept: Vec<CodeSystemConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CodeSystemConcept {
@@ -338,6 +350,12 @@ impl Element for CodeSystemConcept {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -395,6 +413,9 @@ pub struct CodeSystemConceptDesignation {
     ///
     /// `CodeSystem.concept.designation.value`, 1..1, `string`.
     pub value: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CodeSystemConceptDesignation {
@@ -418,6 +439,12 @@ impl Element for CodeSystemConceptDesignation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -468,6 +495,9 @@ pub struct CodeSystemConceptProperty {
     ///
     /// `CodeSystem.concept.property.value[x]`, 1..1, `code | Coding | string | integer | boolean | dateTime`.
     pub value: Option<CodeSystemConceptPropertyValue>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CodeSystemConceptProperty {
@@ -494,6 +524,12 @@ impl Element for CodeSystemConceptProperty {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -551,6 +587,9 @@ pub struct CodeSystemFilter {
     ///
     /// `CodeSystem.filter.value`, 1..1, `string`.
     pub value: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CodeSystemFilter {
@@ -575,6 +614,12 @@ impl Element for CodeSystemFilter {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -634,6 +679,9 @@ pub struct CodeSystemProperty {
     ///
     /// `CodeSystem.property.type`, 1..1, `code`.
     pub type_: Option<Code<ConceptPropertyType>>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CodeSystemProperty {
@@ -658,6 +706,12 @@ impl Element for CodeSystemProperty {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

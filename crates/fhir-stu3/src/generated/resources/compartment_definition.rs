@@ -8,7 +8,9 @@ use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Compartment Definition for a resource
 ///
@@ -109,6 +111,9 @@ pub struct CompartmentDefinition {
     ///
     /// `CompartmentDefinition.resource`, 0..*, `BackboneElement`.
     pub resource: Vec<CompartmentDefinitionResource>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CompartmentDefinition {
@@ -149,6 +154,12 @@ impl Element for CompartmentDefinition {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -231,6 +242,9 @@ pub struct CompartmentDefinitionResource {
     ///
     /// `CompartmentDefinition.resource.documentation`, 0..1, `string`.
     pub documentation: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CompartmentDefinitionResource {
@@ -254,6 +268,12 @@ impl Element for CompartmentDefinitionResource {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -12,7 +12,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// A set of resources composed into a single coherent clinical statement with clinical attestation
@@ -114,6 +114,9 @@ pub struct Composition {
     ///
     /// `Composition.section`, 0..*, `BackboneElement`.
     pub section: Vec<CompositionSection>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Composition {
@@ -154,6 +157,12 @@ impl Element for Composition {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -236,6 +245,9 @@ pub struct CompositionAttester {
     ///
     /// `Composition.attester.party`, 0..1, `Reference`.
     pub party: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CompositionAttester {
@@ -259,6 +271,12 @@ impl Element for CompositionAttester {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -313,6 +331,9 @@ pub struct CompositionEvent {
     ///
     /// `Composition.event.detail`, 0..*, `Reference`.
     pub detail: Vec<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CompositionEvent {
@@ -336,6 +357,12 @@ impl Element for CompositionEvent {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -386,6 +413,9 @@ pub struct CompositionRelatesTo {
     ///
     /// `Composition.relatesTo.target[x]`, 1..1, `Identifier | Reference`.
     pub target: Option<CompositionRelatesToTarget>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CompositionRelatesTo {
@@ -412,6 +442,12 @@ impl Element for CompositionRelatesTo {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -485,6 +521,9 @@ pub struct CompositionSection {
     ///
     /// `Composition.section.section`, 0..*.
     pub section: Vec<CompositionSection>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for CompositionSection {
@@ -513,6 +552,12 @@ impl Element for CompositionSection {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

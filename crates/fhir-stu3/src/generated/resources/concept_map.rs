@@ -11,7 +11,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// A map from one set of concepts to one or more other concepts
@@ -125,6 +125,9 @@ pub struct ConceptMap {
     ///
     /// `ConceptMap.group`, 0..*, `BackboneElement`.
     pub group: Vec<ConceptMapGroup>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ConceptMap {
@@ -174,6 +177,12 @@ impl Element for ConceptMap {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -271,6 +280,9 @@ pub struct ConceptMapGroup {
     ///
     /// `ConceptMap.group.unmapped`, 0..1, `BackboneElement`.
     pub unmapped: Option<ConceptMapGroupUnmapped>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ConceptMapGroup {
@@ -297,6 +309,12 @@ impl Element for ConceptMapGroup {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -354,6 +372,9 @@ pub struct ConceptMapGroupElement {
     ///
     /// `ConceptMap.group.element.target`, 0..*, `BackboneElement`.
     pub target: Vec<ConceptMapGroupElementTarget>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ConceptMapGroupElement {
@@ -377,6 +398,12 @@ impl Element for ConceptMapGroupElement {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -443,6 +470,9 @@ pub struct ConceptMapGroupElementTarget {
     ///
     /// `ConceptMap.group.element.target.product`, 0..*.
     pub product: Vec<ConceptMapGroupElementTargetDependsOn>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ConceptMapGroupElementTarget {
@@ -469,6 +499,12 @@ impl Element for ConceptMapGroupElementTarget {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -530,6 +566,9 @@ pub struct ConceptMapGroupElementTargetDependsOn {
     ///
     /// `ConceptMap.group.element.target.dependsOn.display`, 0..1, `string`.
     pub display: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ConceptMapGroupElementTargetDependsOn {
@@ -554,6 +593,12 @@ impl Element for ConceptMapGroupElementTargetDependsOn {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -613,6 +658,9 @@ pub struct ConceptMapGroupUnmapped {
     ///
     /// `ConceptMap.group.unmapped.url`, 0..1, `uri`.
     pub url: Option<Uri>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ConceptMapGroupUnmapped {
@@ -637,6 +685,12 @@ impl Element for ConceptMapGroupUnmapped {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -12,7 +12,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// Legal Agreement
@@ -146,6 +146,9 @@ pub struct Contract {
     ///
     /// `Contract.rule`, 0..*, `BackboneElement`.
     pub rule: Vec<ContractRule>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Contract {
@@ -198,6 +201,12 @@ impl Element for Contract {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -284,6 +293,9 @@ pub struct ContractAgent {
     ///
     /// `Contract.agent.role`, 0..*, `CodeableConcept`.
     pub role: Vec<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContractAgent {
@@ -306,6 +318,12 @@ impl Element for ContractAgent {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -351,6 +369,9 @@ pub struct ContractFriendly {
     ///
     /// `Contract.friendly.content[x]`, 1..1, `Attachment | Reference`.
     pub content: Option<ContractFriendlyContent>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContractFriendly {
@@ -376,6 +397,12 @@ impl Element for ContractFriendly {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -420,6 +447,9 @@ pub struct ContractLegal {
     ///
     /// `Contract.legal.content[x]`, 1..1, `Attachment | Reference`.
     pub content: Option<ContractLegalContent>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContractLegal {
@@ -445,6 +475,12 @@ impl Element for ContractLegal {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -489,6 +525,9 @@ pub struct ContractRule {
     ///
     /// `Contract.rule.content[x]`, 1..1, `Attachment | Reference`.
     pub content: Option<ContractRuleContent>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContractRule {
@@ -514,6 +553,12 @@ impl Element for ContractRule {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -566,6 +611,9 @@ pub struct ContractSigner {
     ///
     /// `Contract.signer.signature`, 1..*, `Signature`.
     pub signature: Vec<Signature>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContractSigner {
@@ -589,6 +637,12 @@ impl Element for ContractSigner {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -683,6 +737,9 @@ pub struct ContractTerm {
     ///
     /// `Contract.term.group`, 0..*.
     pub group: Vec<ContractTerm>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContractTerm {
@@ -716,6 +773,12 @@ impl Element for ContractTerm {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -776,6 +839,9 @@ pub struct ContractTermAgent {
     ///
     /// `Contract.term.agent.role`, 0..*, `CodeableConcept`.
     pub role: Vec<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContractTermAgent {
@@ -798,6 +864,12 @@ impl Element for ContractTermAgent {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -871,6 +943,9 @@ pub struct ContractTermValuedItem {
     ///
     /// `Contract.term.valuedItem.net`, 0..1, `Money`.
     pub net: Option<Money>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContractTermValuedItem {
@@ -903,6 +978,12 @@ impl Element for ContractTermValuedItem {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -982,6 +1063,9 @@ pub struct ContractValuedItem {
     ///
     /// `Contract.valuedItem.net`, 0..1, `Money`.
     pub net: Option<Money>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ContractValuedItem {
@@ -1014,6 +1098,12 @@ impl Element for ContractValuedItem {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -11,7 +11,9 @@ use crate::primitives::{Code, Id, Instant, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Measurement, calculation or setting capability of a medical device
 ///
@@ -92,6 +94,9 @@ pub struct DeviceMetric {
     ///
     /// `DeviceMetric.calibration`, 0..*, `BackboneElement`.
     pub calibration: Vec<DeviceMetricCalibration>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for DeviceMetric {
@@ -127,6 +132,12 @@ impl Element for DeviceMetric {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -204,6 +215,9 @@ pub struct DeviceMetricCalibration {
     ///
     /// `DeviceMetric.calibration.time`, 0..1, `instant`.
     pub time: Option<Instant>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for DeviceMetricCalibration {
@@ -227,6 +241,12 @@ impl Element for DeviceMetricCalibration {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

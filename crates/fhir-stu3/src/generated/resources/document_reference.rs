@@ -10,7 +10,9 @@ use crate::primitives::{Code, DateTime, FhirString, Id, Instant, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// A reference to a document
 ///
@@ -119,6 +121,9 @@ pub struct DocumentReference {
     ///
     /// `DocumentReference.context`, 0..1, `BackboneElement`.
     pub context: Option<DocumentReferenceContext>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for DocumentReference {
@@ -161,6 +166,12 @@ impl Element for DocumentReference {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -241,6 +252,9 @@ pub struct DocumentReferenceContent {
     ///
     /// `DocumentReference.content.format`, 0..1, `Coding`.
     pub format: Option<Coding>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for DocumentReferenceContent {
@@ -263,6 +277,12 @@ impl Element for DocumentReferenceContent {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -332,6 +352,9 @@ pub struct DocumentReferenceContext {
     ///
     /// `DocumentReference.context.related`, 0..*, `BackboneElement`.
     pub related: Vec<DocumentReferenceContextRelated>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for DocumentReferenceContext {
@@ -359,6 +382,12 @@ impl Element for DocumentReferenceContext {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -413,6 +442,9 @@ pub struct DocumentReferenceContextRelated {
     ///
     /// `DocumentReference.context.related.ref`, 0..1, `Reference`.
     pub ref_: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for DocumentReferenceContextRelated {
@@ -435,6 +467,12 @@ impl Element for DocumentReferenceContextRelated {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -484,6 +522,9 @@ pub struct DocumentReferenceRelatesTo {
     ///
     /// `DocumentReference.relatesTo.target`, 1..1, `Reference`.
     pub target: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for DocumentReferenceRelatesTo {
@@ -506,6 +547,12 @@ impl Element for DocumentReferenceRelatesTo {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

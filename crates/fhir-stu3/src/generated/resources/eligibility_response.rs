@@ -9,7 +9,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// EligibilityResponse resource
@@ -103,6 +103,9 @@ pub struct EligibilityResponse {
     ///
     /// `EligibilityResponse.error`, 0..*, `BackboneElement`.
     pub error: Vec<EligibilityResponseError>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for EligibilityResponse {
@@ -141,6 +144,12 @@ impl Element for EligibilityResponse {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -213,6 +222,9 @@ pub struct EligibilityResponseError {
     ///
     /// `EligibilityResponse.error.code`, 1..1, `CodeableConcept`.
     pub code: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for EligibilityResponseError {
@@ -234,6 +246,12 @@ impl Element for EligibilityResponseError {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -286,6 +304,9 @@ pub struct EligibilityResponseInsurance {
     ///
     /// `EligibilityResponse.insurance.benefitBalance`, 0..*, `BackboneElement`.
     pub benefit_balance: Vec<EligibilityResponseInsuranceBenefitBalance>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for EligibilityResponseInsurance {
@@ -309,6 +330,12 @@ impl Element for EligibilityResponseInsurance {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -387,6 +414,9 @@ pub struct EligibilityResponseInsuranceBenefitBalance {
     ///
     /// `EligibilityResponse.insurance.benefitBalance.financial`, 0..*, `BackboneElement`.
     pub financial: Vec<EligibilityResponseInsuranceBenefitBalanceFinancial>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for EligibilityResponseInsuranceBenefitBalance {
@@ -416,6 +446,12 @@ impl Element for EligibilityResponseInsuranceBenefitBalance {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -476,6 +512,9 @@ pub struct EligibilityResponseInsuranceBenefitBalanceFinancial {
     ///
     /// `EligibilityResponse.insurance.benefitBalance.financial.used[x]`, 0..1, `unsignedInt | Money`.
     pub used: Option<EligibilityResponseInsuranceBenefitBalanceFinancialUsed>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for EligibilityResponseInsuranceBenefitBalanceFinancial {
@@ -505,6 +544,12 @@ impl Element for EligibilityResponseInsuranceBenefitBalanceFinancial {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

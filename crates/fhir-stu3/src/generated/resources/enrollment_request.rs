@@ -8,7 +8,7 @@ use crate::primitives::{Code, DateTime, Id, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer, XmlComments};
 
 /// Enrollment request
 ///
@@ -81,6 +81,9 @@ pub struct EnrollmentRequest {
     ///
     /// `EnrollmentRequest.coverage`, 0..1, `Reference`.
     pub coverage: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for EnrollmentRequest {
@@ -114,6 +117,12 @@ impl Element for EnrollmentRequest {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);

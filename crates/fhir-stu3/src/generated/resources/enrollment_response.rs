@@ -8,7 +8,7 @@ use crate::primitives::{Code, DateTime, FhirString, Id, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer, XmlComments};
 
 /// EnrollmentResponse resource
 ///
@@ -85,6 +85,9 @@ pub struct EnrollmentResponse {
     ///
     /// `EnrollmentResponse.requestOrganization`, 0..1, `Reference`.
     pub request_organization: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for EnrollmentResponse {
@@ -119,6 +122,12 @@ impl Element for EnrollmentResponse {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);

@@ -8,7 +8,9 @@ use crate::primitives::{Code, Id, PositiveInt, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// An association of a Patient with an Organization and  Healthcare Provider(s) for a period of time that the Organization assumes some level of responsibility
 ///
@@ -97,6 +99,9 @@ pub struct EpisodeOfCare {
     ///
     /// `EpisodeOfCare.account`, 0..*, `Reference`.
     pub account: Vec<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for EpisodeOfCare {
@@ -134,6 +139,12 @@ impl Element for EpisodeOfCare {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -213,6 +224,9 @@ pub struct EpisodeOfCareDiagnosis {
     ///
     /// `EpisodeOfCare.diagnosis.rank`, 0..1, `positiveInt`.
     pub rank: Option<PositiveInt>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for EpisodeOfCareDiagnosis {
@@ -236,6 +250,12 @@ impl Element for EpisodeOfCareDiagnosis {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -286,6 +306,9 @@ pub struct EpisodeOfCareStatusHistory {
     ///
     /// `EpisodeOfCare.statusHistory.period`, 1..1, `Period`.
     pub period: Option<Period>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for EpisodeOfCareStatusHistory {
@@ -308,6 +331,12 @@ impl Element for EpisodeOfCareStatusHistory {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

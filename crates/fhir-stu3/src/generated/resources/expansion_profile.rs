@@ -10,7 +10,9 @@ use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Defines behaviour and contraints on the ValueSet Expansion operation
 ///
@@ -143,6 +145,9 @@ pub struct ExpansionProfile {
     ///
     /// `ExpansionProfile.limitedExpansion`, 0..1, `boolean`.
     pub limited_expansion: Option<Boolean>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExpansionProfile {
@@ -191,6 +196,12 @@ impl Element for ExpansionProfile {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -277,6 +288,9 @@ pub struct ExpansionProfileDesignation {
     ///
     /// `ExpansionProfile.designation.exclude`, 0..1, `BackboneElement`.
     pub exclude: Option<ExpansionProfileDesignationExclude>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExpansionProfileDesignation {
@@ -299,6 +313,12 @@ impl Element for ExpansionProfileDesignation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -344,6 +364,9 @@ pub struct ExpansionProfileDesignationExclude {
     ///
     /// `ExpansionProfile.designation.exclude.designation`, 0..*, `BackboneElement`.
     pub designation: Vec<ExpansionProfileDesignationExcludeDesignation>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExpansionProfileDesignationExclude {
@@ -365,6 +388,12 @@ impl Element for ExpansionProfileDesignationExclude {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -413,6 +442,9 @@ pub struct ExpansionProfileDesignationExcludeDesignation {
     ///
     /// `ExpansionProfile.designation.exclude.designation.use`, 0..1, `Coding`.
     pub use_: Option<Coding>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExpansionProfileDesignationExcludeDesignation {
@@ -435,6 +467,12 @@ impl Element for ExpansionProfileDesignationExcludeDesignation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -480,6 +518,9 @@ pub struct ExpansionProfileDesignationInclude {
     ///
     /// `ExpansionProfile.designation.include.designation`, 0..*, `BackboneElement`.
     pub designation: Vec<ExpansionProfileDesignationIncludeDesignation>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExpansionProfileDesignationInclude {
@@ -501,6 +542,12 @@ impl Element for ExpansionProfileDesignationInclude {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -549,6 +596,9 @@ pub struct ExpansionProfileDesignationIncludeDesignation {
     ///
     /// `ExpansionProfile.designation.include.designation.use`, 0..1, `Coding`.
     pub use_: Option<Coding>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExpansionProfileDesignationIncludeDesignation {
@@ -571,6 +621,12 @@ impl Element for ExpansionProfileDesignationIncludeDesignation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -620,6 +676,9 @@ pub struct ExpansionProfileExcludedSystem {
     ///
     /// `ExpansionProfile.excludedSystem.version`, 0..1, `string`.
     pub version: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExpansionProfileExcludedSystem {
@@ -642,6 +701,12 @@ impl Element for ExpansionProfileExcludedSystem {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -695,6 +760,9 @@ pub struct ExpansionProfileFixedVersion {
     ///
     /// `ExpansionProfile.fixedVersion.mode`, 1..1, `code`.
     pub mode: Option<Code<SystemVersionProcessingMode>>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExpansionProfileFixedVersion {
@@ -718,6 +786,12 @@ impl Element for ExpansionProfileFixedVersion {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

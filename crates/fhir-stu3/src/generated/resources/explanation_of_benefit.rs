@@ -14,7 +14,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// Explanation of Benefit resource
@@ -212,6 +212,9 @@ pub struct ExplanationOfBenefit {
     ///
     /// `ExplanationOfBenefit.benefitBalance`, 0..*, `BackboneElement`.
     pub benefit_balance: Vec<ExplanationOfBenefitBenefitBalance>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefit {
@@ -276,6 +279,12 @@ impl Element for ExplanationOfBenefit {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -382,6 +391,9 @@ pub struct ExplanationOfBenefitAccident {
     ///
     /// `ExplanationOfBenefit.accident.location[x]`, 0..1, `Address | Reference`.
     pub location: Option<ExplanationOfBenefitAccidentLocation>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitAccident {
@@ -409,6 +421,12 @@ impl Element for ExplanationOfBenefitAccident {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -487,6 +505,9 @@ pub struct ExplanationOfBenefitAddItem {
     ///
     /// `ExplanationOfBenefit.addItem.detail`, 0..*, `BackboneElement`.
     pub detail: Vec<ExplanationOfBenefitAddItemDetail>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitAddItem {
@@ -516,6 +537,12 @@ impl Element for ExplanationOfBenefitAddItem {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -592,6 +619,9 @@ pub struct ExplanationOfBenefitAddItemDetail {
     ///
     /// `ExplanationOfBenefit.addItem.detail.adjudication`, 0..*.
     pub adjudication: Vec<ExplanationOfBenefitItemAdjudication>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitAddItemDetail {
@@ -619,6 +649,12 @@ impl Element for ExplanationOfBenefitAddItemDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -701,6 +737,9 @@ pub struct ExplanationOfBenefitBenefitBalance {
     ///
     /// `ExplanationOfBenefit.benefitBalance.financial`, 0..*, `BackboneElement`.
     pub financial: Vec<ExplanationOfBenefitBenefitBalanceFinancial>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitBenefitBalance {
@@ -730,6 +769,12 @@ impl Element for ExplanationOfBenefitBenefitBalance {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -790,6 +835,9 @@ pub struct ExplanationOfBenefitBenefitBalanceFinancial {
     ///
     /// `ExplanationOfBenefit.benefitBalance.financial.used[x]`, 0..1, `unsignedInt | Money`.
     pub used: Option<ExplanationOfBenefitBenefitBalanceFinancialUsed>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitBenefitBalanceFinancial {
@@ -819,6 +867,12 @@ impl Element for ExplanationOfBenefitBenefitBalanceFinancial {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -881,6 +935,9 @@ pub struct ExplanationOfBenefitCareTeam {
     ///
     /// `ExplanationOfBenefit.careTeam.qualification`, 0..1, `CodeableConcept`.
     pub qualification: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitCareTeam {
@@ -906,6 +963,12 @@ impl Element for ExplanationOfBenefitCareTeam {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -966,6 +1029,9 @@ pub struct ExplanationOfBenefitDiagnosis {
     ///
     /// `ExplanationOfBenefit.diagnosis.packageCode`, 0..1, `CodeableConcept`.
     pub package_code: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitDiagnosis {
@@ -994,6 +1060,12 @@ impl Element for ExplanationOfBenefitDiagnosis {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1061,6 +1133,9 @@ pub struct ExplanationOfBenefitInformation {
     ///
     /// `ExplanationOfBenefit.information.reason`, 0..1, `Coding`.
     pub reason: Option<Coding>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitInformation {
@@ -1093,6 +1168,12 @@ impl Element for ExplanationOfBenefitInformation {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1146,6 +1227,9 @@ pub struct ExplanationOfBenefitInsurance {
     ///
     /// `ExplanationOfBenefit.insurance.preAuthRef`, 0..*, `string`.
     pub pre_auth_ref: Vec<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitInsurance {
@@ -1168,6 +1252,12 @@ impl Element for ExplanationOfBenefitInsurance {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1301,6 +1391,9 @@ pub struct ExplanationOfBenefitItem {
     ///
     /// `ExplanationOfBenefit.item.detail`, 0..*, `BackboneElement`.
     pub detail: Vec<ExplanationOfBenefitItemDetail>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitItem {
@@ -1350,6 +1443,12 @@ impl Element for ExplanationOfBenefitItem {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1428,6 +1527,9 @@ pub struct ExplanationOfBenefitItemAdjudication {
     ///
     /// `ExplanationOfBenefit.item.adjudication.value`, 0..1, `decimal`.
     pub value: Option<Decimal>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitItemAdjudication {
@@ -1452,6 +1554,12 @@ impl Element for ExplanationOfBenefitItemAdjudication {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1555,6 +1663,9 @@ pub struct ExplanationOfBenefitItemDetail {
     ///
     /// `ExplanationOfBenefit.item.detail.subDetail`, 0..*, `BackboneElement`.
     pub sub_detail: Vec<ExplanationOfBenefitItemDetailSubDetail>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitItemDetail {
@@ -1590,6 +1701,12 @@ impl Element for ExplanationOfBenefitItemDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1700,6 +1817,9 @@ pub struct ExplanationOfBenefitItemDetailSubDetail {
     ///
     /// `ExplanationOfBenefit.item.detail.subDetail.adjudication`, 0..*.
     pub adjudication: Vec<ExplanationOfBenefitItemAdjudication>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitItemDetailSubDetail {
@@ -1734,6 +1854,12 @@ impl Element for ExplanationOfBenefitItemDetailSubDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1799,6 +1925,9 @@ pub struct ExplanationOfBenefitPayee {
     ///
     /// `ExplanationOfBenefit.payee.party`, 0..1, `Reference`.
     pub party: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitPayee {
@@ -1822,6 +1951,12 @@ impl Element for ExplanationOfBenefitPayee {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1888,6 +2023,9 @@ pub struct ExplanationOfBenefitPayment {
     ///
     /// `ExplanationOfBenefit.payment.identifier`, 0..1, `Identifier`.
     pub identifier: Option<Identifier>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitPayment {
@@ -1914,6 +2052,12 @@ impl Element for ExplanationOfBenefitPayment {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1971,6 +2115,9 @@ pub struct ExplanationOfBenefitProcedure {
     ///
     /// `ExplanationOfBenefit.procedure.procedure[x]`, 1..1, `CodeableConcept | Reference`.
     pub procedure: Option<ExplanationOfBenefitProcedureProcedure>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitProcedure {
@@ -1998,6 +2145,12 @@ impl Element for ExplanationOfBenefitProcedure {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -2056,6 +2209,9 @@ pub struct ExplanationOfBenefitProcessNote {
     ///
     /// `ExplanationOfBenefit.processNote.language`, 0..1, `CodeableConcept`.
     pub language: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitProcessNote {
@@ -2080,6 +2236,12 @@ impl Element for ExplanationOfBenefitProcessNote {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -2135,6 +2297,9 @@ pub struct ExplanationOfBenefitRelated {
     ///
     /// `ExplanationOfBenefit.related.reference`, 0..1, `Identifier`.
     pub reference: Option<Identifier>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ExplanationOfBenefitRelated {
@@ -2158,6 +2323,12 @@ impl Element for ExplanationOfBenefitRelated {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -8,7 +8,9 @@ use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Integer, Markdo
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Definition of an graph of resources
 ///
@@ -109,6 +111,9 @@ pub struct GraphDefinition {
     ///
     /// `GraphDefinition.link`, 0..*, `BackboneElement`.
     pub link: Vec<GraphDefinitionLink>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for GraphDefinition {
@@ -149,6 +154,12 @@ impl Element for GraphDefinition {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -243,6 +254,9 @@ pub struct GraphDefinitionLink {
     ///
     /// `GraphDefinition.link.target`, 1..*, `BackboneElement`.
     pub target: Vec<GraphDefinitionLinkTarget>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for GraphDefinitionLink {
@@ -269,6 +283,12 @@ impl Element for GraphDefinitionLink {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -330,6 +350,9 @@ pub struct GraphDefinitionLinkTarget {
     ///
     /// `GraphDefinition.link.target.link`, 0..*.
     pub link: Vec<GraphDefinitionLink>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for GraphDefinitionLinkTarget {
@@ -354,6 +377,12 @@ impl Element for GraphDefinitionLinkTarget {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -413,6 +442,9 @@ pub struct GraphDefinitionLinkTargetCompartment {
     ///
     /// `GraphDefinition.link.target.compartment.description`, 0..1, `string`.
     pub description: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for GraphDefinitionLinkTargetCompartment {
@@ -437,6 +469,12 @@ impl Element for GraphDefinitionLinkTargetCompartment {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

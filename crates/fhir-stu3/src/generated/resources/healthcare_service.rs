@@ -10,7 +10,9 @@ use crate::primitives::{Boolean, Code, FhirString, Id, Time, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// The details of a healthcare service available at a location
 ///
@@ -147,6 +149,9 @@ pub struct HealthcareService {
     ///
     /// `HealthcareService.endpoint`, 0..*, `Reference`.
     pub endpoint: Vec<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for HealthcareService {
@@ -196,6 +201,12 @@ impl Element for HealthcareService {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -291,6 +302,9 @@ pub struct HealthcareServiceAvailableTime {
     ///
     /// `HealthcareService.availableTime.availableEndTime`, 0..1, `time`.
     pub available_end_time: Option<Time>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for HealthcareServiceAvailableTime {
@@ -315,6 +329,12 @@ impl Element for HealthcareServiceAvailableTime {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -366,6 +386,9 @@ pub struct HealthcareServiceNotAvailable {
     ///
     /// `HealthcareService.notAvailable.during`, 0..1, `Period`.
     pub during: Option<Period>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for HealthcareServiceNotAvailable {
@@ -388,6 +411,12 @@ impl Element for HealthcareServiceNotAvailable {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -7,7 +7,9 @@ use crate::primitives::{Code, DateTime, FhirString, Id, Oid, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Key Object Selection
 ///
@@ -72,6 +74,9 @@ pub struct ImagingManifest {
     ///
     /// `ImagingManifest.study`, 1..*, `BackboneElement`.
     pub study: Vec<ImagingManifestStudy>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImagingManifest {
@@ -103,6 +108,12 @@ impl Element for ImagingManifest {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -180,6 +191,9 @@ pub struct ImagingManifestStudy {
     ///
     /// `ImagingManifest.study.series`, 1..*, `BackboneElement`.
     pub series: Vec<ImagingManifestStudySeries>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImagingManifestStudy {
@@ -204,6 +218,12 @@ impl Element for ImagingManifestStudy {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -259,6 +279,9 @@ pub struct ImagingManifestStudySeries {
     ///
     /// `ImagingManifest.study.series.instance`, 1..*, `BackboneElement`.
     pub instance: Vec<ImagingManifestStudySeriesInstance>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImagingManifestStudySeries {
@@ -282,6 +305,12 @@ impl Element for ImagingManifestStudySeries {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -332,6 +361,9 @@ pub struct ImagingManifestStudySeriesInstance {
     ///
     /// `ImagingManifest.study.series.instance.uid`, 1..1, `oid`.
     pub uid: Option<Oid>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImagingManifestStudySeriesInstance {
@@ -354,6 +386,12 @@ impl Element for ImagingManifestStudySeriesInstance {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

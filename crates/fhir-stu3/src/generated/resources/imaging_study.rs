@@ -8,7 +8,9 @@ use crate::primitives::{Code, DateTime, FhirString, Id, Oid, UnsignedInt, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// A set of images produced in single study (one or more series of references images)
 ///
@@ -125,6 +127,9 @@ pub struct ImagingStudy {
     ///
     /// `ImagingStudy.series`, 0..*, `BackboneElement`.
     pub series: Vec<ImagingStudySeries>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImagingStudy {
@@ -169,6 +174,12 @@ impl Element for ImagingStudy {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -291,6 +302,9 @@ pub struct ImagingStudySeries {
     ///
     /// `ImagingStudy.series.instance`, 0..*, `BackboneElement`.
     pub instance: Vec<ImagingStudySeriesInstance>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImagingStudySeries {
@@ -323,6 +337,12 @@ impl Element for ImagingStudySeries {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -390,6 +410,9 @@ pub struct ImagingStudySeriesInstance {
     ///
     /// `ImagingStudy.series.instance.title`, 0..1, `string`.
     pub title: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImagingStudySeriesInstance {
@@ -414,6 +437,12 @@ impl Element for ImagingStudySeriesInstance {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -10,7 +10,9 @@ use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, PositiveI
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Immunization event information
 ///
@@ -135,6 +137,9 @@ pub struct Immunization {
     ///
     /// `Immunization.vaccinationProtocol`, 0..*, `BackboneElement`.
     pub vaccination_protocol: Vec<ImmunizationVaccinationProtocol>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Immunization {
@@ -181,6 +186,12 @@ impl Element for Immunization {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -265,6 +276,9 @@ pub struct ImmunizationExplanation {
     ///
     /// `Immunization.explanation.reasonNotGiven`, 0..*, `CodeableConcept`.
     pub reason_not_given: Vec<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImmunizationExplanation {
@@ -287,6 +301,12 @@ impl Element for ImmunizationExplanation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -336,6 +356,9 @@ pub struct ImmunizationPractitioner {
     ///
     /// `Immunization.practitioner.actor`, 1..1, `Reference`.
     pub actor: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImmunizationPractitioner {
@@ -358,6 +381,12 @@ impl Element for ImmunizationPractitioner {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -411,6 +440,9 @@ pub struct ImmunizationReaction {
     ///
     /// `Immunization.reaction.reported`, 0..1, `boolean`.
     pub reported: Option<Boolean>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImmunizationReaction {
@@ -434,6 +466,12 @@ impl Element for ImmunizationReaction {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -508,6 +546,9 @@ pub struct ImmunizationVaccinationProtocol {
     ///
     /// `Immunization.vaccinationProtocol.doseStatusReason`, 0..1, `CodeableConcept`.
     pub dose_status_reason: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImmunizationVaccinationProtocol {
@@ -536,6 +577,12 @@ impl Element for ImmunizationVaccinationProtocol {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -7,7 +7,9 @@ use crate::primitives::{Code, DateTime, FhirString, Id, PositiveInt, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Guidance or advice relating to an immunization
 ///
@@ -60,6 +62,9 @@ pub struct ImmunizationRecommendation {
     ///
     /// `ImmunizationRecommendation.recommendation`, 1..*, `BackboneElement`.
     pub recommendation: Vec<ImmunizationRecommendationRecommendation>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImmunizationRecommendation {
@@ -88,6 +93,12 @@ impl Element for ImmunizationRecommendation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -182,6 +193,9 @@ pub struct ImmunizationRecommendationRecommendation {
     ///
     /// `ImmunizationRecommendation.recommendation.supportingPatientInformation`, 0..*, `Reference`.
     pub supporting_patient_information: Vec<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImmunizationRecommendationRecommendation {
@@ -213,6 +227,12 @@ impl Element for ImmunizationRecommendationRecommendation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -272,6 +292,9 @@ pub struct ImmunizationRecommendationRecommendationDateCriterion {
     ///
     /// `ImmunizationRecommendation.recommendation.dateCriterion.value`, 1..1, `dateTime`.
     pub value: Option<DateTime>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImmunizationRecommendationRecommendationDateCriterion {
@@ -294,6 +317,12 @@ impl Element for ImmunizationRecommendationRecommendationDateCriterion {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -351,6 +380,9 @@ pub struct ImmunizationRecommendationRecommendationProtocol {
     ///
     /// `ImmunizationRecommendation.recommendation.protocol.series`, 0..1, `string`.
     pub series: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImmunizationRecommendationRecommendationProtocol {
@@ -375,6 +407,12 @@ impl Element for ImmunizationRecommendationRecommendationProtocol {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -9,7 +9,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// A set of rules about how FHIR is used
@@ -123,6 +123,9 @@ pub struct ImplementationGuide {
     ///
     /// `ImplementationGuide.page`, 0..1, `BackboneElement`.
     pub page: Option<ImplementationGuidePage>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImplementationGuide {
@@ -166,6 +169,12 @@ impl Element for ImplementationGuide {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -247,6 +256,9 @@ pub struct ImplementationGuideDependency {
     ///
     /// `ImplementationGuide.dependency.uri`, 1..1, `uri`.
     pub uri: Option<Uri>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImplementationGuideDependency {
@@ -269,6 +281,12 @@ impl Element for ImplementationGuideDependency {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -318,6 +336,9 @@ pub struct ImplementationGuideGlobal {
     ///
     /// `ImplementationGuide.global.profile`, 1..1, `Reference`.
     pub profile: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImplementationGuideGlobal {
@@ -340,6 +361,12 @@ impl Element for ImplementationGuideGlobal {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -393,6 +420,9 @@ pub struct ImplementationGuidePackage {
     ///
     /// `ImplementationGuide.package.resource`, 1..*, `BackboneElement`.
     pub resource: Vec<ImplementationGuidePackageResource>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImplementationGuidePackage {
@@ -416,6 +446,12 @@ impl Element for ImplementationGuidePackage {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -482,6 +518,9 @@ pub struct ImplementationGuidePackageResource {
     ///
     /// `ImplementationGuide.package.resource.exampleFor`, 0..1, `Reference`.
     pub example_for: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImplementationGuidePackageResource {
@@ -512,6 +551,12 @@ impl Element for ImplementationGuidePackageResource {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -585,6 +630,9 @@ pub struct ImplementationGuidePage {
     ///
     /// `ImplementationGuide.page.page`, 0..*.
     pub page: Vec<ImplementationGuidePage>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ImplementationGuidePage {
@@ -612,6 +660,12 @@ impl Element for ImplementationGuidePage {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

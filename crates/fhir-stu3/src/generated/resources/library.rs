@@ -11,7 +11,7 @@ use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, Markdown,
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer, XmlComments};
 
 /// Represents a library of quality improvement components
 ///
@@ -156,6 +156,9 @@ pub struct Library {
     ///
     /// `Library.content`, 0..*, `Attachment`.
     pub content: Vec<Attachment>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Library {
@@ -207,6 +210,12 @@ impl Element for Library {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);

@@ -8,7 +8,9 @@ use crate::primitives::{Boolean, Code, Id, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Links records for 'same' item
 ///
@@ -61,6 +63,9 @@ pub struct Linkage {
     ///
     /// `Linkage.item`, 1..*, `BackboneElement`.
     pub item: Vec<LinkageItem>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Linkage {
@@ -89,6 +94,12 @@ impl Element for Linkage {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -155,6 +166,9 @@ pub struct LinkageItem {
     ///
     /// `Linkage.item.resource`, 1..1, `Reference`.
     pub resource: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for LinkageItem {
@@ -177,6 +191,12 @@ impl Element for LinkageItem {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

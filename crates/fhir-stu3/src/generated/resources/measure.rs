@@ -11,7 +11,9 @@ use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, Markdown,
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// A quality measure definition
 ///
@@ -200,6 +202,9 @@ pub struct Measure {
     ///
     /// `Measure.supplementalData`, 0..*, `BackboneElement`.
     pub supplemental_data: Vec<MeasureSupplementalData>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Measure {
@@ -266,6 +271,12 @@ impl Element for Measure {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -381,6 +392,9 @@ pub struct MeasureGroup {
     ///
     /// `Measure.group.stratifier`, 0..*, `BackboneElement`.
     pub stratifier: Vec<MeasureGroupStratifier>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MeasureGroup {
@@ -406,6 +420,12 @@ impl Element for MeasureGroup {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -470,6 +490,9 @@ pub struct MeasureGroupPopulation {
     ///
     /// `Measure.group.population.criteria`, 1..1, `string`.
     pub criteria: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MeasureGroupPopulation {
@@ -495,6 +518,12 @@ impl Element for MeasureGroupPopulation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -551,6 +580,9 @@ pub struct MeasureGroupStratifier {
     ///
     /// `Measure.group.stratifier.path`, 0..1, `string`.
     pub path: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MeasureGroupStratifier {
@@ -574,6 +606,12 @@ impl Element for MeasureGroupStratifier {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -632,6 +670,9 @@ pub struct MeasureSupplementalData {
     ///
     /// `Measure.supplementalData.path`, 0..1, `string`.
     pub path: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MeasureSupplementalData {
@@ -656,6 +697,12 @@ impl Element for MeasureSupplementalData {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

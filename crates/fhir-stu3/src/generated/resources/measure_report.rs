@@ -8,7 +8,9 @@ use crate::primitives::{Code, DateTime, Decimal, FhirString, Id, Integer, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Results of a measure evaluation
 ///
@@ -89,6 +91,9 @@ pub struct MeasureReport {
     ///
     /// `MeasureReport.evaluatedResources`, 0..1, `Reference`.
     pub evaluated_resources: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MeasureReport {
@@ -124,6 +129,12 @@ impl Element for MeasureReport {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -205,6 +216,9 @@ pub struct MeasureReportGroup {
     ///
     /// `MeasureReport.group.stratifier`, 0..*, `BackboneElement`.
     pub stratifier: Vec<MeasureReportGroupStratifier>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MeasureReportGroup {
@@ -229,6 +243,12 @@ impl Element for MeasureReportGroup {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -288,6 +308,9 @@ pub struct MeasureReportGroupPopulation {
     ///
     /// `MeasureReport.group.population.patients`, 0..1, `Reference`.
     pub patients: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MeasureReportGroupPopulation {
@@ -312,6 +335,12 @@ impl Element for MeasureReportGroupPopulation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -363,6 +392,9 @@ pub struct MeasureReportGroupStratifier {
     ///
     /// `MeasureReport.group.stratifier.stratum`, 0..*, `BackboneElement`.
     pub stratum: Vec<MeasureReportGroupStratifierStratum>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MeasureReportGroupStratifier {
@@ -385,6 +417,12 @@ impl Element for MeasureReportGroupStratifier {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -438,6 +476,9 @@ pub struct MeasureReportGroupStratifierStratum {
     ///
     /// `MeasureReport.group.stratifier.stratum.measureScore`, 0..1, `decimal`.
     pub measure_score: Option<Decimal>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MeasureReportGroupStratifierStratum {
@@ -461,6 +502,12 @@ impl Element for MeasureReportGroupStratifierStratum {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -519,6 +566,9 @@ pub struct MeasureReportGroupStratifierStratumPopulation {
     ///
     /// `MeasureReport.group.stratifier.stratum.population.patients`, 0..1, `Reference`.
     pub patients: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MeasureReportGroupStratifierStratumPopulation {
@@ -543,6 +593,12 @@ impl Element for MeasureReportGroupStratifierStratumPopulation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -10,7 +10,9 @@ use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Unsig
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// A resource that defines a type of message that can be exchanged between systems
 ///
@@ -143,6 +145,9 @@ pub struct MessageDefinition {
     ///
     /// `MessageDefinition.allowedResponse`, 0..*, `BackboneElement`.
     pub allowed_response: Vec<MessageDefinitionAllowedResponse>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MessageDefinition {
@@ -191,6 +196,12 @@ impl Element for MessageDefinition {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -277,6 +288,9 @@ pub struct MessageDefinitionAllowedResponse {
     ///
     /// `MessageDefinition.allowedResponse.situation`, 0..1, `markdown`.
     pub situation: Option<Markdown>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MessageDefinitionAllowedResponse {
@@ -299,6 +313,12 @@ impl Element for MessageDefinitionAllowedResponse {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -356,6 +376,9 @@ pub struct MessageDefinitionFocus {
     ///
     /// `MessageDefinition.focus.max`, 0..1, `string`.
     pub max: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for MessageDefinitionFocus {
@@ -380,6 +403,12 @@ impl Element for MessageDefinitionFocus {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

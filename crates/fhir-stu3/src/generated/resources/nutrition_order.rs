@@ -11,7 +11,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// Diet, formula or nutritional supplement request
@@ -101,6 +101,9 @@ pub struct NutritionOrder {
     ///
     /// `NutritionOrder.enteralFormula`, 0..1, `BackboneElement`.
     pub enteral_formula: Option<NutritionOrderEnteralFormula>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for NutritionOrder {
@@ -138,6 +141,12 @@ impl Element for NutritionOrder {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -241,6 +250,9 @@ pub struct NutritionOrderEnteralFormula {
     ///
     /// `NutritionOrder.enteralFormula.administrationInstruction`, 0..1, `string`.
     pub administration_instruction: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for NutritionOrderEnteralFormula {
@@ -270,6 +282,12 @@ impl Element for NutritionOrderEnteralFormula {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -333,6 +351,9 @@ pub struct NutritionOrderEnteralFormulaAdministration {
     ///
     /// `NutritionOrder.enteralFormula.administration.rate[x]`, 0..1, `Quantity | Ratio`.
     pub rate: Option<NutritionOrderEnteralFormulaAdministrationRate>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for NutritionOrderEnteralFormulaAdministration {
@@ -360,6 +381,12 @@ impl Element for NutritionOrderEnteralFormulaAdministration {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -426,6 +453,9 @@ pub struct NutritionOrderOralDiet {
     ///
     /// `NutritionOrder.oralDiet.instruction`, 0..1, `string`.
     pub instruction: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for NutritionOrderOralDiet {
@@ -452,6 +482,12 @@ impl Element for NutritionOrderOralDiet {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -505,6 +541,9 @@ pub struct NutritionOrderOralDietNutrient {
     ///
     /// `NutritionOrder.oralDiet.nutrient.amount`, 0..1, `Quantity`.
     pub amount: Option<Quantity>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for NutritionOrderOralDietNutrient {
@@ -527,6 +566,12 @@ impl Element for NutritionOrderOralDietNutrient {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -576,6 +621,9 @@ pub struct NutritionOrderOralDietTexture {
     ///
     /// `NutritionOrder.oralDiet.texture.foodType`, 0..1, `CodeableConcept`.
     pub food_type: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for NutritionOrderOralDietTexture {
@@ -598,6 +646,12 @@ impl Element for NutritionOrderOralDietTexture {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -659,6 +713,9 @@ pub struct NutritionOrderSupplement {
     ///
     /// `NutritionOrder.supplement.instruction`, 0..1, `string`.
     pub instruction: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for NutritionOrderSupplement {
@@ -684,6 +741,12 @@ impl Element for NutritionOrderSupplement {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

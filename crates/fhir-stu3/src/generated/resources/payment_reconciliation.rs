@@ -8,7 +8,9 @@ use crate::primitives::{Code, Date, DateTime, FhirString, Id, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// PaymentReconciliation resource
 ///
@@ -105,6 +107,9 @@ pub struct PaymentReconciliation {
     ///
     /// `PaymentReconciliation.processNote`, 0..*, `BackboneElement`.
     pub process_note: Vec<PaymentReconciliationProcessNote>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PaymentReconciliation {
@@ -144,6 +149,12 @@ impl Element for PaymentReconciliation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -241,6 +252,9 @@ pub struct PaymentReconciliationDetail {
     ///
     /// `PaymentReconciliation.detail.amount`, 0..1, `Money`.
     pub amount: Option<Money>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PaymentReconciliationDetail {
@@ -268,6 +282,12 @@ impl Element for PaymentReconciliationDetail {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -322,6 +342,9 @@ pub struct PaymentReconciliationProcessNote {
     ///
     /// `PaymentReconciliation.processNote.text`, 0..1, `string`.
     pub text: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PaymentReconciliationProcessNote {
@@ -344,6 +367,12 @@ impl Element for PaymentReconciliationProcessNote {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

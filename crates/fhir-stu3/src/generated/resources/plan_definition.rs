@@ -17,7 +17,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// The definition of a plan for a series of actions, independent of any specific patient or context
@@ -163,6 +163,9 @@ pub struct PlanDefinition {
     ///
     /// `PlanDefinition.action`, 0..*, `BackboneElement`.
     pub action: Vec<PlanDefinitionAction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PlanDefinition {
@@ -214,6 +217,12 @@ impl Element for PlanDefinition {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -395,6 +404,9 @@ pub struct PlanDefinitionAction {
     ///
     /// `PlanDefinition.action.action`, 0..*.
     pub action: Vec<PlanDefinitionAction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PlanDefinitionAction {
@@ -444,6 +456,12 @@ impl Element for PlanDefinitionAction {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -524,6 +542,9 @@ pub struct PlanDefinitionActionCondition {
     ///
     /// `PlanDefinition.action.condition.expression`, 0..1, `string`.
     pub expression: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PlanDefinitionActionCondition {
@@ -548,6 +569,12 @@ impl Element for PlanDefinitionActionCondition {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -607,6 +634,9 @@ pub struct PlanDefinitionActionDynamicValue {
     ///
     /// `PlanDefinition.action.dynamicValue.expression`, 0..1, `string`.
     pub expression: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PlanDefinitionActionDynamicValue {
@@ -631,6 +661,12 @@ impl Element for PlanDefinitionActionDynamicValue {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -682,6 +718,9 @@ pub struct PlanDefinitionActionParticipant {
     ///
     /// `PlanDefinition.action.participant.role`, 0..1, `CodeableConcept`.
     pub role: Option<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PlanDefinitionActionParticipant {
@@ -704,6 +743,12 @@ impl Element for PlanDefinitionActionParticipant {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -757,6 +802,9 @@ pub struct PlanDefinitionActionRelatedAction {
     ///
     /// `PlanDefinition.action.relatedAction.offset[x]`, 0..1, `Duration | Range`.
     pub offset: Option<PlanDefinitionActionRelatedActionOffset>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PlanDefinitionActionRelatedAction {
@@ -784,6 +832,12 @@ impl Element for PlanDefinitionActionRelatedAction {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -854,6 +908,9 @@ pub struct PlanDefinitionGoal {
     ///
     /// `PlanDefinition.goal.target`, 0..*, `BackboneElement`.
     pub target: Vec<PlanDefinitionGoalTarget>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PlanDefinitionGoal {
@@ -881,6 +938,12 @@ impl Element for PlanDefinitionGoal {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -939,6 +1002,9 @@ pub struct PlanDefinitionGoalTarget {
     ///
     /// `PlanDefinition.goal.target.due`, 0..1, `Duration`.
     pub due: Option<Duration>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PlanDefinitionGoalTarget {
@@ -966,6 +1032,12 @@ impl Element for PlanDefinitionGoalTarget {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

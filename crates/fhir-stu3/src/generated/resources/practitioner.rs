@@ -11,7 +11,9 @@ use crate::primitives::{Boolean, Code, Date, Id, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// A person with a  formal responsibility in the provisioning of healthcare or related services
 ///
@@ -92,6 +94,9 @@ pub struct Practitioner {
     ///
     /// `Practitioner.communication`, 0..*, `CodeableConcept`.
     pub communication: Vec<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Practitioner {
@@ -127,6 +132,12 @@ impl Element for Practitioner {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -208,6 +219,9 @@ pub struct PractitionerQualification {
     ///
     /// `Practitioner.qualification.issuer`, 0..1, `Reference`.
     pub issuer: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PractitionerQualification {
@@ -232,6 +246,12 @@ impl Element for PractitionerQualification {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

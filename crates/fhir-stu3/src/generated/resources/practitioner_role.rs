@@ -10,7 +10,9 @@ use crate::primitives::{Boolean, Code, FhirString, Id, Time, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Roles/organizations the practitioner is associated with
 ///
@@ -107,6 +109,9 @@ pub struct PractitionerRole {
     ///
     /// `PractitionerRole.endpoint`, 0..*, `Reference`.
     pub endpoint: Vec<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PractitionerRole {
@@ -146,6 +151,12 @@ impl Element for PractitionerRole {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -231,6 +242,9 @@ pub struct PractitionerRoleAvailableTime {
     ///
     /// `PractitionerRole.availableTime.availableEndTime`, 0..1, `time`.
     pub available_end_time: Option<Time>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PractitionerRoleAvailableTime {
@@ -255,6 +269,12 @@ impl Element for PractitionerRoleAvailableTime {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -306,6 +326,9 @@ pub struct PractitionerRoleNotAvailable {
     ///
     /// `PractitionerRole.notAvailable.during`, 0..1, `Period`.
     pub during: Option<Period>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for PractitionerRoleNotAvailable {
@@ -328,6 +351,12 @@ impl Element for PractitionerRoleNotAvailable {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

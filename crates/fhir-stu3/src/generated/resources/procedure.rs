@@ -11,7 +11,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// An action that is being or was performed on a patient
@@ -157,6 +157,9 @@ pub struct Procedure {
     ///
     /// `Procedure.usedCode`, 0..*, `CodeableConcept`.
     pub used_code: Vec<CodeableConcept>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Procedure {
@@ -212,6 +215,12 @@ impl Element for Procedure {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -301,6 +310,9 @@ pub struct ProcedureFocalDevice {
     ///
     /// `Procedure.focalDevice.manipulated`, 1..1, `Reference`.
     pub manipulated: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ProcedureFocalDevice {
@@ -323,6 +335,12 @@ impl Element for ProcedureFocalDevice {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -376,6 +394,9 @@ pub struct ProcedurePerformer {
     ///
     /// `Procedure.performer.onBehalfOf`, 0..1, `Reference`.
     pub on_behalf_of: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ProcedurePerformer {
@@ -399,6 +420,12 @@ impl Element for ProcedurePerformer {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

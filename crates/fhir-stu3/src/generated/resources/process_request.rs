@@ -8,7 +8,9 @@ use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Integer, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Request to perform some action on or in regards to an existing resource
 ///
@@ -109,6 +111,9 @@ pub struct ProcessRequest {
     ///
     /// `ProcessRequest.period`, 0..1, `Period`.
     pub period: Option<Period>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ProcessRequest {
@@ -149,6 +154,12 @@ impl Element for ProcessRequest {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -223,6 +234,9 @@ pub struct ProcessRequestItem {
     ///
     /// `ProcessRequest.item.sequenceLinkId`, 1..1, `integer`.
     pub sequence_link_id: Option<Integer>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ProcessRequestItem {
@@ -244,6 +258,12 @@ impl Element for ProcessRequestItem {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -14,7 +14,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// A structured set of questions
@@ -140,6 +140,9 @@ pub struct Questionnaire {
     ///
     /// `Questionnaire.item`, 0..*, `BackboneElement`.
     pub item: Vec<QuestionnaireItem>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Questionnaire {
@@ -186,6 +189,12 @@ impl Element for Questionnaire {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -322,6 +331,9 @@ pub struct QuestionnaireItem {
     ///
     /// `Questionnaire.item.item`, 0..*.
     pub item: Vec<QuestionnaireItem>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for QuestionnaireItem {
@@ -361,6 +373,12 @@ impl Element for QuestionnaireItem {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -427,6 +445,9 @@ pub struct QuestionnaireItemEnableWhen {
     ///
     /// `Questionnaire.item.enableWhen.answer[x]`, 0..1, `boolean | decimal | integer | date | dateTime | time | string | uri | Attachment | Coding | Quantity | Reference`.
     pub answer: Option<QuestionnaireItemEnableWhenAnswer>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for QuestionnaireItemEnableWhen {
@@ -454,6 +475,12 @@ impl Element for QuestionnaireItemEnableWhen {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -500,6 +527,9 @@ pub struct QuestionnaireItemOption {
     ///
     /// `Questionnaire.item.option.value[x]`, 1..1, `integer | date | time | string | Coding`.
     pub value: Option<QuestionnaireItemOptionValue>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for QuestionnaireItemOption {
@@ -525,6 +555,12 @@ impl Element for QuestionnaireItemOption {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

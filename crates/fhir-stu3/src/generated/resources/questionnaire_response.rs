@@ -11,7 +11,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// A structured set of questions and their answers
@@ -97,6 +97,9 @@ pub struct QuestionnaireResponse {
     ///
     /// `QuestionnaireResponse.item`, 0..*, `BackboneElement`.
     pub item: Vec<QuestionnaireResponseItem>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for QuestionnaireResponse {
@@ -133,6 +136,12 @@ impl Element for QuestionnaireResponse {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -223,6 +232,9 @@ pub struct QuestionnaireResponseItem {
     ///
     /// `QuestionnaireResponse.item.item`, 0..*.
     pub item: Vec<QuestionnaireResponseItem>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for QuestionnaireResponseItem {
@@ -249,6 +261,12 @@ impl Element for QuestionnaireResponseItem {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -302,6 +320,9 @@ pub struct QuestionnaireResponseItemAnswer {
     ///
     /// `QuestionnaireResponse.item.answer.item`, 0..*.
     pub item: Vec<QuestionnaireResponseItem>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for QuestionnaireResponseItemAnswer {
@@ -328,6 +349,12 @@ impl Element for QuestionnaireResponseItemAnswer {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -16,7 +16,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// A group of related requests
@@ -118,6 +118,9 @@ pub struct RequestGroup {
     ///
     /// `RequestGroup.action`, 0..*, `BackboneElement`.
     pub action: Vec<RequestGroupAction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for RequestGroup {
@@ -162,6 +165,12 @@ impl Element for RequestGroup {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -304,6 +313,9 @@ pub struct RequestGroupAction {
     ///
     /// `RequestGroup.action.action`, 0..*.
     pub action: Vec<RequestGroupAction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for RequestGroupAction {
@@ -346,6 +358,12 @@ impl Element for RequestGroupAction {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -419,6 +437,9 @@ pub struct RequestGroupActionCondition {
     ///
     /// `RequestGroup.action.condition.expression`, 0..1, `string`.
     pub expression: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for RequestGroupActionCondition {
@@ -443,6 +464,12 @@ impl Element for RequestGroupActionCondition {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -498,6 +525,9 @@ pub struct RequestGroupActionRelatedAction {
     ///
     /// `RequestGroup.action.relatedAction.offset[x]`, 0..1, `Duration | Range`.
     pub offset: Option<RequestGroupActionRelatedActionOffset>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for RequestGroupActionRelatedAction {
@@ -525,6 +555,12 @@ impl Element for RequestGroupActionRelatedAction {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

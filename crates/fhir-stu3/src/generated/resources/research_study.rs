@@ -11,7 +11,9 @@ use crate::primitives::{Code, FhirString, Id, Markdown, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Investigation to increase healthcare-related patient-independent knowledge
 ///
@@ -132,6 +134,9 @@ pub struct ResearchStudy {
     ///
     /// `ResearchStudy.arm`, 0..*, `BackboneElement`.
     pub arm: Vec<ResearchStudyArm>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ResearchStudy {
@@ -177,6 +182,12 @@ impl Element for ResearchStudy {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -264,6 +275,9 @@ pub struct ResearchStudyArm {
     ///
     /// `ResearchStudy.arm.description`, 0..1, `string`.
     pub description: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ResearchStudyArm {
@@ -287,6 +301,12 @@ impl Element for ResearchStudyArm {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

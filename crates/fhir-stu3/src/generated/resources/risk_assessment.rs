@@ -9,7 +9,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// Potential outcomes for a subject with likelihood
@@ -115,6 +115,9 @@ pub struct RiskAssessment {
     ///
     /// `RiskAssessment.comment`, 0..1, `string`.
     pub comment: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for RiskAssessment {
@@ -162,6 +165,12 @@ impl Element for RiskAssessment {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -257,6 +266,9 @@ pub struct RiskAssessmentPrediction {
     ///
     /// `RiskAssessment.prediction.rationale`, 0..1, `string`.
     pub rationale: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for RiskAssessmentPrediction {
@@ -289,6 +301,12 @@ impl Element for RiskAssessmentPrediction {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

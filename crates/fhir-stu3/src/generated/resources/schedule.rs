@@ -7,7 +7,7 @@ use crate::primitives::{Boolean, Code, FhirString, Id, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer, XmlComments};
 
 /// A container for slots of time that may be available for booking appointments
 ///
@@ -80,6 +80,9 @@ pub struct Schedule {
     ///
     /// `Schedule.comment`, 0..1, `string`.
     pub comment: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Schedule {
@@ -113,6 +116,12 @@ impl Element for Schedule {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);

@@ -11,7 +11,9 @@ use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Search Parameter for a resource
 ///
@@ -148,6 +150,9 @@ pub struct SearchParameter {
     ///
     /// `SearchParameter.component`, 0..*, `BackboneElement`.
     pub component: Vec<SearchParameterComponent>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for SearchParameter {
@@ -197,6 +202,12 @@ impl Element for SearchParameter {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -284,6 +295,9 @@ pub struct SearchParameterComponent {
     ///
     /// `SearchParameter.component.expression`, 1..1, `string`.
     pub expression: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for SearchParameterComponent {
@@ -306,6 +320,12 @@ impl Element for SearchParameterComponent {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -11,7 +11,7 @@ use crate::primitives::{Boolean, Code, Date, DateTime, FhirString, Id, Markdown,
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer, XmlComments};
 
 /// A description of decision support service functionality
 ///
@@ -152,6 +152,9 @@ pub struct ServiceDefinition {
     ///
     /// `ServiceDefinition.operationDefinition`, 0..1, `Reference`.
     pub operation_definition: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ServiceDefinition {
@@ -202,6 +205,12 @@ impl Element for ServiceDefinition {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);

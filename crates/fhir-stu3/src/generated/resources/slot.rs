@@ -8,7 +8,7 @@ use crate::primitives::{Boolean, Code, FhirString, Id, Instant, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{Element, Reader, ResourceType, Result, StrKind, Writer, XmlComments};
 
 /// A slot of time on a schedule that may be available for booking appointments
 ///
@@ -93,6 +93,9 @@ pub struct Slot {
     ///
     /// `Slot.comment`, 0..1, `string`.
     pub comment: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for Slot {
@@ -129,6 +132,12 @@ impl Element for Slot {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);

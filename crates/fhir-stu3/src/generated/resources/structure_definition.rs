@@ -13,7 +13,9 @@ use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Markdown, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Structural Definition
 ///
@@ -166,6 +168,9 @@ pub struct StructureDefinition {
     ///
     /// `StructureDefinition.differential`, 0..1, `BackboneElement`.
     pub differential: Option<StructureDefinitionDifferential>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureDefinition {
@@ -219,6 +224,12 @@ impl Element for StructureDefinition {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -306,6 +317,9 @@ pub struct StructureDefinitionDifferential {
     ///
     /// `StructureDefinition.differential.element`, 1..*, `ElementDefinition`.
     pub element: Vec<ElementDefinition>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureDefinitionDifferential {
@@ -327,6 +341,12 @@ impl Element for StructureDefinitionDifferential {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -383,6 +403,9 @@ pub struct StructureDefinitionMapping {
     ///
     /// `StructureDefinition.mapping.comment`, 0..1, `string`.
     pub comment: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureDefinitionMapping {
@@ -407,6 +430,12 @@ impl Element for StructureDefinitionMapping {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -454,6 +483,9 @@ pub struct StructureDefinitionSnapshot {
     ///
     /// `StructureDefinition.snapshot.element`, 1..*, `ElementDefinition`.
     pub element: Vec<ElementDefinition>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureDefinitionSnapshot {
@@ -475,6 +507,12 @@ impl Element for StructureDefinitionSnapshot {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

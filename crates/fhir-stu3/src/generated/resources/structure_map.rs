@@ -14,7 +14,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// A Map of relationships between 2 structures that can be used to transform data
@@ -128,6 +128,9 @@ pub struct StructureMap {
     ///
     /// `StructureMap.group`, 1..*, `BackboneElement`.
     pub group: Vec<StructureMapGroup>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureMap {
@@ -171,6 +174,12 @@ impl Element for StructureMap {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -268,6 +277,9 @@ pub struct StructureMapGroup {
     ///
     /// `StructureMap.group.rule`, 1..*, `BackboneElement`.
     pub rule: Vec<StructureMapGroupRule>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureMapGroup {
@@ -294,6 +306,12 @@ impl Element for StructureMapGroup {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -355,6 +373,9 @@ pub struct StructureMapGroupInput {
     ///
     /// `StructureMap.group.input.documentation`, 0..1, `string`.
     pub documentation: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureMapGroupInput {
@@ -379,6 +400,12 @@ impl Element for StructureMapGroupInput {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -446,6 +473,9 @@ pub struct StructureMapGroupRule {
     ///
     /// `StructureMap.group.rule.documentation`, 0..1, `string`.
     pub documentation: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureMapGroupRule {
@@ -472,6 +502,12 @@ impl Element for StructureMapGroupRule {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -525,6 +561,9 @@ pub struct StructureMapGroupRuleDependent {
     ///
     /// `StructureMap.group.rule.dependent.variable`, 1..*, `string`.
     pub variable: Vec<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureMapGroupRuleDependent {
@@ -547,6 +586,12 @@ impl Element for StructureMapGroupRuleDependent {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -628,6 +673,9 @@ pub struct StructureMapGroupRuleSource {
     ///
     /// `StructureMap.group.rule.source.check`, 0..1, `string`.
     pub check: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureMapGroupRuleSource {
@@ -662,6 +710,12 @@ impl Element for StructureMapGroupRuleSource {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -743,6 +797,9 @@ pub struct StructureMapGroupRuleTarget {
     ///
     /// `StructureMap.group.rule.target.parameter`, 0..*, `BackboneElement`.
     pub parameter: Vec<StructureMapGroupRuleTargetParameter>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureMapGroupRuleTarget {
@@ -771,6 +828,12 @@ impl Element for StructureMapGroupRuleTarget {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -822,6 +885,9 @@ pub struct StructureMapGroupRuleTargetParameter {
     ///
     /// `StructureMap.group.rule.target.parameter.value[x]`, 1..1, `id | string | boolean | integer | decimal`.
     pub value: Option<StructureMapGroupRuleTargetParameterValue>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureMapGroupRuleTargetParameter {
@@ -847,6 +913,12 @@ impl Element for StructureMapGroupRuleTargetParameter {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -903,6 +975,9 @@ pub struct StructureMapStructure {
     ///
     /// `StructureMap.structure.documentation`, 0..1, `string`.
     pub documentation: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for StructureMapStructure {
@@ -927,6 +1002,12 @@ impl Element for StructureMapStructure {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -11,7 +11,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// Delivery of bulk Supplies
@@ -97,6 +97,9 @@ pub struct SupplyDelivery {
     ///
     /// `SupplyDelivery.receiver`, 0..*, `Reference`.
     pub receiver: Vec<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for SupplyDelivery {
@@ -137,6 +140,12 @@ impl Element for SupplyDelivery {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -211,6 +220,9 @@ pub struct SupplyDeliverySuppliedItem {
     ///
     /// `SupplyDelivery.suppliedItem.item[x]`, 0..1, `CodeableConcept | Reference`.
     pub item: Option<SupplyDeliverySuppliedItemItem>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for SupplyDeliverySuppliedItem {
@@ -237,6 +249,12 @@ impl Element for SupplyDeliverySuppliedItem {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -10,7 +10,9 @@ use crate::primitives::{Code, DateTime, Decimal, FhirString, Id, Markdown, Uri};
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Describes the results of a TestScript execution
 ///
@@ -99,6 +101,9 @@ pub struct TestReport {
     ///
     /// `TestReport.teardown`, 0..1, `BackboneElement`.
     pub teardown: Option<TestReportTeardown>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestReport {
@@ -136,6 +141,12 @@ impl Element for TestReport {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -215,6 +226,9 @@ pub struct TestReportParticipant {
     ///
     /// `TestReport.participant.display`, 0..1, `string`.
     pub display: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestReportParticipant {
@@ -238,6 +252,12 @@ impl Element for TestReportParticipant {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -284,6 +304,9 @@ pub struct TestReportSetup {
     ///
     /// `TestReport.setup.action`, 1..*, `BackboneElement`.
     pub action: Vec<TestReportSetupAction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestReportSetup {
@@ -305,6 +328,12 @@ impl Element for TestReportSetup {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -353,6 +382,9 @@ pub struct TestReportSetupAction {
     ///
     /// `TestReport.setup.action.assert`, 0..1, `BackboneElement`.
     pub assert: Option<TestReportSetupActionAssert>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestReportSetupAction {
@@ -375,6 +407,12 @@ impl Element for TestReportSetupAction {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -428,6 +466,9 @@ pub struct TestReportSetupActionAssert {
     ///
     /// `TestReport.setup.action.assert.detail`, 0..1, `string`.
     pub detail: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestReportSetupActionAssert {
@@ -451,6 +492,12 @@ impl Element for TestReportSetupActionAssert {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -505,6 +552,9 @@ pub struct TestReportSetupActionOperation {
     ///
     /// `TestReport.setup.action.operation.detail`, 0..1, `uri`.
     pub detail: Option<Uri>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestReportSetupActionOperation {
@@ -528,6 +578,12 @@ impl Element for TestReportSetupActionOperation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -574,6 +630,9 @@ pub struct TestReportTeardown {
     ///
     /// `TestReport.teardown.action`, 1..*, `BackboneElement`.
     pub action: Vec<TestReportTeardownAction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestReportTeardown {
@@ -595,6 +654,12 @@ impl Element for TestReportTeardown {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -639,6 +704,9 @@ pub struct TestReportTeardownAction {
     ///
     /// `TestReport.teardown.action.operation`, 1..1.
     pub operation: Option<TestReportSetupActionOperation>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestReportTeardownAction {
@@ -660,6 +728,12 @@ impl Element for TestReportTeardownAction {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -712,6 +786,9 @@ pub struct TestReportTest {
     ///
     /// `TestReport.test.action`, 1..*, `BackboneElement`.
     pub action: Vec<TestReportTestAction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestReportTest {
@@ -735,6 +812,12 @@ impl Element for TestReportTest {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -785,6 +868,9 @@ pub struct TestReportTestAction {
     ///
     /// `TestReport.test.action.assert`, 0..1.
     pub assert: Option<TestReportSetupActionAssert>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestReportTestAction {
@@ -807,6 +893,12 @@ impl Element for TestReportTestAction {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -13,7 +13,9 @@ use crate::primitives::{Boolean, Code, DateTime, FhirString, Id, Integer, Markdo
 use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
-use fhir_runtime::{Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer};
+use fhir_runtime::{
+    Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
+};
 
 /// Describes a set of tests
 ///
@@ -158,6 +160,9 @@ pub struct TestScript {
     ///
     /// `TestScript.teardown`, 0..1, `BackboneElement`.
     pub teardown: Option<TestScriptTeardown>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScript {
@@ -209,6 +214,12 @@ impl Element for TestScript {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -298,6 +309,9 @@ pub struct TestScriptDestination {
     ///
     /// `TestScript.destination.profile`, 1..1, `Coding`.
     pub profile: Option<Coding>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptDestination {
@@ -320,6 +334,12 @@ impl Element for TestScriptDestination {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -373,6 +393,9 @@ pub struct TestScriptFixture {
     ///
     /// `TestScript.fixture.resource`, 0..1, `Reference`.
     pub resource: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptFixture {
@@ -396,6 +419,12 @@ impl Element for TestScriptFixture {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -446,6 +475,9 @@ pub struct TestScriptMetadata {
     ///
     /// `TestScript.metadata.capability`, 1..*, `BackboneElement`.
     pub capability: Vec<TestScriptMetadataCapability>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptMetadata {
@@ -468,6 +500,12 @@ impl Element for TestScriptMetadata {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -537,6 +575,9 @@ pub struct TestScriptMetadataCapability {
     ///
     /// `TestScript.metadata.capability.capabilities`, 1..1, `Reference`.
     pub capabilities: Option<Reference>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptMetadataCapability {
@@ -564,6 +605,12 @@ impl Element for TestScriptMetadataCapability {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -618,6 +665,9 @@ pub struct TestScriptMetadataLink {
     ///
     /// `TestScript.metadata.link.description`, 0..1, `string`.
     pub description: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptMetadataLink {
@@ -640,6 +690,12 @@ impl Element for TestScriptMetadataLink {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -689,6 +745,9 @@ pub struct TestScriptOrigin {
     ///
     /// `TestScript.origin.profile`, 1..1, `Coding`.
     pub profile: Option<Coding>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptOrigin {
@@ -711,6 +770,12 @@ impl Element for TestScriptOrigin {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -760,6 +825,9 @@ pub struct TestScriptRule {
     ///
     /// `TestScript.rule.param`, 0..*, `BackboneElement`.
     pub param: Vec<TestScriptRuleParam>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptRule {
@@ -782,6 +850,12 @@ impl Element for TestScriptRule {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -831,6 +905,9 @@ pub struct TestScriptRuleParam {
     ///
     /// `TestScript.rule.param.value`, 0..1, `string`.
     pub value: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptRuleParam {
@@ -853,6 +930,12 @@ impl Element for TestScriptRuleParam {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -902,6 +985,9 @@ pub struct TestScriptRuleset {
     ///
     /// `TestScript.ruleset.rule`, 1..*, `BackboneElement`.
     pub rule: Vec<TestScriptRulesetRule>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptRuleset {
@@ -924,6 +1010,12 @@ impl Element for TestScriptRuleset {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -973,6 +1065,9 @@ pub struct TestScriptRulesetRule {
     ///
     /// `TestScript.ruleset.rule.param`, 0..*, `BackboneElement`.
     pub param: Vec<TestScriptRulesetRuleParam>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptRulesetRule {
@@ -995,6 +1090,12 @@ impl Element for TestScriptRulesetRule {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1044,6 +1145,9 @@ pub struct TestScriptRulesetRuleParam {
     ///
     /// `TestScript.ruleset.rule.param.value`, 0..1, `string`.
     pub value: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptRulesetRuleParam {
@@ -1066,6 +1170,12 @@ impl Element for TestScriptRulesetRuleParam {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1111,6 +1221,9 @@ pub struct TestScriptSetup {
     ///
     /// `TestScript.setup.action`, 1..*, `BackboneElement`.
     pub action: Vec<TestScriptSetupAction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptSetup {
@@ -1132,6 +1245,12 @@ impl Element for TestScriptSetup {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1180,6 +1299,9 @@ pub struct TestScriptSetupAction {
     ///
     /// `TestScript.setup.action.assert`, 0..1, `BackboneElement`.
     pub assert: Option<TestScriptSetupActionAssert>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptSetupAction {
@@ -1202,6 +1324,12 @@ impl Element for TestScriptSetupAction {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1339,6 +1467,9 @@ pub struct TestScriptSetupActionAssert {
     ///
     /// `TestScript.setup.action.assert.warningOnly`, 0..1, `boolean`.
     pub warning_only: Option<Boolean>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptSetupActionAssert {
@@ -1383,6 +1514,12 @@ impl Element for TestScriptSetupActionAssert {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1457,6 +1594,9 @@ pub struct TestScriptSetupActionAssertRule {
     ///
     /// `TestScript.setup.action.assert.rule.param`, 0..*, `BackboneElement`.
     pub param: Vec<TestScriptSetupActionAssertRuleParam>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptSetupActionAssertRule {
@@ -1479,6 +1619,12 @@ impl Element for TestScriptSetupActionAssertRule {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1528,6 +1674,9 @@ pub struct TestScriptSetupActionAssertRuleParam {
     ///
     /// `TestScript.setup.action.assert.rule.param.value`, 1..1, `string`.
     pub value: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptSetupActionAssertRuleParam {
@@ -1550,6 +1699,12 @@ impl Element for TestScriptSetupActionAssertRuleParam {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1599,6 +1754,9 @@ pub struct TestScriptSetupActionAssertRuleset {
     ///
     /// `TestScript.setup.action.assert.ruleset.rule`, 0..*, `BackboneElement`.
     pub rule: Vec<TestScriptSetupActionAssertRulesetRule>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptSetupActionAssertRuleset {
@@ -1621,6 +1779,12 @@ impl Element for TestScriptSetupActionAssertRuleset {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1670,6 +1834,9 @@ pub struct TestScriptSetupActionAssertRulesetRule {
     ///
     /// `TestScript.setup.action.assert.ruleset.rule.param`, 0..*, `BackboneElement`.
     pub param: Vec<TestScriptSetupActionAssertRulesetRuleParam>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptSetupActionAssertRulesetRule {
@@ -1692,6 +1859,12 @@ impl Element for TestScriptSetupActionAssertRulesetRule {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1741,6 +1914,9 @@ pub struct TestScriptSetupActionAssertRulesetRuleParam {
     ///
     /// `TestScript.setup.action.assert.ruleset.rule.param.value`, 1..1, `string`.
     pub value: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptSetupActionAssertRulesetRuleParam {
@@ -1763,6 +1939,12 @@ impl Element for TestScriptSetupActionAssertRulesetRuleParam {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1868,6 +2050,9 @@ pub struct TestScriptSetupActionOperation {
     ///
     /// `TestScript.setup.action.operation.url`, 0..1, `string`.
     pub url: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptSetupActionOperation {
@@ -1904,6 +2089,12 @@ impl Element for TestScriptSetupActionOperation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -1967,6 +2158,9 @@ pub struct TestScriptSetupActionOperationRequestHeader {
     ///
     /// `TestScript.setup.action.operation.requestHeader.value`, 1..1, `string`.
     pub value: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptSetupActionOperationRequestHeader {
@@ -1989,6 +2183,12 @@ impl Element for TestScriptSetupActionOperationRequestHeader {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -2034,6 +2234,9 @@ pub struct TestScriptTeardown {
     ///
     /// `TestScript.teardown.action`, 1..*, `BackboneElement`.
     pub action: Vec<TestScriptTeardownAction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptTeardown {
@@ -2055,6 +2258,12 @@ impl Element for TestScriptTeardown {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -2099,6 +2308,9 @@ pub struct TestScriptTeardownAction {
     ///
     /// `TestScript.teardown.action.operation`, 1..1.
     pub operation: Option<TestScriptSetupActionOperation>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptTeardownAction {
@@ -2120,6 +2332,12 @@ impl Element for TestScriptTeardownAction {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -2172,6 +2390,9 @@ pub struct TestScriptTest {
     ///
     /// `TestScript.test.action`, 1..*, `BackboneElement`.
     pub action: Vec<TestScriptTestAction>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptTest {
@@ -2195,6 +2416,12 @@ impl Element for TestScriptTest {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -2245,6 +2472,9 @@ pub struct TestScriptTestAction {
     ///
     /// `TestScript.test.action.assert`, 0..1.
     pub assert: Option<TestScriptSetupActionAssert>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptTestAction {
@@ -2267,6 +2497,12 @@ impl Element for TestScriptTestAction {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -2340,6 +2576,9 @@ pub struct TestScriptVariable {
     ///
     /// `TestScript.variable.sourceId`, 0..1, `id`.
     pub source_id: Option<Id>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for TestScriptVariable {
@@ -2368,6 +2607,12 @@ impl Element for TestScriptVariable {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -13,7 +13,7 @@ use crate::DropBoxed;
 use crate::Extensions;
 use crate::Resource;
 use fhir_runtime::{
-    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer,
+    Choice, Element, FieldValue, Name, Reader, ResourceType, Result, StrKind, Writer, XmlComments,
 };
 
 /// A set of codes drawn from one or more code systems
@@ -131,6 +131,9 @@ pub struct ValueSet {
     ///
     /// `ValueSet.expansion`, 0..1, `BackboneElement`.
     pub expansion: Option<ValueSetExpansion>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ValueSet {
@@ -175,6 +178,12 @@ impl Element for ValueSet {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
@@ -265,6 +274,9 @@ pub struct ValueSetCompose {
     ///
     /// `ValueSet.compose.exclude`, 0..*.
     pub exclude: Vec<ValueSetComposeInclude>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ValueSetCompose {
@@ -289,6 +301,12 @@ impl Element for ValueSetCompose {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -352,6 +370,9 @@ pub struct ValueSetComposeInclude {
     ///
     /// `ValueSet.compose.include.valueSet`, 0..*, `uri`.
     pub value_set: Vec<Uri>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ValueSetComposeInclude {
@@ -377,6 +398,12 @@ impl Element for ValueSetComposeInclude {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -433,6 +460,9 @@ pub struct ValueSetComposeIncludeConcept {
     ///
     /// `ValueSet.compose.include.concept.designation`, 0..*, `BackboneElement`.
     pub designation: Vec<ValueSetComposeIncludeConceptDesignation>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ValueSetComposeIncludeConcept {
@@ -456,6 +486,12 @@ impl Element for ValueSetComposeIncludeConcept {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -510,6 +546,9 @@ pub struct ValueSetComposeIncludeConceptDesignation {
     ///
     /// `ValueSet.compose.include.concept.designation.value`, 1..1, `string`.
     pub value: Option<FhirString>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ValueSetComposeIncludeConceptDesignation {
@@ -533,6 +572,12 @@ impl Element for ValueSetComposeIncludeConceptDesignation {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -587,6 +632,9 @@ pub struct ValueSetComposeIncludeFilter {
     ///
     /// `ValueSet.compose.include.filter.value`, 1..1, `code`.
     pub value: Option<Code>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ValueSetComposeIncludeFilter {
@@ -610,6 +658,12 @@ impl Element for ValueSetComposeIncludeFilter {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -676,6 +730,9 @@ pub struct ValueSetExpansion {
     ///
     /// `ValueSet.expansion.contains`, 0..*, `BackboneElement`.
     pub contains: Vec<ValueSetExpansionContains>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ValueSetExpansion {
@@ -702,6 +759,12 @@ impl Element for ValueSetExpansion {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -779,6 +842,9 @@ pub struct ValueSetExpansionContains {
     ///
     /// `ValueSet.expansion.contains.contains`, 0..*.
     pub contains: Vec<ValueSetExpansionContains>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ValueSetExpansionContains {
@@ -807,6 +873,12 @@ impl Element for ValueSetExpansionContains {
             _ => return Ok(None),
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -862,6 +934,9 @@ pub struct ValueSetExpansionParameter {
     ///
     /// `ValueSet.expansion.parameter.value[x]`, 0..1, `string | boolean | integer | decimal | uri | code`.
     pub value: Option<ValueSetExpansionParameterValue>,
+    /// XML comments around and inside this element, kept for XML round trips
+    /// (JSON has no place for them; `==` ignores them).
+    pub xml_comments: XmlComments,
 }
 
 impl std::fmt::Debug for ValueSetExpansionParameter {
@@ -888,6 +963,12 @@ impl Element for ValueSetExpansionParameter {
             }
         };
         result.map(|()| Some(order))
+    }
+    fn comments(&self) -> Option<&XmlComments> {
+        Some(&self.xml_comments)
+    }
+    fn comments_mut(&mut self) -> Option<&mut XmlComments> {
+        Some(&mut self.xml_comments)
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -12,6 +12,10 @@ use crate::json::lexer::{LexError, Lexer, Peek, SkipError};
 use crate::primitive::{ExtensionList, JsonType, Primitive, PrimitiveValue};
 use crate::value::StrKind;
 
+mod xml;
+use xml::XmlIn;
+pub use xml::{read_xml, read_xml_resource};
+
 /// How strictly to read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
@@ -102,6 +106,8 @@ pub struct Reader<'a> {
     /// Byte spans of the keys of the objects being read, innermost last
     /// (one buffer for all objects, so reading an object allocates nothing).
     keys: Vec<(usize, usize)>,
+    /// XML input state; `None` when reading JSON.
+    xml: Option<Box<XmlIn<'a>>>,
 }
 
 /// Reads a resource of any type (the generated `Resource` enum) from FHIR JSON.
@@ -192,6 +198,7 @@ impl<'a> Reader<'a> {
             dropped: false,
             dup_reported: false,
             keys: Vec::with_capacity(64),
+            xml: None,
         })
     }
 
@@ -312,6 +319,10 @@ impl<'a> Reader<'a> {
     /// Reads a single-valued element into `slot`. Returns the order `n` given, for
     /// generated code to pass through as `read_field`'s result.
     pub fn field<V: FieldValue>(&mut self, slot: &mut Option<V>) -> Result<()> {
+        if self.xml_in_attr_mode() {
+            // An element given as an attribute: left for the caller to report.
+            return Ok(());
+        }
         let res = match slot {
             None => {
                 self.dropped = false;
@@ -330,6 +341,9 @@ impl<'a> Reader<'a> {
 
     /// Reads a repeating element into `items` (all of a JSON array at once).
     pub fn list<V: FieldValue>(&mut self, items: &mut Vec<V>) -> Result<()> {
+        if self.xml_in_attr_mode() {
+            return Ok(());
+        }
         let res = V::read_list(items, self);
         self.kind = StrKind::String;
         res
@@ -343,6 +357,9 @@ impl<'a> Reader<'a> {
         wrap: fn(P) -> E,
         unwrap: fn(E) -> std::result::Result<P, E>,
     ) -> Result<()> {
+        if self.xml_in_attr_mode() {
+            return Ok(());
+        }
         let res = match slot.take() {
             None => {
                 self.dropped = false;
@@ -393,6 +410,9 @@ impl<'a> Reader<'a> {
 
     /// Reads an element that XML holds as an attribute (`Element.id`, `Extension.url`).
     pub fn attr(&mut self, slot: &mut Option<String>) -> Result<()> {
+        if self.xml.is_some() {
+            return self.xml_attr(slot);
+        }
         let start = self.lex.peek();
         let at = self.lex.pos;
         if self.part == Part::Companion {
@@ -439,12 +459,24 @@ impl<'a> Reader<'a> {
     /// Called by [`FieldValue::read_more`] for values that cannot merge: the
     /// element occurs twice.
     pub fn repeated_value(&mut self) -> Result<()> {
+        if let Some(x) = &self.xml {
+            let at = x.cur.start;
+            return self.fault(
+                ErrorKind::Duplicate,
+                at,
+                "the element is given twice (at most one is allowed)".to_owned(),
+                "the later value was kept",
+            );
+        }
         // In JSON a duplicate key has already been reported by the object reader.
         Ok(())
     }
 
     /// Reads a complex value (an object) into `target`.
     pub fn complex(&mut self, target: &mut dyn Element) -> Result<()> {
+        if self.xml.is_some() {
+            return self.xml_element_body(target, false);
+        }
         if self.part == Part::Companion {
             return self.not_primitive();
         }
@@ -500,6 +532,9 @@ impl<'a> Reader<'a> {
     /// Returns `None` only in lenient mode, when the resource could not be read
     /// (the reason is in the warnings).
     pub fn resource<R: AnyResource>(&mut self) -> Result<Option<R>> {
+        if self.xml.is_some() {
+            return self.xml_wrapped_resource();
+        }
         if self.part == Part::Companion {
             self.not_primitive()?;
             return Ok(None);
@@ -509,6 +544,9 @@ impl<'a> Reader<'a> {
 
     /// Reads a single resource-valued element (`Bundle.entry.resource`).
     pub fn resource_field<R: AnyResource>(&mut self, slot: &mut Option<R>) -> Result<()> {
+        if self.xml_in_attr_mode() {
+            return Ok(());
+        }
         if slot.is_some() {
             self.repeated_value()?;
         }
@@ -520,6 +558,17 @@ impl<'a> Reader<'a> {
 
     /// Reads a repeating resource-valued element (`contained`).
     pub fn resource_list<R: AnyResource>(&mut self, items: &mut Vec<R>) -> Result<()> {
+        if self.xml_in_attr_mode() {
+            return Ok(());
+        }
+        if self.xml.is_some() {
+            let mark = self.push_index(items.len());
+            let r = self.resource::<R>();
+            self.path.truncate(mark);
+            self.dropped = false;
+            items.extend(r?);
+            return Ok(());
+        }
         if self.part == Part::Companion {
             return self.not_primitive();
         }
@@ -565,6 +614,12 @@ impl<'a> Reader<'a> {
 
     /// Reads the items of a repeating non-primitive element.
     pub fn read_list_items<V: FieldValue>(&mut self, items: &mut Vec<V>) -> Result<()> {
+        if self.xml.is_some() {
+            let mark = self.push_index(items.len());
+            let r = self.read_item(items);
+            self.path.truncate(mark);
+            return r;
+        }
         if self.part == Part::Companion {
             return self.not_primitive();
         }
@@ -615,6 +670,9 @@ impl<'a> Reader<'a> {
         &mut self,
         p: &mut Primitive<T, L>,
     ) -> Result<()> {
+        if self.xml.is_some() {
+            return self.xml_primitive(p);
+        }
         match self.part {
             Part::Value => {
                 if p.value.is_some() && !self.dup_reported {
@@ -767,6 +825,12 @@ impl<'a> Reader<'a> {
         &mut self,
         items: &mut Vec<Primitive<T, L>>,
     ) -> Result<()> {
+        if self.xml.is_some() {
+            let mark = self.push_index(items.len());
+            let r = self.read_item(items);
+            self.path.truncate(mark);
+            return r;
+        }
         let at = self.lex.pos;
         if self.lex.peek() == Peek::Null {
             return self.null_value();

@@ -1,0 +1,906 @@
+//! FHIR XML input for the [`Reader`]: the same API generated code drives for
+//! JSON, over a streaming quick-xml reader (no DOM of the document).
+//!
+//! The reader keeps the "current element" — the start tag generated code is
+//! asked to read — and walks its children itself, asking the parent's
+//! `read_field` for each child's name. Element order is checked against the
+//! positions `read_field` returns. Comments are attached where they stood.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+
+use super::{Parsed, ReadOptions, Reader};
+use crate::comments::CommentPlace;
+use crate::element::{AnyResource, Element};
+use crate::error::{Error, ErrorKind, Location, Result};
+use crate::json::lexer::Lexer;
+use crate::primitive::{ExtensionList, Primitive, PrimitiveValue};
+use crate::value::StrKind;
+
+/// The FHIR namespace.
+pub const FHIR_NS: &str = "http://hl7.org/fhir";
+/// The XHTML namespace of narrative `div`s.
+pub const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
+/// The start tag generated code is reading.
+#[derive(Default)]
+pub(crate) struct CurrentElement {
+    /// Local name.
+    pub(crate) name: String,
+    /// Qualified name as written (for finding the matching end tag).
+    pub(crate) qname: Vec<u8>,
+    /// Byte offset of `<`.
+    pub(crate) start: usize,
+    /// Byte offset just after the start tag's `>`.
+    pub(crate) after_start: usize,
+    /// `<x/>`.
+    pub(crate) empty: bool,
+    /// Attributes other than namespace declarations: (local name, value, in no namespace).
+    pub(crate) attrs: Vec<(String, String, bool)>,
+}
+
+/// XML state of a [`Reader`].
+pub(crate) struct XmlIn<'a> {
+    pub(crate) reader: NsReader<&'a [u8]>,
+    pub(crate) cur: CurrentElement,
+    /// In attribute mode: the value of the attribute being read.
+    pub(crate) attr_value: Option<String>,
+    /// Comments read but not yet attached.
+    pub(crate) pending: Vec<String>,
+}
+
+/// What a start tag's namespace resolved to.
+enum Ns {
+    Fhir,
+    Xhtml,
+    Other(String),
+}
+
+fn resolve_ns(r: &ResolveResult<'_>) -> Ns {
+    match r {
+        ResolveResult::Bound(ns) if ns.as_ref() == FHIR_NS.as_bytes() => Ns::Fhir,
+        ResolveResult::Bound(ns) if ns.as_ref() == XHTML_NS.as_bytes() => Ns::Xhtml,
+        ResolveResult::Bound(ns) => Ns::Other(String::from_utf8_lossy(ns.as_ref()).into_owned()),
+        ResolveResult::Unbound => Ns::Other("no namespace".to_owned()),
+        ResolveResult::Unknown(p) => {
+            Ns::Other(format!("unknown prefix `{}`", String::from_utf8_lossy(p)))
+        }
+    }
+}
+
+/// Reads a resource of any type (the generated `Resource` enum) from FHIR XML.
+pub fn read_xml_resource<R: AnyResource>(bytes: &[u8], opts: &ReadOptions) -> Result<Parsed<R>> {
+    let mut r = Reader::xml(bytes, opts)?;
+    let value = r.xml_root::<R>()?;
+    Ok(Parsed {
+        value,
+        warnings: r.warnings,
+    })
+}
+
+/// Reads FHIR XML into `target`, a resource of type `resource_type`.
+pub fn read_xml(
+    bytes: &[u8],
+    target: &mut dyn Element,
+    resource_type: &str,
+    opts: &ReadOptions,
+) -> Result<Vec<Error>> {
+    struct One<'t>(&'t mut dyn Element, &'t str);
+    let mut r = Reader::xml(bytes, opts)?;
+    let mut one = One(target, resource_type);
+    r.xml_document(&mut |r, name, at| {
+        if name != one.1 {
+            return Err(r.error_at(
+                ErrorKind::UnknownResourceType,
+                at,
+                format!("expected a {} resource, found <{name}>", one.1),
+            ));
+        }
+        r.path.push_str(one.1);
+        r.xml_element_body(one.0, true)?;
+        let _ = &mut one;
+        Ok(())
+    })?;
+    Ok(r.warnings)
+}
+
+impl<'a> Reader<'a> {
+    fn xml(bytes: &'a [u8], opts: &ReadOptions) -> Result<Self> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::Syntax,
+                    Location::at_offset(bytes, e.valid_up_to(), ""),
+                    "the input is not valid UTF-8",
+                ))
+            }
+        };
+        let mut reader = NsReader::from_str(text);
+        let config = reader.config_mut();
+        config.check_end_names = true;
+        config.check_comments = true;
+        config.expand_empty_elements = false;
+        config.trim_text(false);
+        let mut r = Reader::json(text.as_bytes(), opts)?;
+        r.lex = Lexer::new(text);
+        r.xml = Some(Box::new(XmlIn {
+            reader,
+            cur: CurrentElement::default(),
+            attr_value: None,
+            pending: Vec::new(),
+        }));
+        Ok(r)
+    }
+
+    fn x(&mut self) -> &mut XmlIn<'a> {
+        // Only called on XML paths, where `xml` is always set.
+        self.xml.as_mut().expect("XML reader state")
+    }
+
+    fn pos(&mut self) -> usize {
+        self.x().reader.buffer_position() as usize
+    }
+
+    #[cold]
+    fn xml_error(&self, e: quick_xml::Error, at: usize) -> Error {
+        let pos = self
+            .xml
+            .as_ref()
+            .map_or(at, |x| x.reader.error_position() as usize);
+        let message = match &e {
+            quick_xml::Error::Syntax(s) => format!("malformed XML: {s}"),
+            quick_xml::Error::IllFormed(s) => format!("malformed XML: {s}"),
+            quick_xml::Error::Escape(s) => format!("bad entity or character reference: {s}"),
+            other => format!("malformed XML: {other}"),
+        };
+        self.error_at(ErrorKind::Syntax, pos.max(at), message)
+    }
+
+    /// Reads the next event, returning it with the offset where it starts.
+    fn next_event(&mut self) -> Result<(Option<Ns>, Event<'a>, usize)> {
+        let at = self.pos();
+        let res = self.x().reader.read_resolved_event();
+        match res {
+            Ok((ns, ev)) => {
+                let ns = match &ev {
+                    Event::Start(_) | Event::Empty(_) => Some(resolve_ns(&ns)),
+                    _ => None,
+                };
+                Ok((ns, ev, at))
+            }
+            Err(e) => Err(self.xml_error(e, at)),
+        }
+    }
+
+    /// Makes `e` (starting at `at`) the current element.
+    fn set_current(&mut self, e: &BytesStart<'_>, at: usize, empty: bool) -> Result<()> {
+        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        let qname = e.name().as_ref().to_vec();
+        let after_start = self.pos();
+        let mut attrs = Vec::new();
+        for a in e.attributes() {
+            let a = match a {
+                Ok(a) => a,
+                Err(err) => {
+                    return Err(self.error_at(
+                        ErrorKind::Syntax,
+                        at,
+                        format!("malformed attribute: {err}"),
+                    ))
+                }
+            };
+            let key = a.key.as_ref();
+            if key == b"xmlns" || key.starts_with(b"xmlns:") {
+                continue;
+            }
+            let value =
+                match a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+                    Ok(v) => v.into_owned(),
+                    Err(err) => return Err(self.error_at(
+                        ErrorKind::Forbidden,
+                        at,
+                        format!(
+                            "attribute `{}`: {err} (only the predefined XML entities are allowed)",
+                            String::from_utf8_lossy(key)
+                        ),
+                    )),
+                };
+            let (ns, local) = self.x().reader.resolver().resolve_attribute(a.key);
+            let unqualified = matches!(ns, ResolveResult::Unbound);
+            attrs.push((
+                String::from_utf8_lossy(local.as_ref()).into_owned(),
+                value,
+                unqualified,
+            ));
+        }
+        let x = self.x();
+        x.cur = CurrentElement {
+            name,
+            qname,
+            start: at,
+            after_start,
+            empty,
+            attrs,
+        };
+        Ok(())
+    }
+
+    /// The whole document: prolog, the root element (handed to `root`), epilog.
+    fn xml_document(
+        &mut self,
+        root: &mut dyn FnMut(&mut Self, &str, usize) -> Result<()>,
+    ) -> Result<()> {
+        let mut seen_root = false;
+        let mut first = true;
+        loop {
+            let (ns, ev, at) = self.next_event()?;
+            match ev {
+                Event::Decl(_) if first => {}
+                Event::Decl(_) => {
+                    return Err(self.error_at(
+                        ErrorKind::Syntax,
+                        at,
+                        "an XML declaration is only allowed at the start",
+                    ))
+                }
+                Event::Start(e) | Event::Empty(e) if !seen_root => {
+                    let empty = self.last_was_empty(&e, at);
+                    let found = match ns {
+                        Some(Ns::Fhir) => None,
+                        Some(Ns::Xhtml) => Some(XHTML_NS.to_owned()),
+                        Some(Ns::Other(s)) => Some(s),
+                        None => Some("no namespace".to_owned()),
+                    };
+                    if let Some(found) = found {
+                        return Err(self.error_at(
+                            ErrorKind::Namespace,
+                            at,
+                            format!("the root element must be in the FHIR namespace {FHIR_NS}, not {found}"),
+                        ));
+                    }
+                    self.set_current(&e, at, empty)?;
+                    let name = self.x().cur.name.clone();
+                    root(self, &name, at)?;
+                    seen_root = true;
+                }
+                Event::Start(_) | Event::Empty(_) => {
+                    return Err(self.error_at(
+                        ErrorKind::Syntax,
+                        at,
+                        "only one root element is allowed",
+                    ))
+                }
+                Event::Comment(c) => {
+                    let text = String::from_utf8_lossy(&c).into_owned();
+                    self.x().pending.push(text);
+                }
+                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+                Event::Eof if seen_root => return Ok(()),
+                Event::Eof => {
+                    return Err(self.error_at(
+                        ErrorKind::Syntax,
+                        at,
+                        "the document has no root element",
+                    ))
+                }
+                Event::DocType(_) => {
+                    return Err(self.error_at(
+                        ErrorKind::Forbidden,
+                        at,
+                        "a DOCTYPE is not allowed in FHIR XML (no DTDs, no entity declarations)",
+                    ))
+                }
+                Event::PI(_) => {
+                    return Err(self.error_at(
+                        ErrorKind::Forbidden,
+                        at,
+                        "processing instructions are not allowed in FHIR XML",
+                    ))
+                }
+                _ => {
+                    return Err(self.error_at(
+                        ErrorKind::Syntax,
+                        at,
+                        "unexpected content outside the root element",
+                    ))
+                }
+            }
+            first = false;
+        }
+    }
+
+    fn last_was_empty(&self, _e: &BytesStart<'_>, at: usize) -> bool {
+        // An empty-element tag ends with `/>`.
+        let end = self
+            .xml
+            .as_ref()
+            .map_or(at, |x| x.reader.buffer_position() as usize);
+        self.lex.text.as_bytes()[..end].ends_with(b"/>")
+    }
+
+    pub(crate) fn xml_root<R: AnyResource>(&mut self) -> Result<R> {
+        let mut out: Option<R> = None;
+        self.xml_document(&mut |r, name, at| {
+            let Some(mut res) = R::new_of_type(name) else {
+                return Err(r.error_at(
+                    ErrorKind::UnknownResourceType,
+                    at,
+                    format!("<{name}> is not an STU3 resource type"),
+                ));
+            };
+            r.path.push_str(res.resource_type());
+            r.xml_element_body(res.as_element_mut(), true)?;
+            out = Some(res);
+            Ok(())
+        })?;
+        // Comments after the root element.
+        let after = std::mem::take(&mut self.x().pending);
+        let mut res = out.ok_or_else(|| self.error_at(ErrorKind::Syntax, 0, "no root element"))?;
+        if let Some(c) = res.as_element_mut().comments_mut() {
+            for t in after {
+                c.push(CommentPlace::After, t);
+            }
+        }
+        Ok(res)
+    }
+
+    fn attach_pending(&mut self, target: &mut dyn Element, place: CommentPlace) {
+        let pending = std::mem::take(&mut self.x().pending);
+        if pending.is_empty() {
+            return;
+        }
+        if let Some(c) = target.comments_mut() {
+            for t in pending {
+                c.push(place, t);
+            }
+        }
+    }
+
+    /// Reads the current element's attributes and children into `target`.
+    pub(crate) fn xml_element_body(
+        &mut self,
+        target: &mut dyn Element,
+        is_resource: bool,
+    ) -> Result<()> {
+        self.enter()?;
+        self.attach_pending(target, CommentPlace::Before);
+        let attrs = std::mem::take(&mut self.x().cur.attrs);
+        let start = self.x().cur.start;
+        let empty = self.x().cur.empty;
+        for (name, value, unqualified) in attrs {
+            self.xml_attribute(target, &name, value, unqualified, start, is_resource)?;
+        }
+        if empty {
+            self.leave();
+            return Ok(());
+        }
+        self.xml_children(target)?;
+        self.leave();
+        Ok(())
+    }
+
+    fn xml_attribute(
+        &mut self,
+        target: &mut dyn Element,
+        name: &str,
+        value: String,
+        unqualified: bool,
+        at: usize,
+        is_resource: bool,
+    ) -> Result<()> {
+        let mark = self.path.len();
+        self.path.push('.');
+        self.path.push_str(name);
+        let r = (|| {
+            if !unqualified {
+                return self.fault(
+                    ErrorKind::Namespace,
+                    at,
+                    format!("attribute `{name}` must not be in a namespace"),
+                    "ignored",
+                );
+            }
+            if is_resource {
+                return self.fault(
+                    ErrorKind::UnknownElement,
+                    at,
+                    format!("a resource element has no attribute `{name}`"),
+                    "ignored",
+                );
+            }
+            self.x().attr_value = Some(value);
+            let found = target.read_field(name, self)?;
+            let leftover = self.x().attr_value.take();
+            if found.is_none() || leftover.is_some() {
+                let tn = target.type_name();
+                return self.fault(
+                    ErrorKind::UnknownElement,
+                    at,
+                    format!("`{name}` is not an attribute of {tn}"),
+                    "ignored",
+                );
+            }
+            Ok(())
+        })();
+        self.path.truncate(mark);
+        r
+    }
+
+    /// Reads child elements into `target` until the current element's end tag.
+    pub(crate) fn xml_children(&mut self, target: &mut dyn Element) -> Result<()> {
+        let mut last_order: Option<u16> = None;
+        loop {
+            let (ns, ev, at) = self.next_event()?;
+            match ev {
+                Event::End(_) => {
+                    self.attach_pending(target, CommentPlace::End);
+                    return Ok(());
+                }
+                Event::Start(e) | Event::Empty(e) => {
+                    let empty = self.last_was_empty(&e, at);
+                    self.set_current(&e, at, empty)?;
+                    let name = self.x().cur.name.clone();
+                    let mark = self.path.len();
+                    self.path.push('.');
+                    self.path.push_str(&name);
+                    let is_div = matches!(ns, Some(Ns::Xhtml)) && name == "div";
+                    let ns_ok = matches!(ns, Some(Ns::Fhir)) || is_div;
+                    if !ns_ok {
+                        let found = match ns {
+                            Some(Ns::Other(s)) => s,
+                            _ => XHTML_NS.to_owned(),
+                        };
+                        self.fault(
+                            ErrorKind::Namespace,
+                            at,
+                            format!(
+                                "<{name}> must be in the FHIR namespace {FHIR_NS}, not {found}"
+                            ),
+                            "skipped",
+                        )?;
+                        self.xml_skip_current()?;
+                    } else {
+                        match target.read_field(&name, self)? {
+                            Some(order) => {
+                                if last_order.is_some_and(|l| order < l) {
+                                    let tn = target.type_name();
+                                    self.fault(
+                                        ErrorKind::Order,
+                                        at,
+                                        format!("<{name}> is out of order in {tn} (FHIR XML element order is fixed)"),
+                                        "accepted; written back in canonical order",
+                                    )?;
+                                } else {
+                                    last_order = Some(order);
+                                }
+                            }
+                            None => {
+                                let tn = target.type_name();
+                                self.fault(
+                                    ErrorKind::UnknownElement,
+                                    at,
+                                    format!("<{name}> is not an element of {tn}"),
+                                    "dropped",
+                                )?;
+                                self.xml_skip_current()?;
+                            }
+                        }
+                    }
+                    self.path.truncate(mark);
+                }
+                Event::Comment(c) => {
+                    let text = String::from_utf8_lossy(&c).into_owned();
+                    self.x().pending.push(text);
+                }
+                Event::Text(t) => {
+                    if !t.iter().all(u8::is_ascii_whitespace) {
+                        let tn = target.type_name();
+                        self.fault(
+                            ErrorKind::UnknownElement,
+                            at,
+                            format!("text content is not allowed in {tn} (FHIR XML puts values in `value` attributes)"),
+                            "dropped",
+                        )?;
+                    }
+                }
+                Event::GeneralRef(_) | Event::CData(_) => {
+                    let tn = target.type_name();
+                    self.fault(
+                        ErrorKind::UnknownElement,
+                        at,
+                        format!("text content is not allowed in {tn}"),
+                        "dropped",
+                    )?;
+                }
+                Event::DocType(_) => {
+                    return Err(self.error_at(
+                        ErrorKind::Forbidden,
+                        at,
+                        "a DOCTYPE is not allowed in FHIR XML",
+                    ))
+                }
+                Event::PI(_) => {
+                    return Err(self.error_at(
+                        ErrorKind::Forbidden,
+                        at,
+                        "processing instructions are not allowed in FHIR XML",
+                    ))
+                }
+                Event::Decl(_) => {
+                    return Err(self.error_at(
+                        ErrorKind::Syntax,
+                        at,
+                        "an XML declaration is only allowed at the start",
+                    ))
+                }
+                Event::Eof => {
+                    return Err(self.error_at(
+                        ErrorKind::Syntax,
+                        at,
+                        "unexpected end of the document: an element is not closed",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Skips the current element (already started) and everything inside it.
+    fn xml_skip_current(&mut self) -> Result<()> {
+        if self.x().cur.empty {
+            return Ok(());
+        }
+        let mut depth = 0usize;
+        loop {
+            let (_, ev, at) = self.next_event()?;
+            match ev {
+                Event::Start(_) => {
+                    depth += 1;
+                    if self.depth + depth > self.opts.max_depth {
+                        return Err(self.error_at(
+                            ErrorKind::TooDeep,
+                            at,
+                            format!("nesting deeper than {} levels", self.opts.max_depth),
+                        ));
+                    }
+                }
+                Event::End(_) if depth == 0 => return Ok(()),
+                Event::End(_) => depth -= 1,
+                Event::Eof => {
+                    return Err(self.error_at(
+                        ErrorKind::Syntax,
+                        at,
+                        "unexpected end of the document: an element is not closed",
+                    ))
+                }
+                Event::DocType(_) | Event::PI(_) => {
+                    return Err(self.error_at(
+                        ErrorKind::Forbidden,
+                        at,
+                        "DOCTYPEs and processing instructions are not allowed",
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // ----- the XML halves of the generated-code API ----------------------
+
+    /// In attribute mode, anything but `attr` is a misplaced element.
+    pub(crate) fn xml_in_attr_mode(&self) -> bool {
+        self.xml.as_ref().is_some_and(|x| x.attr_value.is_some())
+    }
+
+    pub(crate) fn xml_attr(&mut self, slot: &mut Option<String>) -> Result<()> {
+        let at = self.x().cur.start;
+        match self.x().attr_value.take() {
+            Some(v) => {
+                if v.is_empty() {
+                    return self.fault(
+                        ErrorKind::Empty,
+                        at,
+                        "empty attribute value".to_owned(),
+                        "ignored",
+                    );
+                }
+                *slot = Some(v);
+                Ok(())
+            }
+            None => {
+                self.fault(
+                    ErrorKind::UnknownElement,
+                    at,
+                    "this element is written as an XML attribute, not as a child element"
+                        .to_owned(),
+                    "dropped",
+                )?;
+                self.xml_skip_current()
+            }
+        }
+    }
+
+    pub(crate) fn xml_primitive<T: PrimitiveValue, L: ExtensionList>(
+        &mut self,
+        p: &mut Primitive<T, L>,
+    ) -> Result<()> {
+        if T::TYPE == "xhtml" {
+            return self.xml_xhtml(p);
+        }
+        self.enter()?;
+        let start = self.x().cur.start;
+        if p.value.is_some() || p.has_extras() {
+            self.fault(
+                ErrorKind::Duplicate,
+                start,
+                "the element is given twice (at most one is allowed)".to_owned(),
+                "the later value was kept",
+            )?;
+            *p = Primitive::default();
+        }
+        let pending = std::mem::take(&mut self.x().pending);
+        let attrs = std::mem::take(&mut self.x().cur.attrs);
+        let empty = self.x().cur.empty;
+        let kind = self.kind;
+        let mut id = None;
+        for (name, value, unqualified) in attrs {
+            let mark = self.path.len();
+            if name != "value" {
+                self.path.push('.');
+                self.path.push_str(&name);
+            }
+            let r = match (name.as_str(), unqualified) {
+                ("value", true) => {
+                    if value.is_empty() {
+                        self.fault(
+                            ErrorKind::Empty,
+                            start,
+                            "empty `value` attribute".to_owned(),
+                            "ignored",
+                        )
+                    } else {
+                        match T::parse(&value, kind) {
+                            Ok(v) => {
+                                p.value = Some(v);
+                                Ok(())
+                            }
+                            Err(msg) => {
+                                let kept = T::parse_lenient(&value, kind);
+                                let consequence = if kept.is_some() {
+                                    "kept as written"
+                                } else {
+                                    "dropped: the model cannot hold it"
+                                };
+                                let r =
+                                    self.fault(ErrorKind::InvalidValue, start, msg, consequence);
+                                p.value = kept;
+                                r
+                            }
+                        }
+                    }
+                }
+                ("id", true) => {
+                    id = Some(value);
+                    Ok(())
+                }
+                _ => self.fault(
+                    ErrorKind::UnknownElement,
+                    start,
+                    format!("`{name}` is not an attribute of a {}", T::TYPE),
+                    "ignored",
+                ),
+            };
+            self.path.truncate(mark);
+            r?;
+        }
+        let r = p.read_extras(|t| {
+            if !pending.is_empty() {
+                if let Some(c) = t.comments_mut() {
+                    for text in pending {
+                        c.push(CommentPlace::Before, text);
+                    }
+                }
+            }
+            if let Some(id) = id {
+                self.x().attr_value = Some(id);
+                let r = t.read_field("id", self);
+                self.x().attr_value = None;
+                r?;
+            }
+            if empty {
+                Ok(())
+            } else {
+                self.xml_children(t)
+            }
+        });
+        r?;
+        self.leave();
+        if p.is_empty() {
+            self.fault(
+                ErrorKind::Empty,
+                start,
+                "the element has neither a value nor children".to_owned(),
+                "ignored",
+            )?;
+            self.dropped = true;
+        }
+        Ok(())
+    }
+
+    /// The narrative `div`: kept exactly as written, from `<div` to `</div>`.
+    fn xml_xhtml<T: PrimitiveValue, L: ExtensionList>(
+        &mut self,
+        p: &mut Primitive<T, L>,
+    ) -> Result<()> {
+        let start = self.x().cur.start;
+        let after_start = self.x().cur.after_start;
+        let pending = std::mem::take(&mut self.x().pending);
+        let end = if self.x().cur.empty {
+            after_start
+        } else {
+            let qname = std::mem::take(&mut self.x().cur.qname);
+            let res = self.x().reader.read_to_end(quick_xml::name::QName(&qname));
+            if let Err(e) = res {
+                return Err(self.xml_error(e, start));
+            }
+            self.pos()
+        };
+        let raw = &self.lex.text[start..end];
+        if p.value.is_some() {
+            self.fault(
+                ErrorKind::Duplicate,
+                start,
+                "the narrative has two <div>s".to_owned(),
+                "the later one was kept",
+            )?;
+        }
+        match T::parse(raw, StrKind::String) {
+            Ok(v) => p.value = Some(v),
+            Err(msg) => {
+                self.fault(ErrorKind::InvalidValue, start, msg, "kept as written")?;
+                p.value = T::parse_lenient(raw, StrKind::String);
+            }
+        }
+        if !pending.is_empty() {
+            p.read_extras(|t| {
+                if let Some(c) = t.comments_mut() {
+                    for text in pending {
+                        c.push(CommentPlace::Before, text);
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A resource in its wrapper element (`<resource>`, `<contained>`).
+    pub(crate) fn xml_wrapped_resource<R: AnyResource>(&mut self) -> Result<Option<R>> {
+        let start = self.x().cur.start;
+        let mut before_wrapper = std::mem::take(&mut self.x().pending);
+        let attrs = std::mem::take(&mut self.x().cur.attrs);
+        if let Some((name, _, _)) = attrs.first() {
+            self.fault(
+                ErrorKind::UnknownElement,
+                start,
+                format!("a resource wrapper element has no attribute `{name}`"),
+                "ignored",
+            )?;
+        }
+        if self.x().cur.empty {
+            self.fault(
+                ErrorKind::Empty,
+                start,
+                "the element should contain a resource".to_owned(),
+                "ignored",
+            )?;
+            self.dropped = true;
+            return Ok(None);
+        }
+        self.enter()?;
+        let mut out: Option<R> = None;
+        loop {
+            let (ns, ev, at) = self.next_event()?;
+            match ev {
+                Event::End(_) => break,
+                Event::Start(e) | Event::Empty(e) => {
+                    let empty = self.last_was_empty(&e, at);
+                    self.set_current(&e, at, empty)?;
+                    let name = self.x().cur.name.clone();
+                    if !matches!(ns, Some(Ns::Fhir)) {
+                        self.fault(
+                            ErrorKind::Namespace,
+                            at,
+                            format!("<{name}> must be in the FHIR namespace {FHIR_NS}"),
+                            "skipped",
+                        )?;
+                        self.xml_skip_current()?;
+                        continue;
+                    }
+                    if out.is_some() {
+                        self.fault(
+                            ErrorKind::Duplicate,
+                            at,
+                            "a resource wrapper holds exactly one resource".to_owned(),
+                            "the extra one was dropped",
+                        )?;
+                        self.xml_skip_current()?;
+                        continue;
+                    }
+                    let Some(mut res) = R::new_of_type(&name) else {
+                        self.fault(
+                            ErrorKind::UnknownResourceType,
+                            at,
+                            format!("<{name}> is not an STU3 resource type"),
+                            "dropped",
+                        )?;
+                        self.xml_skip_current()?;
+                        continue;
+                    };
+                    let mark = self.path.len();
+                    self.path.push_str(".ofType(");
+                    self.path.push_str(res.resource_type());
+                    self.path.push(')');
+                    let r = self.xml_element_body(res.as_element_mut(), true);
+                    self.path.truncate(mark);
+                    r?;
+                    if let Some(c) = res.as_element_mut().comments_mut() {
+                        for t in before_wrapper.drain(..) {
+                            c.push(CommentPlace::BeforeWrapper, t);
+                        }
+                    }
+                    out = Some(res);
+                }
+                Event::Comment(c) => {
+                    let text = String::from_utf8_lossy(&c).into_owned();
+                    self.x().pending.push(text);
+                }
+                Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+                Event::Eof => {
+                    return Err(self.error_at(
+                        ErrorKind::Syntax,
+                        at,
+                        "unexpected end of the document: an element is not closed",
+                    ))
+                }
+                Event::DocType(_) | Event::PI(_) => {
+                    return Err(self.error_at(
+                        ErrorKind::Forbidden,
+                        at,
+                        "DOCTYPEs and processing instructions are not allowed",
+                    ))
+                }
+                _ => {
+                    self.fault(
+                        ErrorKind::UnknownElement,
+                        at,
+                        "text content is not allowed around a resource".to_owned(),
+                        "dropped",
+                    )?;
+                }
+            }
+        }
+        // Comments after the resource, inside the wrapper.
+        let trailing = std::mem::take(&mut self.x().pending);
+        if let Some(res) = out.as_mut() {
+            if let Some(c) = res.as_element_mut().comments_mut() {
+                for t in trailing {
+                    c.push(CommentPlace::After, t);
+                }
+            }
+        }
+        self.leave();
+        if out.is_none() {
+            self.fault(
+                ErrorKind::Empty,
+                start,
+                "the element should contain a resource".to_owned(),
+                "ignored",
+            )?;
+            self.dropped = true;
+        }
+        Ok(out)
+    }
+}
