@@ -1,7 +1,7 @@
 //! `senddoc`: the command-line face of the toolkit.
 //!
-//! `senddoc convert --from json --to json [--lenient] [--pretty] INPUT [-o OUTPUT]`
-//! reads a FHIR resource and writes it back. Exit status: 0 on success, 1 on an
+//! `senddoc convert --from json|xml --to json|xml [--lenient] [--pretty] [--xml-declaration] INPUT [-o OUTPUT]`
+//! reads a FHIR resource and writes it back, in either format. Exit status: 0 on success, 1 on an
 //! input error (printed to stderr with its location, line and column), 2 on a
 //! usage error.
 
@@ -39,6 +39,9 @@ enum Command {
         /// Indent the output.
         #[arg(long)]
         pretty: bool,
+        /// Start XML output with `<?xml version="1.0" encoding="UTF-8"?>`.
+        #[arg(long)]
+        xml_declaration: bool,
         /// Input file (`-` for standard input).
         input: PathBuf,
         /// Output file (standard output when absent).
@@ -51,6 +54,18 @@ enum Command {
 enum Format {
     /// FHIR JSON.
     Json,
+    /// FHIR XML (comments are kept XML to XML; JSON has no place for them).
+    Xml,
+}
+
+/// What `convert` was asked to do.
+struct Convert<'a> {
+    from: Format,
+    to: Format,
+    lenient: bool,
+    opts: WriteOptions,
+    input: &'a PathBuf,
+    output: Option<&'a PathBuf>,
 }
 
 fn read_input(path: &PathBuf) -> Result<Vec<u8>, String> {
@@ -64,33 +79,37 @@ fn read_input(path: &PathBuf) -> Result<Vec<u8>, String> {
     }
 }
 
-fn convert(
-    input: &PathBuf,
-    output: Option<&PathBuf>,
-    lenient: bool,
-    pretty: bool,
-) -> Result<(), String> {
-    let bytes = read_input(input)?;
-    let opts = if lenient {
+fn convert(c: &Convert<'_>) -> Result<(), String> {
+    let bytes = read_input(c.input)?;
+    let opts = if c.lenient {
         ReadOptions::lenient()
     } else {
         ReadOptions::strict()
     };
-    let parsed =
-        Resource::from_json_with(&bytes, &opts).map_err(|e| format!("{}: {e}", input.display()))?;
-    for w in &parsed.warnings {
-        eprintln!("{}: {w}", input.display());
+    let parsed = match c.from {
+        Format::Json => Resource::from_json_with(&bytes, &opts),
+        Format::Xml => Resource::from_xml_with(&bytes, &opts),
     }
-    let text = parsed.value.to_json_with(&WriteOptions {
-        pretty,
-        ..Default::default()
-    });
-    match output {
+    .map_err(|e| format!("{}: {e}", c.input.display()))?;
+    for w in &parsed.warnings {
+        eprintln!("{}: {w}", c.input.display());
+    }
+    let text = match c.to {
+        Format::Json => parsed.value.to_json_with(&c.opts),
+        Format::Xml => parsed.value.to_xml_with(&c.opts),
+    };
+    match c.output {
         Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display())),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())
-                .and_then(|()| if pretty { Ok(()) } else { out.write_all(b"\n") })
+                .and_then(|()| {
+                    if text.ends_with('\n') {
+                        Ok(())
+                    } else {
+                        out.write_all(b"\n")
+                    }
+                })
                 .map_err(|e| format!("stdout: {e}"))
         }
     }
@@ -100,13 +119,24 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Convert {
-            from: Format::Json,
-            to: Format::Json,
+            from,
+            to,
             lenient,
             pretty,
+            xml_declaration,
             input,
             output,
-        } => convert(input, output.as_ref(), *lenient, *pretty),
+        } => convert(&Convert {
+            from: *from,
+            to: *to,
+            lenient: *lenient,
+            opts: WriteOptions {
+                pretty: *pretty,
+                xml_declaration: *xml_declaration,
+            },
+            input,
+            output: output.as_ref(),
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -98,3 +98,65 @@ fn a_missing_file_exits_one_and_bad_usage_exits_two() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn converts_between_json_and_xml_in_all_four_directions() {
+    let dir = std::env::temp_dir().join(format!("senddoc-cli-{}-formats", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = dir.join("p.xml");
+    let json_again = dir.join("p.json");
+    let run = |args: &[&str]| {
+        let out = senddoc().args(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let sample = sample();
+    run(&[
+        "convert",
+        "--from",
+        "json",
+        "--to",
+        "xml",
+        "--xml-declaration",
+        sample.to_str().unwrap(),
+        "-o",
+        xml.to_str().unwrap(),
+    ]);
+    let xml_text = std::fs::read_to_string(&xml).unwrap();
+    assert!(xml_text.starts_with(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Patient xmlns=\"http://hl7.org/fhir\">"
+    ));
+    let out = run(&[
+        "convert",
+        "--from",
+        "xml",
+        "--to",
+        "xml",
+        xml.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .starts_with("<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"9690937286\"/>"));
+    run(&[
+        "convert",
+        "--from",
+        "xml",
+        "--to",
+        "json",
+        xml.to_str().unwrap(),
+        "-o",
+        json_again.to_str().unwrap(),
+    ]);
+    let original = std::fs::read_to_string(&sample).unwrap();
+    let back = std::fs::read_to_string(&json_again).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    // JSON -> XML -> JSON gives the same resource.
+    assert_eq!(
+        fhir_stu3::Resource::from_json(original.as_bytes()).unwrap(),
+        fhir_stu3::Resource::from_json(back.as_bytes()).unwrap()
+    );
+}

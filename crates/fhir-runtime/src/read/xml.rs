@@ -196,18 +196,19 @@ impl<'a> Reader<'a> {
             if key == b"xmlns" || key.starts_with(b"xmlns:") {
                 continue;
             }
-            let value =
-                match a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
-                    Ok(v) => v.into_owned(),
-                    Err(err) => return Err(self.error_at(
+            let value = match a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+                Ok(v) => v.into_owned(),
+                Err(err) => {
+                    return Err(self.error_at(
                         ErrorKind::Forbidden,
                         at,
                         format!(
                             "attribute `{}`: {err} (only the predefined XML entities are allowed)",
                             String::from_utf8_lossy(key)
                         ),
-                    )),
-                };
+                    ))
+                }
+            };
             let (ns, local) = self.x().reader.resolver().resolve_attribute(a.key);
             let unqualified = matches!(ns, ResolveResult::Unbound);
             attrs.push((
