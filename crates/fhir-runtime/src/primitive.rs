@@ -402,10 +402,7 @@ impl PrimitiveValue for XhtmlValue {
     const JSON: JsonType = JsonType::String;
     const TYPE: &'static str = "xhtml";
     fn parse(text: &str, _: StrKind) -> Result<Self, String> {
-        let t = text.trim_start();
-        if !t.starts_with("<div") {
-            return Err("narrative xhtml must be a single <div> element".to_owned());
-        }
+        check_xhtml_div(text)?;
         Ok(XhtmlValue::new(text))
     }
     fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
@@ -413,5 +410,250 @@ impl PrimitiveValue for XhtmlValue {
     }
     fn lexical(&self) -> Cow<'_, str> {
         Cow::Borrowed(self.as_str())
+    }
+}
+
+/// Checks that `text` is one well-formed `<div>` element in the XHTML namespace,
+/// with no DOCTYPE, processing instruction or entity other than XML's own (a
+/// narrative must be safe to embed in FHIR XML as it is).
+///
+/// A single pass over the text: matched tags, well-formed attributes (quoted, no
+/// duplicates, no `<`), valid entity and character references, well-formed
+/// comments and CDATA sections, nothing but whitespace outside the root.
+pub fn check_xhtml_div(text: &str) -> Result<(), String> {
+    XhtmlScan { b: text.as_bytes(), text, i: 0 }.run()
+}
+
+struct XhtmlScan<'t> {
+    b: &'t [u8],
+    text: &'t str,
+    i: usize,
+}
+
+fn is_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'-' | b'.') || c >= 0x80
+}
+
+impl<'t> XhtmlScan<'t> {
+    fn err<T>(&self, why: &str) -> Result<T, String> {
+        Err(format!(
+            "the narrative div is not well-formed XHTML at character {}: {why}",
+            self.text[..self.i.min(self.text.len())].chars().count() + 1
+        ))
+    }
+
+    fn name(&mut self) -> Result<&'t str, String> {
+        let start = self.i;
+        while self.i < self.b.len() && is_name_byte(self.b[self.i]) {
+            self.i += 1;
+        }
+        if self.i == start || self.b[start].is_ascii_digit() || matches!(self.b[start], b'-' | b'.') {
+            return self.err("expected a name");
+        }
+        Ok(&self.text[start..self.i])
+    }
+
+    fn skip_ws(&mut self) -> bool {
+        let start = self.i;
+        while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\r' | b'\n') {
+            self.i += 1;
+        }
+        self.i > start
+    }
+
+    /// An entity or character reference (cursor on `&`).
+    fn reference(&mut self) -> Result<(), String> {
+        let Some(len) = self.b[self.i..].iter().take(12).position(|&c| c == b';') else {
+            return self.err("`&` must start an entity or character reference");
+        };
+        let name = &self.text[self.i + 1..self.i + len];
+        let ok = match name.strip_prefix('#') {
+            Some(hex) if hex.starts_with('x') => u32::from_str_radix(&hex[1..], 16).ok(),
+            Some(dec) => dec.parse::<u32>().ok(),
+            None => matches!(name, "amp" | "lt" | "gt" | "quot" | "apos").then_some(1),
+        }
+        .and_then(char::from_u32)
+        .is_some_and(|c| c != '\0');
+        if !ok {
+            return self.err(&format!("`&{name};` is not one of XML's own entities or a valid character reference"));
+        }
+        self.i += len + 1;
+        Ok(())
+    }
+
+    fn find(&mut self, what: &str, why: &str) -> Result<usize, String> {
+        match self.text[self.i..].find(what) {
+            Some(at) => Ok(self.i + at),
+            None => self.err(why),
+        }
+    }
+
+    fn run(mut self) -> Result<(), String> {
+        let mut stack: Vec<&str> = Vec::new();
+        let mut seen_root = false;
+        let n = self.b.len();
+        while self.i < n {
+            let c = self.b[self.i];
+            match c {
+                b'&' => {
+                    if stack.is_empty() {
+                        return self.err("text outside the <div>");
+                    }
+                    self.reference()?;
+                }
+                b'<' => {
+                    let rest = &self.b[self.i + 1..];
+                    if rest.starts_with(b"!--") {
+                        let start = self.i + 4;
+                        self.i = start;
+                        let end = self.find("-->", "unterminated comment")?;
+                        if self.text[start..end].contains("--") || self.text[start..end].ends_with('-') {
+                            return self.err("`--` is not allowed inside a comment");
+                        }
+                        self.i = end + 3;
+                    } else if rest.starts_with(b"![CDATA[") {
+                        if stack.is_empty() {
+                            return self.err("CDATA outside the <div>");
+                        }
+                        self.i += 9;
+                        self.i = self.find("]]>", "unterminated CDATA section")? + 3;
+                    } else if rest.starts_with(b"!") || rest.starts_with(b"?") {
+                        return self.err("DOCTYPEs and processing instructions are not allowed in a narrative");
+                    } else if rest.starts_with(b"/") {
+                        self.i += 2;
+                        let name = self.name()?;
+                        self.skip_ws();
+                        if self.b.get(self.i) != Some(&b'>') {
+                            return self.err("expected `>`");
+                        }
+                        self.i += 1;
+                        match stack.pop() {
+                            Some(open) if open == name => {}
+                            Some(open) => return self.err(&format!("</{name}> closes <{open}>")),
+                            None => return self.err(&format!("</{name}> closes nothing")),
+                        }
+                    } else {
+                        self.i += 1;
+                        let name = self.name()?;
+                        let is_root = stack.is_empty();
+                        if is_root {
+                            if seen_root {
+                                return self.err("the narrative must be a single <div> element");
+                            }
+                            if name != "div" {
+                                return self.err("the narrative must be a <div> element");
+                            }
+                            seen_root = true;
+                        }
+                        let mut attrs: Vec<&str> = Vec::new();
+                        let mut xhtml = false;
+                        loop {
+                            let had_ws = self.skip_ws();
+                            match self.b.get(self.i) {
+                                Some(b'>') => {
+                                    self.i += 1;
+                                    stack.push(name);
+                                    break;
+                                }
+                                Some(b'/') if self.b.get(self.i + 1) == Some(&b'>') => {
+                                    self.i += 2;
+                                    break;
+                                }
+                                Some(_) if had_ws => {
+                                    let attr = self.name()?;
+                                    if attrs.contains(&attr) {
+                                        return self.err(&format!("attribute `{attr}` given twice"));
+                                    }
+                                    attrs.push(attr);
+                                    self.skip_ws();
+                                    if self.b.get(self.i) != Some(&b'=') {
+                                        return self.err("expected `=` after an attribute name");
+                                    }
+                                    self.i += 1;
+                                    self.skip_ws();
+                                    let Some(&q) = self.b.get(self.i).filter(|&&q| q == b'"' || q == b'\'') else {
+                                        return self.err("attribute values must be quoted");
+                                    };
+                                    self.i += 1;
+                                    let value_start = self.i;
+                                    loop {
+                                        match self.b.get(self.i) {
+                                            None => return self.err("unterminated attribute value"),
+                                            Some(&x) if x == q => break,
+                                            Some(b'<') => return self.err("`<` is not allowed in an attribute value"),
+                                            Some(b'&') => self.reference()?,
+                                            Some(_) => self.i += 1,
+                                        }
+                                    }
+                                    if attr == "xmlns" && &self.text[value_start..self.i] == "http://www.w3.org/1999/xhtml" {
+                                        xhtml = true;
+                                    }
+                                    self.i += 1;
+                                }
+                                _ => return self.err("malformed start tag"),
+                            }
+                        }
+                        if is_root && !xhtml {
+                            return self.err("the narrative <div> must declare xmlns=\"http://www.w3.org/1999/xhtml\"");
+                        }
+                        if stack.len() > 256 {
+                            return self.err("nested deeper than 256 levels");
+                        }
+                    }
+                }
+                _ => {
+                    // Text: inside the root, anything up to the next markup; outside, whitespace only.
+                    let start = self.i;
+                    self.i = memchr::memchr2(b'<', b'&', &self.b[self.i..]).map_or(n, |p| self.i + p);
+                    if stack.is_empty() && !self.text[start..self.i].trim().is_empty() {
+                        self.i = start;
+                        return self.err("text outside the <div>");
+                    }
+                }
+            }
+        }
+        if let Some(open) = stack.last() {
+            return self.err(&format!("<{open}> is not closed"));
+        }
+        if !seen_root {
+            return self.err("the narrative must be a <div> element");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_xhtml_div;
+
+    #[test]
+    fn narrative_divs_must_be_well_formed_xhtml() {
+        let ok = [
+            r#"<div xmlns="http://www.w3.org/1999/xhtml">a &amp; b &#39; &#x1F600; <b>x</b><br/><!-- c --></div>"#,
+            r#"<div xmlns="http://www.w3.org/1999/xhtml"/>"#,
+            "<div xmlns='http://www.w3.org/1999/xhtml' class=\"x\">\n<p>1 > 0</p><![CDATA[<raw>]]></div>\n",
+        ];
+        for t in ok {
+            assert_eq!(check_xhtml_div(t), Ok(()), "{t}");
+        }
+        let bad = [
+            ("<div>no namespace</div>", "must declare xmlns"),
+            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>x</div>"#, "</div> closes <b>"),
+            (r#"<div xmlns="http://www.w3.org/1999/xhtml">a & b</div>"#, "entity"),
+            (r#"<div xmlns="http://www.w3.org/1999/xhtml">&nbsp;</div>"#, "&nbsp;"),
+            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><p a=1>x</p></div>"#, "quoted"),
+            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><p a="1" a="2">x</p></div>"#, "twice"),
+            (r#"<div xmlns="http://www.w3.org/1999/xhtml"></div><div xmlns="http://www.w3.org/1999/xhtml"/>"#, "single"),
+            (r#"<p xmlns="http://www.w3.org/1999/xhtml">x</p>"#, "<div>"),
+            (r#"<!DOCTYPE x><div xmlns="http://www.w3.org/1999/xhtml"/>"#, "DOCTYPE"),
+            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><?pi x?></div>"#, "processing"),
+            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>"#, "not closed"),
+            (r#"text<div xmlns="http://www.w3.org/1999/xhtml"/>"#, "outside"),
+            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><!-- a -- b --></div>"#, "comment"),
+        ];
+        for (t, why) in bad {
+            let e = check_xhtml_div(t).expect_err(t);
+            assert!(e.contains(why), "{t}: {e}");
+        }
     }
 }
