@@ -24,9 +24,9 @@ const EXPECTED: &[(&str, &[Fault])] = &[
             ("Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).title", 127, 15),
             ("Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).text", 128, 15),
             ("Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).subject", 135, 15),
-            ("Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).author", 139, 15),
+            ("Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).author[0]", 139, 15),
             ("Bundle.entry[2].resource.ofType(Bundle).entry[2].resource.ofType(Practitioner).name[0].use", 188, 17),
-            ("Bundle.entry[2].resource.ofType(Bundle).entry[4].resource.ofType(Patient).identifier", 230, 15),
+            ("Bundle.entry[2].resource.ofType(Bundle).entry[4].resource.ofType(Patient).identifier[0]", 230, 15),
         ],
     ),
     // Its element order is correct; its faults are profile-level (missing meta.profile,
@@ -35,8 +35,8 @@ const EXPECTED: &[(&str, &[Fault])] = &[
     (
         "v2_example-generic-wireframe-moe-degrasse.xml",
         &[
-            ("Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).extension", 124, 15),
-            ("Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).event", 163, 15),
+            ("Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).extension[0]", 124, 15),
+            ("Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).event[0]", 163, 15),
         ],
     ),
 ];

@@ -421,7 +421,12 @@ impl PrimitiveValue for XhtmlValue {
 /// duplicates, no `<`), valid entity and character references, well-formed
 /// comments and CDATA sections, nothing but whitespace outside the root.
 pub fn check_xhtml_div(text: &str) -> Result<(), String> {
-    XhtmlScan { b: text.as_bytes(), text, i: 0 }.run()
+    XhtmlScan {
+        b: text.as_bytes(),
+        text,
+        i: 0,
+    }
+    .run()
 }
 
 struct XhtmlScan<'t> {
@@ -447,7 +452,8 @@ impl<'t> XhtmlScan<'t> {
         while self.i < self.b.len() && is_name_byte(self.b[self.i]) {
             self.i += 1;
         }
-        if self.i == start || self.b[start].is_ascii_digit() || matches!(self.b[start], b'-' | b'.') {
+        if self.i == start || self.b[start].is_ascii_digit() || matches!(self.b[start], b'-' | b'.')
+        {
             return self.err("expected a name");
         }
         Ok(&self.text[start..self.i])
@@ -475,7 +481,9 @@ impl<'t> XhtmlScan<'t> {
         .and_then(char::from_u32)
         .is_some_and(|c| c != '\0');
         if !ok {
-            return self.err(&format!("`&{name};` is not one of XML's own entities or a valid character reference"));
+            return self.err(&format!(
+                "`&{name};` is not one of XML's own entities or a valid character reference"
+            ));
         }
         self.i += len + 1;
         Ok(())
@@ -507,7 +515,9 @@ impl<'t> XhtmlScan<'t> {
                         let start = self.i + 4;
                         self.i = start;
                         let end = self.find("-->", "unterminated comment")?;
-                        if self.text[start..end].contains("--") || self.text[start..end].ends_with('-') {
+                        if self.text[start..end].contains("--")
+                            || self.text[start..end].ends_with('-')
+                        {
                             return self.err("`--` is not allowed inside a comment");
                         }
                         self.i = end + 3;
@@ -518,7 +528,9 @@ impl<'t> XhtmlScan<'t> {
                         self.i += 9;
                         self.i = self.find("]]>", "unterminated CDATA section")? + 3;
                     } else if rest.starts_with(b"!") || rest.starts_with(b"?") {
-                        return self.err("DOCTYPEs and processing instructions are not allowed in a narrative");
+                        return self.err(
+                            "DOCTYPEs and processing instructions are not allowed in a narrative",
+                        );
                     } else if rest.starts_with(b"/") {
                         self.i += 2;
                         let name = self.name()?;
@@ -562,7 +574,8 @@ impl<'t> XhtmlScan<'t> {
                                 Some(_) if had_ws => {
                                     let attr = self.name()?;
                                     if attrs.contains(&attr) {
-                                        return self.err(&format!("attribute `{attr}` given twice"));
+                                        return self
+                                            .err(&format!("attribute `{attr}` given twice"));
                                     }
                                     attrs.push(attr);
                                     self.skip_ws();
@@ -571,21 +584,32 @@ impl<'t> XhtmlScan<'t> {
                                     }
                                     self.i += 1;
                                     self.skip_ws();
-                                    let Some(&q) = self.b.get(self.i).filter(|&&q| q == b'"' || q == b'\'') else {
+                                    let Some(&q) =
+                                        self.b.get(self.i).filter(|&&q| q == b'"' || q == b'\'')
+                                    else {
                                         return self.err("attribute values must be quoted");
                                     };
                                     self.i += 1;
                                     let value_start = self.i;
                                     loop {
                                         match self.b.get(self.i) {
-                                            None => return self.err("unterminated attribute value"),
+                                            None => {
+                                                return self.err("unterminated attribute value")
+                                            }
                                             Some(&x) if x == q => break,
-                                            Some(b'<') => return self.err("`<` is not allowed in an attribute value"),
+                                            Some(b'<') => {
+                                                return self.err(
+                                                    "`<` is not allowed in an attribute value",
+                                                )
+                                            }
                                             Some(b'&') => self.reference()?,
                                             Some(_) => self.i += 1,
                                         }
                                     }
-                                    if attr == "xmlns" && &self.text[value_start..self.i] == "http://www.w3.org/1999/xhtml" {
+                                    if attr == "xmlns"
+                                        && &self.text[value_start..self.i]
+                                            == "http://www.w3.org/1999/xhtml"
+                                    {
                                         xhtml = true;
                                     }
                                     self.i += 1;
@@ -604,7 +628,8 @@ impl<'t> XhtmlScan<'t> {
                 _ => {
                     // Text: inside the root, anything up to the next markup; outside, whitespace only.
                     let start = self.i;
-                    self.i = memchr::memchr2(b'<', b'&', &self.b[self.i..]).map_or(n, |p| self.i + p);
+                    self.i =
+                        memchr::memchr2(b'<', b'&', &self.b[self.i..]).map_or(n, |p| self.i + p);
                     if stack.is_empty() && !self.text[start..self.i].trim().is_empty() {
                         self.i = start;
                         return self.err("text outside the <div>");
@@ -638,18 +663,51 @@ mod tests {
         }
         let bad = [
             ("<div>no namespace</div>", "must declare xmlns"),
-            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>x</div>"#, "</div> closes <b>"),
-            (r#"<div xmlns="http://www.w3.org/1999/xhtml">a & b</div>"#, "entity"),
-            (r#"<div xmlns="http://www.w3.org/1999/xhtml">&nbsp;</div>"#, "&nbsp;"),
-            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><p a=1>x</p></div>"#, "quoted"),
-            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><p a="1" a="2">x</p></div>"#, "twice"),
-            (r#"<div xmlns="http://www.w3.org/1999/xhtml"></div><div xmlns="http://www.w3.org/1999/xhtml"/>"#, "single"),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>x</div>"#,
+                "</div> closes <b>",
+            ),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml">a & b</div>"#,
+                "entity",
+            ),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml">&nbsp;</div>"#,
+                "&nbsp;",
+            ),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml"><p a=1>x</p></div>"#,
+                "quoted",
+            ),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml"><p a="1" a="2">x</p></div>"#,
+                "twice",
+            ),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml"></div><div xmlns="http://www.w3.org/1999/xhtml"/>"#,
+                "single",
+            ),
             (r#"<p xmlns="http://www.w3.org/1999/xhtml">x</p>"#, "<div>"),
-            (r#"<!DOCTYPE x><div xmlns="http://www.w3.org/1999/xhtml"/>"#, "DOCTYPE"),
-            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><?pi x?></div>"#, "processing"),
-            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>"#, "not closed"),
-            (r#"text<div xmlns="http://www.w3.org/1999/xhtml"/>"#, "outside"),
-            (r#"<div xmlns="http://www.w3.org/1999/xhtml"><!-- a -- b --></div>"#, "comment"),
+            (
+                r#"<!DOCTYPE x><div xmlns="http://www.w3.org/1999/xhtml"/>"#,
+                "DOCTYPE",
+            ),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml"><?pi x?></div>"#,
+                "processing",
+            ),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>"#,
+                "not closed",
+            ),
+            (
+                r#"text<div xmlns="http://www.w3.org/1999/xhtml"/>"#,
+                "outside",
+            ),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml"><!-- a -- b --></div>"#,
+                "comment",
+            ),
         ];
         for (t, why) in bad {
             let e = check_xhtml_div(t).expect_err(t);

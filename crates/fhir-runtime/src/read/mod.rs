@@ -230,7 +230,15 @@ impl<'a> Reader<'a> {
 
     #[cold]
     fn error(&self, kind: ErrorKind, message: impl Into<String>) -> Error {
-        self.error_at(kind, self.lex.pos, message)
+        self.error_at(kind, self.here(), message)
+    }
+
+    /// Where the reader is: the JSON cursor, or the start of the current XML element.
+    fn here(&self) -> usize {
+        match &self.xml {
+            Some(x) => x.cur.start,
+            None => self.lex.pos,
+        }
     }
 
     #[cold]
@@ -278,6 +286,9 @@ impl<'a> Reader<'a> {
     }
 
     fn skip(&mut self) -> Result<()> {
+        if self.xml.is_some() {
+            return self.xml_skip_current();
+        }
         let depth = self.depth;
         let max = self.opts.max_depth;
         self.lex
@@ -378,7 +389,7 @@ impl<'a> Reader<'a> {
                 }
                 Err(other) => {
                     *slot = Some(other);
-                    let at = self.lex.pos;
+                    let at = self.here();
                     self.fault(
                         ErrorKind::ChoiceConflict,
                         at,
@@ -513,6 +524,13 @@ impl<'a> Reader<'a> {
         self.lex(r)
     }
 
+    /// Records, for locating element-order faults, the index of the XML item just read.
+    fn xml_item_read(&mut self, index: usize) {
+        if let Some(x) = self.xml.as_mut() {
+            x.last_index = Some(index);
+        }
+    }
+
     /// Reads one more item onto the end of `items`, in place; lenient reading
     /// removes it again when it gave up on it.
     fn read_item<V: FieldValue>(&mut self, items: &mut Vec<V>) -> Result<()> {
@@ -553,6 +571,8 @@ impl<'a> Reader<'a> {
         if let Some(res) = self.resource::<R>()? {
             *slot = Some(res);
         }
+        // A resource that could not be read leaves the slot empty; nothing to drop above.
+        self.dropped = false;
         Ok(())
     }
 
@@ -562,9 +582,11 @@ impl<'a> Reader<'a> {
             return Ok(());
         }
         if self.xml.is_some() {
-            let mark = self.push_index(items.len());
+            let index = items.len();
+            let mark = self.push_index(index);
             let r = self.resource::<R>();
             self.path.truncate(mark);
+            self.xml_item_read(index);
             self.dropped = false;
             items.extend(r?);
             return Ok(());
@@ -615,9 +637,11 @@ impl<'a> Reader<'a> {
     /// Reads the items of a repeating non-primitive element.
     pub fn read_list_items<V: FieldValue>(&mut self, items: &mut Vec<V>) -> Result<()> {
         if self.xml.is_some() {
-            let mark = self.push_index(items.len());
+            let index = items.len();
+            let mark = self.push_index(index);
             let r = self.read_item(items);
             self.path.truncate(mark);
+            self.xml_item_read(index);
             return r;
         }
         if self.part == Part::Companion {
@@ -826,9 +850,11 @@ impl<'a> Reader<'a> {
         items: &mut Vec<Primitive<T, L>>,
     ) -> Result<()> {
         if self.xml.is_some() {
-            let mark = self.push_index(items.len());
+            let index = items.len();
+            let mark = self.push_index(index);
             let r = self.read_item(items);
             self.path.truncate(mark);
+            self.xml_item_read(index);
             return r;
         }
         let at = self.lex.pos;

@@ -6,6 +6,8 @@
 //! `read_field` for each child's name. Element order is checked against the
 //! positions `read_field` returns. Comments are attached where they stood.
 
+use std::borrow::Cow;
+
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
@@ -23,31 +25,42 @@ pub const FHIR_NS: &str = "http://hl7.org/fhir";
 /// The XHTML namespace of narrative `div`s.
 pub const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
+/// An attribute of the current element, borrowed from the input where it can be.
+pub(crate) struct XmlAttr<'a> {
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) value: Cow<'a, str>,
+    /// In no namespace (FHIR attributes never are).
+    pub(crate) unqualified: bool,
+}
+
 /// The start tag generated code is reading.
 #[derive(Default)]
-pub(crate) struct CurrentElement {
+pub(crate) struct CurrentElement<'a> {
     /// Local name.
-    pub(crate) name: String,
+    pub(crate) name: Cow<'a, str>,
     /// Qualified name as written (for finding the matching end tag).
-    pub(crate) qname: Vec<u8>,
+    pub(crate) qname: Cow<'a, str>,
     /// Byte offset of `<`.
     pub(crate) start: usize,
     /// Byte offset just after the start tag's `>`.
     pub(crate) after_start: usize,
     /// `<x/>`.
     pub(crate) empty: bool,
-    /// Attributes other than namespace declarations: (local name, value, in no namespace).
-    pub(crate) attrs: Vec<(String, String, bool)>,
 }
 
 /// XML state of a [`Reader`].
 pub(crate) struct XmlIn<'a> {
     pub(crate) reader: NsReader<&'a [u8]>,
-    pub(crate) cur: CurrentElement,
+    pub(crate) cur: CurrentElement<'a>,
+    /// The current element's attributes other than namespace declarations
+    /// (one buffer, reused for every element).
+    pub(crate) attrs: Vec<XmlAttr<'a>>,
     /// In attribute mode: the value of the attribute being read.
-    pub(crate) attr_value: Option<String>,
+    pub(crate) attr_value: Option<Cow<'a, str>>,
     /// Comments read but not yet attached.
     pub(crate) pending: Vec<String>,
+    /// The index a repeating element's reader gave the item it just read (for locations).
+    pub(crate) last_index: Option<usize>,
 }
 
 /// What a start tag's namespace resolved to.
@@ -129,8 +142,10 @@ impl<'a> Reader<'a> {
         r.xml = Some(Box::new(XmlIn {
             reader,
             cur: CurrentElement::default(),
+            attrs: Vec::new(),
             attr_value: None,
             pending: Vec::new(),
+            last_index: None,
         }));
         Ok(r)
     }
@@ -175,58 +190,90 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Makes `e` (starting at `at`) the current element.
-    fn set_current(&mut self, e: &BytesStart<'_>, at: usize, empty: bool) -> Result<()> {
-        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-        let qname = e.name().as_ref().to_vec();
+    /// `bytes` as a slice of the input, when it is one (names and attribute
+    /// values of a document read from a `&str` always are).
+    fn in_input(&self, bytes: &[u8]) -> Option<&'a str> {
+        let text: &'a str = self.lex.text;
+        let start = (bytes.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+        let slice = text.get(start..start + bytes.len())?;
+        (slice.as_bytes() == bytes).then_some(slice)
+    }
+
+    fn str_of(&self, bytes: &[u8]) -> Cow<'a, str> {
+        match self.in_input(bytes) {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(String::from_utf8_lossy(bytes).into_owned()),
+        }
+    }
+
+    /// Makes `e` (starting at `at`) the current element (its name; the
+    /// attributes come from [`Self::read_attributes`]).
+    fn set_current(&mut self, e: &BytesStart<'_>, at: usize, empty: bool) {
+        let name = self.str_of(e.local_name().as_ref());
+        let qname = self.str_of(e.name().as_ref());
         let after_start = self.pos();
-        let mut attrs = Vec::new();
+        self.x().cur = CurrentElement {
+            name,
+            qname,
+            start: at,
+            after_start,
+            empty,
+        };
+    }
+
+    /// Collects the attributes of the current element `e` into the reusable buffer.
+    fn read_attributes(&mut self, e: &BytesStart<'_>) -> Result<()> {
+        let at = self.x().cur.start;
+        let mut attrs = std::mem::take(&mut self.x().attrs);
+        attrs.clear();
+        let mut result = Ok(());
         for a in e.attributes() {
             let a = match a {
                 Ok(a) => a,
                 Err(err) => {
-                    return Err(self.error_at(
+                    result = Err(self.error_at(
                         ErrorKind::Syntax,
                         at,
                         format!("malformed attribute: {err}"),
-                    ))
+                    ));
+                    break;
                 }
             };
             let key = a.key.as_ref();
             if key == b"xmlns" || key.starts_with(b"xmlns:") {
                 continue;
             }
-            let value = match a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
-                Ok(v) => v.into_owned(),
-                Err(err) => {
-                    return Err(self.error_at(
-                        ErrorKind::Forbidden,
-                        at,
-                        format!(
-                            "attribute `{}`: {err} (only the predefined XML entities are allowed)",
-                            String::from_utf8_lossy(key)
-                        ),
-                    ))
-                }
+            // Values with references or whitespace to normalise are decoded; the rest borrowed.
+            let raw: &[u8] = &a.value;
+            let plain = !raw
+                .iter()
+                .any(|&c| matches!(c, b'&' | b'\t' | b'\n' | b'\r'));
+            let value = match (plain, self.in_input(raw)) {
+                (true, Some(v)) => Cow::Borrowed(v),
+                _ => match a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
+                    Ok(v) => Cow::Owned(v.into_owned()),
+                    Err(err) => {
+                        let key = String::from_utf8_lossy(key).into_owned();
+                        result = Err(self.error_at(
+                            ErrorKind::Forbidden,
+                            at,
+                            format!("attribute `{key}`: {err} (only XML's own entities and character references are allowed)"),
+                        ));
+                        break;
+                    }
+                },
             };
             let (ns, local) = self.x().reader.resolver().resolve_attribute(a.key);
             let unqualified = matches!(ns, ResolveResult::Unbound);
-            attrs.push((
-                String::from_utf8_lossy(local.as_ref()).into_owned(),
+            let name = self.str_of(local.as_ref());
+            attrs.push(XmlAttr {
+                name,
                 value,
                 unqualified,
-            ));
+            });
         }
-        let x = self.x();
-        x.cur = CurrentElement {
-            name,
-            qname,
-            start: at,
-            after_start,
-            empty,
-            attrs,
-        };
-        Ok(())
+        self.x().attrs = attrs;
+        result
     }
 
     /// The whole document: prolog, the root element (handed to `root`), epilog.
@@ -262,7 +309,8 @@ impl<'a> Reader<'a> {
                             format!("the root element must be in the FHIR namespace {FHIR_NS}, not {found}"),
                         ));
                     }
-                    self.set_current(&e, at, empty)?;
+                    self.set_current(&e, at, empty);
+                    self.read_attributes(&e)?;
                     let name = self.x().cur.name.clone();
                     root(self, &name, at)?;
                     seen_root = true;
@@ -368,18 +416,34 @@ impl<'a> Reader<'a> {
     ) -> Result<()> {
         self.enter()?;
         self.attach_pending(target, CommentPlace::Before);
-        let attrs = std::mem::take(&mut self.x().cur.attrs);
+        let mut attrs = std::mem::take(&mut self.x().attrs);
         let start = self.x().cur.start;
         let empty = self.x().cur.empty;
-        for (name, value, unqualified) in attrs {
-            self.xml_attribute(target, &name, value, unqualified, start, is_resource)?;
+        let mut content = !attrs.is_empty();
+        let mut result = Ok(());
+        for a in attrs.drain(..) {
+            result =
+                self.xml_attribute(target, &a.name, a.value, a.unqualified, start, is_resource);
+            if result.is_err() {
+                break;
+            }
         }
-        if empty {
-            self.leave();
-            return Ok(());
+        attrs.clear();
+        self.x().attrs = attrs;
+        result?;
+        if !empty {
+            content |= self.xml_children(target)?;
         }
-        self.xml_children(target)?;
         self.leave();
+        if !content && !is_resource {
+            self.dropped = true;
+            return self.fault(
+                ErrorKind::Empty,
+                start,
+                "the element has neither attributes nor children".to_owned(),
+                "ignored",
+            );
+        }
         Ok(())
     }
 
@@ -387,7 +451,7 @@ impl<'a> Reader<'a> {
         &mut self,
         target: &mut dyn Element,
         name: &str,
-        value: String,
+        value: Cow<'a, str>,
         unqualified: bool,
         at: usize,
         is_resource: bool,
@@ -431,22 +495,27 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads child elements into `target` until the current element's end tag.
-    pub(crate) fn xml_children(&mut self, target: &mut dyn Element) -> Result<()> {
+    /// Returns whether there was any child element.
+    pub(crate) fn xml_children(&mut self, target: &mut dyn Element) -> Result<bool> {
         let mut last_order: Option<u16> = None;
+        let mut any = false;
         loop {
             let (ns, ev, at) = self.next_event()?;
             match ev {
                 Event::End(_) => {
                     self.attach_pending(target, CommentPlace::End);
-                    return Ok(());
+                    return Ok(any);
                 }
                 Event::Start(e) | Event::Empty(e) => {
+                    any = true;
                     let empty = self.last_was_empty(&e, at);
-                    self.set_current(&e, at, empty)?;
+                    self.set_current(&e, at, empty);
                     let name = self.x().cur.name.clone();
                     let mark = self.path.len();
                     self.path.push('.');
                     self.path.push_str(&name);
+                    self.read_attributes(&e)?;
+                    self.x().last_index = None;
                     let is_div = matches!(ns, Some(Ns::Xhtml)) && name == "div";
                     let ns_ok = matches!(ns, Some(Ns::Fhir)) || is_div;
                     if !ns_ok {
@@ -468,6 +537,10 @@ impl<'a> Reader<'a> {
                             Some(order) => {
                                 if last_order.is_some_and(|l| order < l) {
                                     let tn = target.type_name();
+                                    if let Some(i) = self.x().last_index {
+                                        use std::fmt::Write;
+                                        let _ = write!(self.path, "[{i}]");
+                                    }
                                     self.fault(
                                         ErrorKind::Order,
                                         at,
@@ -498,6 +571,7 @@ impl<'a> Reader<'a> {
                 }
                 Event::Text(t) => {
                     if !t.iter().all(u8::is_ascii_whitespace) {
+                        any = true;
                         let tn = target.type_name();
                         self.fault(
                             ErrorKind::UnknownElement,
@@ -508,6 +582,7 @@ impl<'a> Reader<'a> {
                     }
                 }
                 Event::GeneralRef(_) | Event::CData(_) => {
+                    any = true;
                     let tn = target.type_name();
                     self.fault(
                         ErrorKind::UnknownElement,
@@ -549,9 +624,15 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips the current element (already started) and everything inside it.
-    fn xml_skip_current(&mut self) -> Result<()> {
+    pub(crate) fn xml_skip_current(&mut self) -> Result<()> {
         if self.x().cur.empty {
             return Ok(());
+        }
+        if self.depth + 1 > self.opts.max_depth {
+            return Err(self.error(
+                ErrorKind::TooDeep,
+                format!("nesting deeper than {} levels", self.opts.max_depth),
+            ));
         }
         let mut depth = 0usize;
         loop {
@@ -559,7 +640,8 @@ impl<'a> Reader<'a> {
             match ev {
                 Event::Start(_) => {
                     depth += 1;
-                    if self.depth + depth > self.opts.max_depth {
+                    // The skipped element is one level below the reader's; its children deeper.
+                    if self.depth + 1 + depth > self.opts.max_depth {
                         return Err(self.error_at(
                             ErrorKind::TooDeep,
                             at,
@@ -607,7 +689,7 @@ impl<'a> Reader<'a> {
                         "ignored",
                     );
                 }
-                *slot = Some(v);
+                *slot = Some(v.into_owned());
                 Ok(())
             }
             None => {
@@ -642,19 +724,30 @@ impl<'a> Reader<'a> {
             *p = Primitive::default();
         }
         let pending = std::mem::take(&mut self.x().pending);
-        let attrs = std::mem::take(&mut self.x().cur.attrs);
+        let mut attrs = std::mem::take(&mut self.x().attrs);
         let empty = self.x().cur.empty;
         let kind = self.kind;
         let mut id = None;
-        for (name, value, unqualified) in attrs {
-            let mark = self.path.len();
-            if name != "value" {
-                self.path.push('.');
-                self.path.push_str(&name);
-            }
-            let r = match (name.as_str(), unqualified) {
+        let mut had_value = false;
+        let mut result = Ok(());
+        for a in attrs.drain(..) {
+            let r = match (a.name.as_ref(), a.unqualified) {
+                (_, false) => {
+                    let mark = self.path.len();
+                    self.path.push('.');
+                    self.path.push_str(&a.name);
+                    let r = self.fault(
+                        ErrorKind::Namespace,
+                        start,
+                        format!("attribute `{}` must not be in a namespace", a.name),
+                        "ignored",
+                    );
+                    self.path.truncate(mark);
+                    r
+                }
                 ("value", true) => {
-                    if value.is_empty() {
+                    had_value = true;
+                    if a.value.is_empty() {
                         self.fault(
                             ErrorKind::Empty,
                             start,
@@ -662,13 +755,13 @@ impl<'a> Reader<'a> {
                             "ignored",
                         )
                     } else {
-                        match T::parse(&value, kind) {
+                        match T::parse(&a.value, kind) {
                             Ok(v) => {
                                 p.value = Some(v);
                                 Ok(())
                             }
                             Err(msg) => {
-                                let kept = T::parse_lenient(&value, kind);
+                                let kept = T::parse_lenient(&a.value, kind);
                                 let consequence = if kept.is_some() {
                                     "kept as written"
                                 } else {
@@ -683,19 +776,33 @@ impl<'a> Reader<'a> {
                     }
                 }
                 ("id", true) => {
-                    id = Some(value);
+                    id = Some(a.value);
                     Ok(())
                 }
-                _ => self.fault(
-                    ErrorKind::UnknownElement,
-                    start,
-                    format!("`{name}` is not an attribute of a {}", T::TYPE),
-                    "ignored",
-                ),
+                (other, true) => {
+                    let mark = self.path.len();
+                    self.path.push('.');
+                    self.path.push_str(other);
+                    let r = self.fault(
+                        ErrorKind::UnknownElement,
+                        start,
+                        format!("`{other}` is not an attribute of a {}", T::TYPE),
+                        "ignored",
+                    );
+                    self.path.truncate(mark);
+                    r
+                }
             };
-            self.path.truncate(mark);
-            r?;
+            if r.is_err() {
+                result = r;
+                break;
+            }
         }
+        attrs.clear();
+        self.x().attrs = attrs;
+        result?;
+        let had_id = id.is_some();
+        let mut had_children = false;
         let r = p.read_extras(|t| {
             if !pending.is_empty() {
                 if let Some(c) = t.comments_mut() {
@@ -706,25 +813,29 @@ impl<'a> Reader<'a> {
             }
             if let Some(id) = id {
                 self.x().attr_value = Some(id);
+                let mark = self.path.len();
+                self.path.push_str(".id");
                 let r = t.read_field("id", self);
+                self.path.truncate(mark);
                 self.x().attr_value = None;
                 r?;
             }
-            if empty {
-                Ok(())
-            } else {
-                self.xml_children(t)
+            if !empty {
+                had_children = self.xml_children(t)?;
             }
+            Ok(())
         });
         r?;
         self.leave();
-        if p.is_empty() {
+        if !had_value && !had_id && !had_children {
             self.fault(
                 ErrorKind::Empty,
                 start,
                 "the element has neither a value nor children".to_owned(),
                 "ignored",
             )?;
+        }
+        if p.is_empty() {
             self.dropped = true;
         }
         Ok(())
@@ -741,8 +852,11 @@ impl<'a> Reader<'a> {
         let end = if self.x().cur.empty {
             after_start
         } else {
-            let qname = std::mem::take(&mut self.x().cur.qname);
-            let res = self.x().reader.read_to_end(quick_xml::name::QName(&qname));
+            let qname = self.x().cur.qname.clone();
+            let res = self
+                .x()
+                .reader
+                .read_to_end(quick_xml::name::QName(qname.as_bytes()));
             if let Err(e) = res {
                 return Err(self.xml_error(e, start));
             }
@@ -781,8 +895,7 @@ impl<'a> Reader<'a> {
     pub(crate) fn xml_wrapped_resource<R: AnyResource>(&mut self) -> Result<Option<R>> {
         let start = self.x().cur.start;
         let mut before_wrapper = std::mem::take(&mut self.x().pending);
-        let attrs = std::mem::take(&mut self.x().cur.attrs);
-        if let Some((name, _, _)) = attrs.first() {
+        if let Some(name) = self.x().attrs.first().map(|a| a.name.to_string()) {
             self.fault(
                 ErrorKind::UnknownElement,
                 start,
@@ -802,13 +915,16 @@ impl<'a> Reader<'a> {
         }
         self.enter()?;
         let mut out: Option<R> = None;
+        let mut saw_element = false;
         loop {
             let (ns, ev, at) = self.next_event()?;
             match ev {
                 Event::End(_) => break,
                 Event::Start(e) | Event::Empty(e) => {
+                    saw_element = true;
                     let empty = self.last_was_empty(&e, at);
-                    self.set_current(&e, at, empty)?;
+                    self.set_current(&e, at, empty);
+                    self.read_attributes(&e)?;
                     let name = self.x().cur.name.clone();
                     if !matches!(ns, Some(Ns::Fhir)) {
                         self.fault(
@@ -894,12 +1010,14 @@ impl<'a> Reader<'a> {
         }
         self.leave();
         if out.is_none() {
-            self.fault(
-                ErrorKind::Empty,
-                start,
-                "the element should contain a resource".to_owned(),
-                "ignored",
-            )?;
+            if !saw_element {
+                self.fault(
+                    ErrorKind::Empty,
+                    start,
+                    "the element should contain a resource".to_owned(),
+                    "ignored",
+                )?;
+            }
             self.dropped = true;
         }
         Ok(out)
