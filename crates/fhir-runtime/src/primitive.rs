@@ -48,6 +48,15 @@ pub trait PrimitiveValue: Sized {
     /// Parses the lexical form; `kind` tells string-like values which rule applies.
     fn parse(text: &str, kind: StrKind) -> Result<Self, String>;
 
+    /// Like [`PrimitiveValue::parse`], taking the text by value so that types that
+    /// hold their text need not copy it. On failure gives back (message, text).
+    fn parse_owned(text: String, kind: StrKind) -> Result<Self, (String, String)> {
+        match Self::parse(&text, kind) {
+            Ok(v) => Ok(v),
+            Err(m) => Err((m, text)),
+        }
+    }
+
     /// What lenient reading keeps of a value that broke its rule, if it can hold it.
     fn parse_lenient(text: &str, kind: StrKind) -> Option<Self>;
 
@@ -365,6 +374,12 @@ impl PrimitiveValue for String {
         kind.check(text)?;
         Ok(text.to_owned())
     }
+    fn parse_owned(text: String, kind: StrKind) -> Result<Self, (String, String)> {
+        match kind.check(&text) {
+            Ok(()) => Ok(text),
+            Err(m) => Err((m, text)),
+        }
+    }
     fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
         Some(text.to_owned())
     }
@@ -396,7 +411,23 @@ checked_text_value!(DateValue, "date", JsonType::String);
 checked_text_value!(DateTimeValue, "dateTime", JsonType::String);
 checked_text_value!(InstantValue, "instant", JsonType::String);
 checked_text_value!(TimeValue, "time", JsonType::String);
-checked_text_value!(Base64Value, "base64Binary", JsonType::String);
+impl PrimitiveValue for Base64Value {
+    const JSON: JsonType = JsonType::String;
+    const TYPE: &'static str = "base64Binary";
+    fn parse(text: &str, _: StrKind) -> Result<Self, String> {
+        Base64Value::parse(text)
+    }
+    fn parse_owned(text: String, _: StrKind) -> Result<Self, (String, String)> {
+        // Attachments are the largest values: check in place, never copy.
+        Base64Value::parse_owned(text)
+    }
+    fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
+        Some(Base64Value::new_unchecked(text))
+    }
+    fn lexical(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
+    }
+}
 
 impl PrimitiveValue for XhtmlValue {
     const JSON: JsonType = JsonType::String;

@@ -1108,6 +1108,15 @@ impl Base64Value {
         }
     }
 
+    /// Like [`parse`](Self::parse), taking the text by value (no copy). On
+    /// failure gives back (message, text).
+    pub fn parse_owned(text: String) -> Result<Self, (String, String)> {
+        match base64_problem(&text) {
+            None => Ok(Base64Value(text)),
+            Some(why) => Err((invalid(&text, "base64Binary", &format!(": {why}")), text)),
+        }
+    }
+
     /// Encodes `bytes` in the standard alphabet, padded, without line breaks.
     pub fn from_bytes(bytes: &[u8]) -> Self {
         Base64Value(STANDARD.encode(bytes))

@@ -245,11 +245,13 @@ impl<'a> Reader<'a> {
             }
             // Values with references or whitespace to normalise are decoded; the rest borrowed.
             let raw: &[u8] = &a.value;
-            let plain = !raw
-                .iter()
-                .any(|&c| matches!(c, b'&' | b'\t' | b'\n' | b'\r'));
+            let no_refs = memchr::memchr(b'&', raw).is_none();
+            let plain = no_refs && memchr::memchr3(b'\t', b'\n', b'\r', raw).is_none();
             let value = match (plain, self.in_input(raw)) {
                 (true, Some(v)) => Cow::Borrowed(v),
+                // Whitespace but no references (base64 with line breaks): normalise in
+                // one pass, as XML requires (CR LF, CR, LF and TAB each become a space).
+                (false, Some(v)) if no_refs => Cow::Owned(normalize_attribute_whitespace(v)),
                 _ => match a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
                     Ok(v) => Cow::Owned(v.into_owned()),
                     Err(err) => {
@@ -755,13 +757,19 @@ impl<'a> Reader<'a> {
                             "ignored",
                         )
                     } else {
-                        match T::parse(&a.value, kind) {
+                        let parsed = match a.value {
+                            Cow::Owned(text) => T::parse_owned(text, kind),
+                            Cow::Borrowed(text) => {
+                                T::parse(text, kind).map_err(|m| (m, text.to_owned()))
+                            }
+                        };
+                        match parsed {
                             Ok(v) => {
                                 p.value = Some(v);
                                 Ok(())
                             }
-                            Err(msg) => {
-                                let kept = T::parse_lenient(&a.value, kind);
+                            Err((msg, text)) => {
+                                let kept = T::parse_lenient(&text, kind);
                                 let consequence = if kept.is_some() {
                                     "kept as written"
                                 } else {
@@ -1022,4 +1030,26 @@ impl<'a> Reader<'a> {
         }
         Ok(out)
     }
+}
+
+/// XML attribute-value normalisation for a value without references: line
+/// ends (`\r\n`, `\r`, `\n`) and tabs become single spaces.
+fn normalize_attribute_whitespace(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = String::with_capacity(v.len());
+    let mut start = 0;
+    // Copy the runs between line ends and tabs whole (they are most of a base64 value).
+    for i in memchr::memchr3_iter(b'\t', b'\n', b'\r', b) {
+        if i < start {
+            continue; // the LF of a CR LF, already written as one space
+        }
+        out.push_str(&v[start..i]);
+        out.push(' ');
+        start = i + 1;
+        if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+            start += 1;
+        }
+    }
+    out.push_str(&v[start..]);
+    out
 }
