@@ -528,7 +528,7 @@ impl<'t> XhtmlScan<'t> {
     }
 
     fn run(mut self) -> Result<(), String> {
-        let mut stack: Vec<&str> = Vec::new();
+        let mut stack: Vec<&str> = Vec::with_capacity(16);
         let mut seen_root = false;
         let n = self.b.len();
         while self.i < n {
@@ -588,7 +588,9 @@ impl<'t> XhtmlScan<'t> {
                             }
                             seen_root = true;
                         }
-                        let mut attrs: Vec<&str> = Vec::new();
+                        // Attribute names seen on this tag, for the duplicate check (no allocation).
+                        let mut seen: [&str; 16] = [""; 16];
+                        let mut seen_count = 0usize;
                         let mut xhtml = false;
                         loop {
                             let had_ws = self.skip_ws();
@@ -604,11 +606,14 @@ impl<'t> XhtmlScan<'t> {
                                 }
                                 Some(_) if had_ws => {
                                     let attr = self.name()?;
-                                    if attrs.contains(&attr) {
+                                    if seen[..seen_count.min(16)].contains(&attr) {
                                         return self
                                             .err(&format!("attribute `{attr}` given twice"));
                                     }
-                                    attrs.push(attr);
+                                    if seen_count < 16 {
+                                        seen[seen_count] = attr;
+                                    }
+                                    seen_count += 1;
                                     self.skip_ws();
                                     if self.b.get(self.i) != Some(&b'=') {
                                         return self.err("expected `=` after an attribute name");
