@@ -8,30 +8,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use fhir_stu3::{ReadOptions, Resource, WriteOptions};
+use workspace_tests::bench::paired_medians;
 use workspace_tests::shared_files;
-
-/// Runs `ours` and `base` alternately for about `budget` and returns the
-/// median seconds per run of each. Interleaving makes slow drifts of the
-/// machine (frequency, allocator state, the other core) hit both alike.
-fn paired_medians(budget: Duration, mut ours: impl FnMut(), mut base: impl FnMut()) -> (f64, f64) {
-    ours();
-    base();
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    let start = Instant::now();
-    while start.elapsed() < budget || a.len() < 5 {
-        let t = Instant::now();
-        ours();
-        a.push(t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        base();
-        b.push(t.elapsed().as_secs_f64());
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(|x, y| x.partial_cmp(y).unwrap());
-        v[v.len() / 2]
-    };
-    (median(&mut a), median(&mut b))
-}
 
 fn report(name: &str, bytes: usize, ours: f64, baseline: f64, what: &str) {
     let mb = bytes as f64 / 1e6;

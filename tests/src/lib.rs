@@ -226,6 +226,38 @@ pub fn json_equal_xhtml_divs(a: &str, b: &str) -> Result<(), String> {
     tree_equal_with(&a, &b, "$", true)
 }
 
+/// Timing helpers shared by the benchmarks (`tests/benches/`).
+pub mod bench {
+    use std::time::{Duration, Instant};
+
+    /// Runs `ours` and `base` alternately for about `budget` and returns the
+    /// median seconds per run of each. Interleaving makes slow drifts of the
+    /// machine (frequency, allocator state, the other core) hit both alike.
+    pub fn paired_medians(
+        budget: Duration,
+        mut ours: impl FnMut(),
+        mut base: impl FnMut(),
+    ) -> (f64, f64) {
+        ours();
+        base();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let start = Instant::now();
+        while start.elapsed() < budget || a.len() < 5 {
+            let t = Instant::now();
+            ours();
+            a.push(t.elapsed().as_secs_f64());
+            let t = Instant::now();
+            base();
+            b.push(t.elapsed().as_secs_f64());
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(|x, y| x.partial_cmp(y).unwrap());
+            v[v.len() / 2]
+        };
+        (median(&mut a), median(&mut b))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::json_equal;

@@ -172,20 +172,26 @@ pub fn read_json(
     Ok(r.warnings)
 }
 
+/// The input as text: a leading byte-order mark dropped, UTF-8 checked once.
+fn decode_utf8(bytes: &[u8]) -> Result<&str> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::Syntax,
+            Location::at_offset(bytes, e.valid_up_to(), ""),
+            "the input is not valid UTF-8",
+        )
+    })
+}
+
 impl<'a> Reader<'a> {
     fn json(bytes: &'a [u8], opts: &ReadOptions) -> Result<Self> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let text = match std::str::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                return Err(Error::new(
-                    ErrorKind::Syntax,
-                    Location::at_offset(bytes, e.valid_up_to(), ""),
-                    "the input is not valid UTF-8",
-                ))
-            }
-        };
-        Ok(Reader {
+        Ok(Reader::new(decode_utf8(bytes)?, opts))
+    }
+
+    /// A reader over checked text (JSON until an XML state is added).
+    fn new(text: &'a str, opts: &ReadOptions) -> Self {
+        Reader {
             lex: Lexer::new(text),
             opts: opts.clone(),
             path: String::with_capacity(128),
@@ -199,7 +205,7 @@ impl<'a> Reader<'a> {
             dup_reported: false,
             keys: Vec::with_capacity(64),
             xml: None,
-        })
+        }
     }
 
     fn finish(&mut self) -> Result<()> {

@@ -15,8 +15,7 @@ use quick_xml::NsReader;
 use super::{Parsed, ReadOptions, Reader};
 use crate::comments::CommentPlace;
 use crate::element::{AnyResource, Element};
-use crate::error::{Error, ErrorKind, Location, Result};
-use crate::json::lexer::Lexer;
+use crate::error::{Error, ErrorKind, Result};
 use crate::primitive::{ExtensionList, Primitive, PrimitiveValue};
 use crate::value::StrKind;
 
@@ -101,7 +100,7 @@ pub fn read_xml(
 ) -> Result<Vec<Error>> {
     struct One<'t>(&'t mut dyn Element, &'t str);
     let mut r = Reader::xml(bytes, opts)?;
-    let mut one = One(target, resource_type);
+    let one = One(target, resource_type);
     r.xml_document(&mut |r, name, at| {
         if name != one.1 {
             return Err(r.error_at(
@@ -111,34 +110,21 @@ pub fn read_xml(
             ));
         }
         r.path.push_str(one.1);
-        r.xml_element_body(one.0, true)?;
-        let _ = &mut one;
-        Ok(())
+        r.xml_element_body(one.0, true)
     })?;
     Ok(r.warnings)
 }
 
 impl<'a> Reader<'a> {
     fn xml(bytes: &'a [u8], opts: &ReadOptions) -> Result<Self> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let text = match std::str::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                return Err(Error::new(
-                    ErrorKind::Syntax,
-                    Location::at_offset(bytes, e.valid_up_to(), ""),
-                    "the input is not valid UTF-8",
-                ))
-            }
-        };
+        let text = super::decode_utf8(bytes)?;
         let mut reader = NsReader::from_str(text);
         let config = reader.config_mut();
         config.check_end_names = true;
         config.check_comments = true;
         config.expand_empty_elements = false;
         config.trim_text(false);
-        let mut r = Reader::json(text.as_bytes(), opts)?;
-        r.lex = Lexer::new(text);
+        let mut r = Reader::new(text, opts);
         r.xml = Some(Box::new(XmlIn {
             reader,
             cur: CurrentElement::default(),
