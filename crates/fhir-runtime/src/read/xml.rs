@@ -26,6 +26,8 @@ pub const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
 /// An attribute of the current element, borrowed from the input where it can be.
 pub(crate) struct XmlAttr<'a> {
+    /// The name as written (with any prefix), for the duplicate check.
+    pub(crate) raw_name: Cow<'a, str>,
     pub(crate) name: Cow<'a, str>,
     pub(crate) value: Cow<'a, str>,
     /// In no namespace (FHIR attributes never are).
@@ -182,7 +184,8 @@ impl<'a> Reader<'a> {
         let text: &'a str = self.lex.text;
         let start = (bytes.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
         let slice = text.get(start..start + bytes.len())?;
-        (slice.as_bytes() == bytes).then_some(slice)
+        // Same address and length inside the input: the same bytes (no need to compare them).
+        (slice.as_ptr() == bytes.as_ptr()).then_some(slice)
     }
 
     fn str_of(&self, bytes: &[u8]) -> Cow<'a, str> {
@@ -212,56 +215,114 @@ impl<'a> Reader<'a> {
         let at = self.x().cur.start;
         let mut attrs = std::mem::take(&mut self.x().attrs);
         attrs.clear();
-        let mut result = Ok(());
-        for a in e.attributes() {
-            let a = match a {
-                Ok(a) => a,
-                Err(err) => {
-                    result = Err(self.error_at(
-                        ErrorKind::Syntax,
-                        at,
-                        format!("malformed attribute: {err}"),
-                    ));
-                    break;
+        let raw = e.attributes_raw();
+        let result = match self.in_input(raw) {
+            Some(raw) => self.parse_attributes(raw, at, &mut attrs),
+            // Not a slice of the input (never for `&str` input): parse a copy.
+            None => {
+                let copy = String::from_utf8_lossy(raw).into_owned();
+                let r = self.parse_attributes(&copy, at, &mut attrs);
+                for a in attrs.iter_mut() {
+                    a.name = Cow::Owned(a.name.to_string());
+                    a.value = Cow::Owned(a.value.to_string());
                 }
+                r
+            }
+        };
+        self.x().attrs = attrs;
+        result
+    }
+
+    /// Parses the attributes of a start tag (the text after its name) into
+    /// `attrs`, checking XML's rules for them: quoted values without `<`, no name
+    /// twice, only XML's own entities and character references.
+    fn parse_attributes(&self, raw: &str, at: usize, attrs: &mut Vec<XmlAttr<'a>>) -> Result<()> {
+        let b = raw.as_bytes();
+        let n = b.len();
+        let mut i = 0;
+        let bad = |why: String| {
+            Err(self.error_at(ErrorKind::Syntax, at, format!("malformed attribute: {why}")))
+        };
+        loop {
+            while i < n && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i >= n || b[i] == b'/' {
+                return Ok(());
+            }
+            let name_start = i;
+            while i < n && !b[i].is_ascii_whitespace() && b[i] != b'=' {
+                i += 1;
+            }
+            let name = &raw[name_start..i];
+            while i < n && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if b.get(i) != Some(&b'=') {
+                return bad(format!("`{name}` has no value"));
+            }
+            i += 1;
+            while i < n && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let quote = match b.get(i) {
+                Some(&q @ (b'"' | b'\'')) => q,
+                _ => return bad(format!("the value of `{name}` is not quoted")),
             };
-            let key = a.key.as_ref();
-            if key == b"xmlns" || key.starts_with(b"xmlns:") {
+            i += 1;
+            let Some(len) = memchr::memchr(quote, &b[i..]) else {
+                return bad(format!("the value of `{name}` is not closed"));
+            };
+            let value_raw = &raw[i..i + len];
+            i += len + 1;
+            if memchr::memchr(b'<', value_raw.as_bytes()).is_some() {
+                return bad(format!("`<` in the value of `{name}`"));
+            }
+            if attrs.iter().any(|x| x.raw_name == name) {
+                return bad(format!("`{name}` is given twice"));
+            }
+            if name == "xmlns" || name.starts_with("xmlns:") {
                 continue;
             }
-            // Values with references or whitespace to normalise are decoded; the rest borrowed.
-            let raw: &[u8] = &a.value;
-            let no_refs = memchr::memchr(b'&', raw).is_none();
-            let plain = no_refs && memchr::memchr3(b'\t', b'\n', b'\r', raw).is_none();
-            let value = match (plain, self.in_input(raw)) {
-                (true, Some(v)) => Cow::Borrowed(v),
-                // Whitespace but no references (base64 with line breaks): normalise in
-                // one pass, as XML requires (CR LF, CR, LF and TAB each become a space).
-                (false, Some(v)) if no_refs => Cow::Owned(normalize_attribute_whitespace(v)),
-                _ => match a.normalized_value(quick_xml::XmlVersion::Implicit1_0) {
-                    Ok(v) => Cow::Owned(v.into_owned()),
-                    Err(err) => {
-                        let key = String::from_utf8_lossy(key).into_owned();
-                        result = Err(self.error_at(
-                            ErrorKind::Forbidden,
-                            at,
-                            format!("attribute `{key}`: {err} (only XML's own entities and character references are allowed)"),
-                        ));
-                        break;
-                    }
-                },
+            let value = match normalize_attribute(value_raw) {
+                Ok(None) => self.borrowed(value_raw),
+                Ok(Some(v)) => Cow::Owned(v),
+                Err(why) => {
+                    return Err(self.error_at(
+                        ErrorKind::Forbidden,
+                        at,
+                        format!("attribute `{name}`: {why} (only XML's own entities and character references are allowed)"),
+                    ))
+                }
             };
-            let (ns, local) = self.x().reader.resolver().resolve_attribute(a.key);
-            let unqualified = matches!(ns, ResolveResult::Unbound);
-            let name = self.str_of(local.as_ref());
+            let (unqualified, local) = match name.split_once(':') {
+                None => (true, name),
+                Some((_, local)) => {
+                    let (ns, _) = self
+                        .xml
+                        .as_ref()
+                        .map(|x| {
+                            x.reader
+                                .resolver()
+                                .resolve_attribute(quick_xml::name::QName(name.as_bytes()))
+                        })
+                        .unzip();
+                    let bound = matches!(ns, Some(ResolveResult::Unbound));
+                    (bound, local)
+                }
+            };
             attrs.push(XmlAttr {
-                name,
+                raw_name: self.borrowed(name),
+                name: self.borrowed(local),
                 value,
                 unqualified,
             });
         }
-        self.x().attrs = attrs;
-        result
+    }
+
+    /// A slice of a text that is itself a slice of the input, with the input's lifetime.
+    fn borrowed(&self, s: &str) -> Cow<'a, str> {
+        self.str_of(s.as_bytes())
     }
 
     /// The whole document: prolog, the root element (handed to `root`), epilog.
@@ -1018,6 +1079,82 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Decodes an attribute value as XML requires: references replaced (without a
+/// DTD only XML's five entities and character references exist), and literal
+/// line ends (`\r\n`, `\r`, `\n`) and tabs turned into single spaces.
+/// `Ok(None)` when there is neither (the common case: the value is borrowed).
+fn normalize_attribute(v: &str) -> std::result::Result<Option<String>, String> {
+    let b = v.as_bytes();
+    if memchr::memchr(b'&', b).is_none() {
+        if memchr::memchr3(b'\t', b'\n', b'\r', b).is_none() {
+            return Ok(None);
+        }
+        return Ok(Some(normalize_attribute_whitespace(v)));
+    }
+    let mut out = String::with_capacity(v.len());
+    let mut start = 0;
+    let mut i = 0;
+    let tabs = memchr::memchr(b'\t', b).is_some();
+    loop {
+        // Next reference or literal whitespace; tabs are rare, so they are looked
+        // for separately only when the value has any.
+        let next = memchr::memchr3(b'&', b'\n', b'\r', &b[i..]).map(|p| i + p);
+        let next_tab = if tabs {
+            memchr::memchr(b'\t', &b[i..]).map(|p| i + p)
+        } else {
+            None
+        };
+        let p = match (next, next_tab) {
+            (Some(a), Some(t)) => a.min(t),
+            (Some(a), None) => a,
+            (None, Some(t)) => t,
+            (None, None) => break,
+        };
+        out.push_str(&v[start..p]);
+        if b[p] == b'&' {
+            let (c, len) = decode_reference(&v[p..])?;
+            out.push(c);
+            i = p + len;
+        } else {
+            out.push(' ');
+            i = p + 1;
+            if b[p] == b'\r' && b.get(i) == Some(&b'\n') {
+                i += 1;
+            }
+        }
+        start = i;
+    }
+    out.push_str(&v[start..]);
+    Ok(Some(out))
+}
+
+/// Decodes the reference at the start of `s` (`&amp;`, `&#10;`, `&#x1F600;`):
+/// the character and the reference's length in bytes.
+fn decode_reference(s: &str) -> std::result::Result<(char, usize), String> {
+    let Some(len) = s.bytes().take(12).position(|c| c == b';') else {
+        return Err("`&` must start an entity or character reference".to_owned());
+    };
+    let name = &s[1..len];
+    let c = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => match name.strip_prefix('#') {
+            Some(hex) if hex.starts_with('x') => u32::from_str_radix(&hex[1..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            Some(dec) => dec.parse::<u32>().ok().and_then(char::from_u32),
+            None => return Err(format!("unknown entity `&{name};`")),
+        },
+    };
+    match c {
+        Some(c) if c != '\0' => Ok((c, len + 1)),
+        _ => Err(format!("`&{name};` is not a valid character reference")),
+    }
+}
+
 /// XML attribute-value normalisation for a value without references: line
 /// ends (`\r\n`, `\r`, `\n`) and tabs become single spaces.
 fn normalize_attribute_whitespace(v: &str) -> String {
@@ -1038,4 +1175,24 @@ fn normalize_attribute_whitespace(v: &str) -> String {
     }
     out.push_str(&v[start..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_attribute;
+
+    #[test]
+    fn attribute_values_are_normalised_as_xml_requires() {
+        assert_eq!(normalize_attribute("plain value"), Ok(None));
+        let n = |v: &str| normalize_attribute(v).unwrap().unwrap();
+        // Literal line ends and tabs become single spaces (CR LF is one line end).
+        assert_eq!(n("a\nb\r\nc\rd\te"), "a b c d e");
+        // References are decoded; referenced whitespace is kept as it is.
+        assert_eq!(n("a&amp;b &lt;&gt;&quot;&apos; &#10;&#x9;&#128512;"), "a&b <>\"' \n\t\u{1F600}");
+        assert_eq!(n("x&#9;\ty\r\n&amp;"), "x\t y &");
+        assert!(normalize_attribute("a &xxe; b").unwrap_err().contains("unknown entity"));
+        assert!(normalize_attribute("a & b").is_err());
+        assert!(normalize_attribute("&#0;").is_err());
+        assert!(normalize_attribute("&#xD800;").is_err());
+    }
 }
