@@ -1188,9 +1188,14 @@ mod tests {
         // Literal line ends and tabs become single spaces (CR LF is one line end).
         assert_eq!(n("a\nb\r\nc\rd\te"), "a b c d e");
         // References are decoded; referenced whitespace is kept as it is.
-        assert_eq!(n("a&amp;b &lt;&gt;&quot;&apos; &#10;&#x9;&#128512;"), "a&b <>\"' \n\t\u{1F600}");
+        assert_eq!(
+            n("a&amp;b &lt;&gt;&quot;&apos; &#10;&#x9;&#128512;"),
+            "a&b <>\"' \n\t\u{1F600}"
+        );
         assert_eq!(n("x&#9;\ty\r\n&amp;"), "x\t y &");
-        assert!(normalize_attribute("a &xxe; b").unwrap_err().contains("unknown entity"));
+        assert!(normalize_attribute("a &xxe; b")
+            .unwrap_err()
+            .contains("unknown entity"));
         assert!(normalize_attribute("a & b").is_err());
         assert!(normalize_attribute("&#0;").is_err());
         assert!(normalize_attribute("&#xD800;").is_err());
