@@ -137,11 +137,10 @@ struct Uses {
     resource_enum: bool,
     extensions: bool,
     drop_boxed: bool,
-    serde: bool,
 }
 
 impl Uses {
-    fn value_type(&mut self, ty: &FieldType, model: &Model, local: &BTreeSet<String>) -> String {
+    fn value_type(&mut self, ty: &FieldType, local: &BTreeSet<String>) -> String {
         match ty {
             FieldType::Attr => "String".to_owned(),
             FieldType::Primitive { code, code_enum } => {
@@ -156,7 +155,7 @@ impl Uses {
                 }
             }
             FieldType::Complex { rust, boxed } => {
-                self.reference(rust, model, local);
+                self.reference(rust, local);
                 if *boxed {
                     format!("Box<{rust}>")
                 } else {
@@ -168,35 +167,19 @@ impl Uses {
                 "Resource".to_owned()
             }
             FieldType::Choice { rust } => {
-                self.reference(rust, model, local);
+                self.reference(rust, local);
                 rust.clone()
             }
         }
     }
 
-    fn reference(&mut self, rust: &str, model: &Model, local: &BTreeSet<String>) {
+    fn reference(&mut self, rust: &str, local: &BTreeSet<String>) {
         if local.contains(rust) {
             return;
         }
-        let owner_kind = model
-            .types
-            .get(rust)
-            .map(|t| model.sources.get(&t.owner).map(|s| s.2))
-            .unwrap_or_else(|| {
-                model
-                    .choices
-                    .get(rust)
-                    .and_then(|c| model.sources.get(&c.owner).map(|s| s.2))
-            });
-        match owner_kind {
-            Some(TypeKind::Resource) => {
-                // Types owned by another resource are never referenced across files.
-                self.datatypes.insert(rust.to_owned());
-            }
-            _ => {
-                self.datatypes.insert(rust.to_owned());
-            }
-        }
+        // Everything a file names from elsewhere is a data type or `AnyValue`:
+        // resources never name each other's backbone elements.
+        self.datatypes.insert(rust.to_owned());
     }
 
     fn write(&self, out: &mut String) {
@@ -238,13 +221,7 @@ fn cardinality(f: &Field) -> String {
     format!("{}..{}", f.min, f.max)
 }
 
-fn emit_struct(
-    model: &Model,
-    t: &TypeDef,
-    uses: &mut Uses,
-    local: &BTreeSet<String>,
-    body: &mut String,
-) {
+fn emit_struct(t: &TypeDef, uses: &mut Uses, local: &BTreeSet<String>, body: &mut String) {
     // Struct.
     doc(body, "", &t.short);
     if !t.definition.is_empty() && t.definition != t.short {
@@ -273,7 +250,7 @@ fn emit_struct(
             uses.extensions = true;
             "Extensions".to_owned()
         } else {
-            let vt = uses.value_type(&f.ty, model, local);
+            let vt = uses.value_type(&f.ty, local);
             if f.many {
                 format!("Vec<{vt}>")
             } else {
@@ -404,7 +381,6 @@ fn emit_struct(
     match t.kind {
         TypeKind::Resource => {
             uses.runtime.insert("ResourceType");
-            uses.serde = true;
             let _ = writeln!(
                 body,
                 "impl ResourceType for {0} {{\n    const TYPE: &'static str = {0:?};\n}}\n",
@@ -431,7 +407,6 @@ fn emit_struct(
                 t.rust
             );
             if t.kind == TypeKind::Datatype {
-                uses.serde = true;
                 let _ = writeln!(
                     body,
                     "impl serde::Serialize for {0} {{\n    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {{\n        fhir_runtime::serde_support::serialize_element(self, false, s)\n    }}\n}}\n\n\
@@ -443,13 +418,7 @@ fn emit_struct(
     }
 }
 
-fn emit_choice(
-    model: &Model,
-    c: &ChoiceDef,
-    uses: &mut Uses,
-    local: &BTreeSet<String>,
-    body: &mut String,
-) {
+fn emit_choice(c: &ChoiceDef, uses: &mut Uses, local: &BTreeSet<String>, body: &mut String) {
     let paths: Vec<String> = c.paths.iter().map(|p| format!("`{p}`")).collect();
     let _ = writeln!(body, "/// The type and value of {}.", paths.join(", "));
     if !c.short.is_empty() && c.rust != "AnyValue" {
@@ -462,7 +431,7 @@ fn emit_choice(
         c.rust
     );
     for v in &c.variants {
-        let vt = uses.value_type(&v.ty, model, local);
+        let vt = uses.value_type(&v.ty, local);
         let _ = writeln!(
             body,
             "    /// A `{}` value.\n    {}({vt}),",
@@ -647,10 +616,10 @@ pub fn emit(model: &Model, prov: &Provenance) -> Files {
         let mut uses = Uses::default();
         let mut body = String::new();
         for t in &types {
-            emit_struct(model, t, &mut uses, &local, &mut body);
+            emit_struct(t, &mut uses, &local, &mut body);
         }
         for c in choices {
-            emit_choice(model, c, &mut uses, &local, &mut body);
+            emit_choice(c, &mut uses, &local, &mut body);
         }
         let mut out = String::new();
         let what = if kind == TypeKind::Resource {

@@ -403,7 +403,7 @@ fn build_sd(
                 .iter()
                 .map(|c| Variant {
                     suffix: variant_ident(c),
-                    ty: value_type(c, &owners, None, true),
+                    ty: value_type(c, None, true),
                     code: c.clone(),
                 })
                 .collect();
@@ -464,7 +464,7 @@ fn build_sd(
                     boxed: false,
                 }
             } else {
-                value_type(code, &owners, code_enum, false)
+                value_type(code, code_enum, false)
             };
             (last.to_owned(), ty)
         };
@@ -510,12 +510,7 @@ fn type_codes(e: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn value_type(
-    code: &str,
-    _owners: &BTreeMap<String, String>,
-    code_enum: Option<String>,
-    in_choice: bool,
-) -> FieldType {
+fn value_type(code: &str, code_enum: Option<String>, in_choice: bool) -> FieldType {
     if PRIMITIVES.contains(&code) {
         FieldType::Primitive {
             code: code.to_owned(),

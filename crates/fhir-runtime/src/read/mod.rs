@@ -95,8 +95,7 @@ pub struct Reader<'a> {
     depth: usize,
     part: Part,
     kind: StrKind,
-    /// Offset where the current element's value starts, for locating value errors.
-    value_start: usize,
+
     pending_nulls: Vec<PendingNull>,
     /// Set when lenient reading gave up on the value just read, so that the
     /// caller does not store an empty placeholder.
@@ -199,7 +198,6 @@ impl<'a> Reader<'a> {
             depth: 0,
             part: Part::Value,
             kind: StrKind::String,
-            value_start: 0,
             pending_nulls: Vec::new(),
             dropped: false,
             dup_reported: false,
@@ -771,7 +769,6 @@ impl<'a> Reader<'a> {
     /// Reads a primitive value token; `None` when lenient reading could not keep it.
     fn primitive_value<T: PrimitiveValue>(&mut self) -> Result<Option<T>> {
         let at = self.lex.pos;
-        self.value_start = at;
         let peek = self.lex.peek();
         let (text, right_type): (Cow<'a, str>, bool) = match peek {
             Peek::String => {
@@ -1085,7 +1082,6 @@ impl<'a> Reader<'a> {
             let r = self.lex.expect(b':', "`:`");
             self.lex(r)?;
             self.lex.skip_ws();
-            let mut skip = false;
             self.dup_reported = false;
             let text = self.lex.text.as_bytes();
             let raw = &text[key_span.0..key_span.1];
@@ -1109,20 +1105,15 @@ impl<'a> Reader<'a> {
                 self.keys.push(key_span);
             }
             if key == "resourceType" {
-                if is_resource {
-                    skip = true;
-                } else {
-                    let r = self.fault(
+                if !is_resource {
+                    self.fault(
                         ErrorKind::UnknownElement,
                         key_at,
                         "`resourceType` is only allowed on resources".to_owned(),
                         "ignored",
-                    );
-                    r?;
-                    skip = true;
+                    )?;
                 }
-            }
-            if skip {
+                // On a resource it was read ahead of time; either way its value is skipped.
                 self.skip()?;
             } else {
                 let (name, part) = match key.strip_prefix('_') {

@@ -344,7 +344,7 @@ impl<'a> Reader<'a> {
                     ))
                 }
                 Event::Start(e) | Event::Empty(e) if !seen_root => {
-                    let empty = self.last_was_empty(&e, at);
+                    let empty = self.last_was_empty(at);
                     let found = match ns {
                         Some(Ns::Fhir) => None,
                         Some(Ns::Xhtml) => Some(XHTML_NS.to_owned()),
@@ -410,7 +410,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn last_was_empty(&self, _e: &BytesStart<'_>, at: usize) -> bool {
+    fn last_was_empty(&self, at: usize) -> bool {
         // An empty-element tag ends with `/>`.
         let end = self
             .xml
@@ -557,7 +557,7 @@ impl<'a> Reader<'a> {
                 }
                 Event::Start(e) | Event::Empty(e) => {
                     any = true;
-                    let empty = self.last_was_empty(&e, at);
+                    let empty = self.last_was_empty(at);
                     self.set_current(&e, at, empty);
                     let name = self.x().cur.name.clone();
                     let mark = self.path.len();
@@ -977,7 +977,7 @@ impl<'a> Reader<'a> {
                 Event::End(_) => break,
                 Event::Start(e) | Event::Empty(e) => {
                     saw_element = true;
-                    let empty = self.last_was_empty(&e, at);
+                    let empty = self.last_was_empty(at);
                     self.set_current(&e, at, empty);
                     self.read_attributes(&e)?;
                     let name = self.x().cur.name.clone();
