@@ -336,13 +336,6 @@ impl<'a> Reader<'a> {
             let (ns, ev, at) = self.next_event()?;
             match ev {
                 Event::Decl(_) if first => {}
-                Event::Decl(_) => {
-                    return Err(self.error_at(
-                        ErrorKind::Syntax,
-                        at,
-                        "an XML declaration is only allowed at the start",
-                    ))
-                }
                 Event::Start(e) | Event::Empty(e) if !seen_root => {
                     let empty = self.last_was_empty(at);
                     let found = match ns {
@@ -384,19 +377,8 @@ impl<'a> Reader<'a> {
                         "the document has no root element",
                     ))
                 }
-                Event::DocType(_) => {
-                    return Err(self.error_at(
-                        ErrorKind::Forbidden,
-                        at,
-                        "a DOCTYPE is not allowed in FHIR XML (no DTDs, no entity declarations)",
-                    ))
-                }
-                Event::PI(_) => {
-                    return Err(self.error_at(
-                        ErrorKind::Forbidden,
-                        at,
-                        "processing instructions are not allowed in FHIR XML",
-                    ))
+                ev @ (Event::Decl(_) | Event::DocType(_) | Event::PI(_)) => {
+                    return Err(self.xml_refused(&ev, at))
                 }
                 _ => {
                     return Err(self.error_at(
@@ -417,6 +399,35 @@ impl<'a> Reader<'a> {
             .as_ref()
             .map_or(at, |x| x.reader.buffer_position() as usize);
         self.lex.text.as_bytes()[..end].ends_with(b"/>")
+    }
+
+    /// The error for an event no place inside FHIR XML allows: a DOCTYPE or a
+    /// processing instruction (refused, never processed), an XML declaration
+    /// after the start, or the end of the input inside an element.
+    #[cold]
+    fn xml_refused(&self, ev: &Event<'_>, at: usize) -> Error {
+        match ev {
+            Event::DocType(_) => self.error_at(
+                ErrorKind::Forbidden,
+                at,
+                "a DOCTYPE is not allowed in FHIR XML (no DTDs, no entity declarations)",
+            ),
+            Event::PI(_) => self.error_at(
+                ErrorKind::Forbidden,
+                at,
+                "processing instructions are not allowed in FHIR XML",
+            ),
+            Event::Decl(_) => self.error_at(
+                ErrorKind::Syntax,
+                at,
+                "an XML declaration is only allowed at the start",
+            ),
+            _ => self.error_at(
+                ErrorKind::Syntax,
+                at,
+                "unexpected end of the document: an element is not closed",
+            ),
+        }
     }
 
     pub(crate) fn xml_root<R: AnyResource>(&mut self) -> Result<R> {
@@ -640,33 +651,8 @@ impl<'a> Reader<'a> {
                         "dropped",
                     )?;
                 }
-                Event::DocType(_) => {
-                    return Err(self.error_at(
-                        ErrorKind::Forbidden,
-                        at,
-                        "a DOCTYPE is not allowed in FHIR XML",
-                    ))
-                }
-                Event::PI(_) => {
-                    return Err(self.error_at(
-                        ErrorKind::Forbidden,
-                        at,
-                        "processing instructions are not allowed in FHIR XML",
-                    ))
-                }
-                Event::Decl(_) => {
-                    return Err(self.error_at(
-                        ErrorKind::Syntax,
-                        at,
-                        "an XML declaration is only allowed at the start",
-                    ))
-                }
-                Event::Eof => {
-                    return Err(self.error_at(
-                        ErrorKind::Syntax,
-                        at,
-                        "unexpected end of the document: an element is not closed",
-                    ))
+                ev @ (Event::DocType(_) | Event::PI(_) | Event::Decl(_) | Event::Eof) => {
+                    return Err(self.xml_refused(&ev, at))
                 }
             }
         }
@@ -700,19 +686,8 @@ impl<'a> Reader<'a> {
                 }
                 Event::End(_) if depth == 0 => return Ok(()),
                 Event::End(_) => depth -= 1,
-                Event::Eof => {
-                    return Err(self.error_at(
-                        ErrorKind::Syntax,
-                        at,
-                        "unexpected end of the document: an element is not closed",
-                    ))
-                }
-                Event::DocType(_) | Event::PI(_) => {
-                    return Err(self.error_at(
-                        ErrorKind::Forbidden,
-                        at,
-                        "DOCTYPEs and processing instructions are not allowed",
-                    ))
+                ev @ (Event::Eof | Event::DocType(_) | Event::PI(_)) => {
+                    return Err(self.xml_refused(&ev, at))
                 }
                 _ => {}
             }
@@ -1030,19 +1005,8 @@ impl<'a> Reader<'a> {
                     self.x().pending.push(text);
                 }
                 Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
-                Event::Eof => {
-                    return Err(self.error_at(
-                        ErrorKind::Syntax,
-                        at,
-                        "unexpected end of the document: an element is not closed",
-                    ))
-                }
-                Event::DocType(_) | Event::PI(_) => {
-                    return Err(self.error_at(
-                        ErrorKind::Forbidden,
-                        at,
-                        "DOCTYPEs and processing instructions are not allowed",
-                    ))
+                ev @ (Event::Eof | Event::DocType(_) | Event::PI(_)) => {
+                    return Err(self.xml_refused(&ev, at))
                 }
                 _ => {
                     self.fault(
