@@ -598,63 +598,57 @@ impl<'a> Reader<'a> {
         if self.part == Part::Companion {
             return self.not_primitive();
         }
-        let at = self.lex.pos;
-        if self.lex.peek() == Peek::Null {
-            return self.null_value();
-        }
-        if self.lex.peek() != Peek::Array {
-            let found = self.lex.peek().describe();
-            self.fault(
-                ErrorKind::WrongType,
-                at,
-                format!("expected an array, found {found}"),
-                "read as a one-item array",
-            )?;
-            let mark = self.push_index(items.len());
-            let r = self.resource::<R>();
-            self.path.truncate(mark);
-            items.extend(r?);
-            return Ok(());
-        }
-        self.enter()?;
-        self.lex.pos += 1;
-        if self.lex.eat(b']') {
-            self.leave();
-            return self.fault(ErrorKind::Empty, at, "empty array".to_owned(), "ignored");
-        }
-        let mut index = 0;
-        loop {
-            let mark = self.push_index(index);
-            index += 1;
-            let r = self.resource::<R>();
-            self.path.truncate(mark);
-            items.extend(r?);
-            let n = self.lex.next_or_close(b']');
-            if !self.lex(n)? {
-                break;
-            }
-        }
-        self.leave();
+        self.json_array(|r, _| {
+            let res = r.resource::<R>()?;
+            items.extend(res);
+            Ok(())
+        })?;
         Ok(())
     }
 
     /// Reads the items of a repeating non-primitive element.
     pub fn read_list_items<V: FieldValue>(&mut self, items: &mut Vec<V>) -> Result<()> {
         if self.xml.is_some() {
-            let index = items.len();
-            let mark = self.push_index(index);
-            let r = self.read_item(items);
-            self.path.truncate(mark);
-            self.xml_item_read(index);
-            return r;
+            return self.xml_list_item(items);
         }
         if self.part == Part::Companion {
             return self.not_primitive();
         }
+        self.json_array(|r, _| {
+            if r.lex.peek() == Peek::Null {
+                r.null_value()
+            } else {
+                r.read_item(items)
+            }
+        })?;
+        Ok(())
+    }
+
+    /// XML: one more item of a repeating element (each is its own element).
+    fn xml_list_item<V: FieldValue>(&mut self, items: &mut Vec<V>) -> Result<()> {
+        let index = items.len();
+        let mark = self.push_index(index);
+        let r = self.read_item(items);
+        self.path.truncate(mark);
+        self.xml_item_read(index);
+        r
+    }
+
+    /// Reads the JSON array at the cursor, calling `item` with each item's index
+    /// (its `[index]` pushed on the path). A `null` in place of the array is
+    /// reported; any other non-array is reported and read as a one-item array.
+    /// Returns the array's offset and item count when it was a real, non-empty array.
+    fn json_array(
+        &mut self,
+        mut item: impl FnMut(&mut Self, usize) -> Result<()>,
+    ) -> Result<Option<(usize, usize)>> {
         let at = self.lex.pos;
         match self.lex.peek() {
             Peek::Array => {}
-            Peek::Null => return self.null_value(),
+            Peek::Null => {
+                self.null_value()?;
+                return Ok(None);
+            }
             other => {
                 self.fault(
                     ErrorKind::WrongType,
@@ -663,34 +657,33 @@ impl<'a> Reader<'a> {
                     "read as a one-item array",
                 )?;
                 let mark = self.push_index(0);
-                let r = self.read_item(items);
+                let r = item(self, 0);
                 self.path.truncate(mark);
-                return r;
+                r?;
+                return Ok(None);
             }
         }
         self.enter()?;
         self.lex.pos += 1;
         if self.lex.eat(b']') {
             self.leave();
-            return self.fault(ErrorKind::Empty, at, "empty array".to_owned(), "ignored");
+            self.fault(ErrorKind::Empty, at, "empty array".to_owned(), "ignored")?;
+            return Ok(None);
         }
         let mut index = 0;
         loop {
             let mark = self.push_index(index);
-            index += 1;
-            if self.lex.peek() == Peek::Null {
-                self.null_value()?;
-            } else {
-                self.read_item(items)?;
-            }
+            let r = item(self, index);
             self.path.truncate(mark);
+            r?;
+            index += 1;
             let n = self.lex.next_or_close(b']');
             if !self.lex(n)? {
                 break;
             }
         }
         self.leave();
-        Ok(())
+        Ok(Some((at, index)))
     }
 
     /// Reads (one half of) a primitive element.
@@ -853,45 +846,15 @@ impl<'a> Reader<'a> {
         items: &mut Vec<Primitive<T, L>>,
     ) -> Result<()> {
         if self.xml.is_some() {
-            let index = items.len();
-            let mark = self.push_index(index);
-            let r = self.read_item(items);
-            self.path.truncate(mark);
-            self.xml_item_read(index);
-            return r;
-        }
-        let at = self.lex.pos;
-        if self.lex.peek() == Peek::Null {
-            return self.null_value();
-        }
-        if self.lex.peek() != Peek::Array {
-            let found = self.lex.peek().describe();
-            self.fault(
-                ErrorKind::WrongType,
-                at,
-                format!("expected an array, found {found}"),
-                "read as a one-item array",
-            )?;
-            let mut p = Primitive::default();
-            self.primitive(&mut p)?;
-            items.push(p);
-            return Ok(());
+            return self.xml_list_item(items);
         }
         let merging = !items.is_empty();
-        self.enter()?;
-        self.lex.pos += 1;
-        if self.lex.eat(b']') {
-            self.leave();
-            return self.fault(ErrorKind::Empty, at, "empty array".to_owned(), "ignored");
-        }
-        let mut i = 0;
         let mut nulls: Vec<(String, usize)> = Vec::new();
-        loop {
-            let mark = self.push_index(i);
+        let read = self.json_array(|r, i| {
             if i == items.len() {
                 if merging {
-                    let at = self.lex.pos;
-                    self.fault(
+                    let at = r.lex.pos;
+                    r.fault(
                         ErrorKind::InvalidValue,
                         at,
                         "the array and its `_name` companion have different lengths".to_owned(),
@@ -900,22 +863,19 @@ impl<'a> Reader<'a> {
                 }
                 items.push(Primitive::default());
             }
-            if self.lex.peek() == Peek::Null {
-                nulls.push((self.path.clone(), self.lex.pos));
-                let r = self.lex.literal("null");
-                self.lex(r)?;
+            if r.lex.peek() == Peek::Null {
+                nulls.push((r.path.clone(), r.lex.pos));
+                let n = r.lex.literal("null");
+                r.lex(n)
             } else {
-                self.primitive(&mut items[i])?;
-                self.dropped = false;
+                r.primitive(&mut items[i])?;
+                r.dropped = false;
+                Ok(())
             }
-            self.path.truncate(mark);
-            i += 1;
-            let n = self.lex.next_or_close(b']');
-            if !self.lex(n)? {
-                break;
-            }
-        }
-        self.leave();
+        })?;
+        let Some((at, i)) = read else {
+            return Ok(());
+        };
         if merging {
             if i < items.len() {
                 self.fault(
