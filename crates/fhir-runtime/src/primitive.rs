@@ -460,6 +460,33 @@ pub fn check_xhtml_div(text: &str) -> Result<(), String> {
     .run()
 }
 
+/// Decodes the reference at the start of `s` (`&amp;`, `&#10;`, `&#x1F600;`):
+/// the character and the reference's length in bytes.
+pub(crate) fn decode_reference(s: &str) -> std::result::Result<(char, usize), String> {
+    let Some(len) = s.bytes().take(12).position(|c| c == b';') else {
+        return Err("`&` must start an entity or character reference".to_owned());
+    };
+    let name = &s[1..len];
+    let c = match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => match name.strip_prefix('#') {
+            Some(hex) if hex.starts_with('x') => u32::from_str_radix(&hex[1..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            Some(dec) => dec.parse::<u32>().ok().and_then(char::from_u32),
+            None => return Err(format!("unknown entity `&{name};`")),
+        },
+    };
+    match c {
+        Some(c) if c != '\0' => Ok((c, len + 1)),
+        _ => Err(format!("`&{name};` is not a valid character reference")),
+    }
+}
+
 struct XhtmlScan<'t> {
     b: &'t [u8],
     text: &'t str,
@@ -500,24 +527,13 @@ impl<'t> XhtmlScan<'t> {
 
     /// An entity or character reference (cursor on `&`).
     fn reference(&mut self) -> Result<(), String> {
-        let Some(len) = self.b[self.i..].iter().take(12).position(|&c| c == b';') else {
-            return self.err("`&` must start an entity or character reference");
-        };
-        let name = &self.text[self.i + 1..self.i + len];
-        let ok = match name.strip_prefix('#') {
-            Some(hex) if hex.starts_with('x') => u32::from_str_radix(&hex[1..], 16).ok(),
-            Some(dec) => dec.parse::<u32>().ok(),
-            None => matches!(name, "amp" | "lt" | "gt" | "quot" | "apos").then_some(1),
+        match decode_reference(&self.text[self.i..]) {
+            Ok((_, len)) => {
+                self.i += len;
+                Ok(())
+            }
+            Err(why) => self.err(&why),
         }
-        .and_then(char::from_u32)
-        .is_some_and(|c| c != '\0');
-        if !ok {
-            return self.err(&format!(
-                "`&{name};` is not one of XML's own entities or a valid character reference"
-            ));
-        }
-        self.i += len + 1;
-        Ok(())
     }
 
     fn find(&mut self, what: &str, why: &str) -> Result<usize, String> {

@@ -16,7 +16,7 @@ use super::{Parsed, ReadOptions, Reader};
 use crate::comments::CommentPlace;
 use crate::element::{AnyResource, Element};
 use crate::error::{Error, ErrorKind, Result};
-use crate::primitive::{ExtensionList, Primitive, PrimitiveValue};
+use crate::primitive::{decode_reference, ExtensionList, Primitive, PrimitiveValue};
 use crate::value::StrKind;
 
 /// The FHIR namespace.
@@ -1090,33 +1090,6 @@ fn normalize_attribute(v: &str) -> std::result::Result<Option<String>, String> {
     }
     out.push_str(&v[start..]);
     Ok(Some(out))
-}
-
-/// Decodes the reference at the start of `s` (`&amp;`, `&#10;`, `&#x1F600;`):
-/// the character and the reference's length in bytes.
-fn decode_reference(s: &str) -> std::result::Result<(char, usize), String> {
-    let Some(len) = s.bytes().take(12).position(|c| c == b';') else {
-        return Err("`&` must start an entity or character reference".to_owned());
-    };
-    let name = &s[1..len];
-    let c = match name {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        _ => match name.strip_prefix('#') {
-            Some(hex) if hex.starts_with('x') => u32::from_str_radix(&hex[1..], 16)
-                .ok()
-                .and_then(char::from_u32),
-            Some(dec) => dec.parse::<u32>().ok().and_then(char::from_u32),
-            None => return Err(format!("unknown entity `&{name};`")),
-        },
-    };
-    match c {
-        Some(c) if c != '\0' => Ok((c, len + 1)),
-        _ => Err(format!("`&{name};` is not a valid character reference")),
-    }
 }
 
 /// XML attribute-value normalisation for a value without references: line
