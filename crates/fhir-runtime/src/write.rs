@@ -94,7 +94,7 @@ pub fn write_xml(resource: &dyn Element, opts: &WriteOptions) -> String {
     w.out.push_str(resource.type_name());
     w.out.push_str(" xmlns=\"http://hl7.org/fhir\"");
     w.tag_open = true;
-    w.xml_body(resource, resource.type_name());
+    w.xml_body(resource, Name::plain(resource.type_name()));
     w.xml_comments(comments, CommentPlace::After);
     if w.pretty {
         w.out.push('\n');
@@ -302,7 +302,7 @@ impl Writer {
     }
 
     /// Writes the children of an element whose start tag is open, then closes it.
-    fn xml_body(&mut self, value: &dyn Element, name: &str) {
+    fn xml_body(&mut self, value: &dyn Element, name: Name) {
         self.indent += 1;
         value.write_fields(self);
         self.xml_comments(value.comments(), CommentPlace::End);
@@ -310,14 +310,16 @@ impl Writer {
         self.xml_end(name);
     }
 
-    fn xml_end(&mut self, name: &str) {
+    /// Closes the current element: `/>` if its start tag is still open, else `</name>`.
+    fn xml_end(&mut self, name: Name) {
         if self.tag_open {
             self.out.push_str("/>");
             self.tag_open = false;
         } else {
             self.xml_line();
             self.out.push_str("</");
-            self.out.push_str(name);
+            self.out.push_str(name.prefix);
+            self.out.push_str(name.suffix);
             self.out.push('>');
         }
     }
@@ -334,8 +336,7 @@ impl Writer {
     fn xml_element(&mut self, name: Name, value: &dyn Element) {
         self.xml_comments(value.comments(), CommentPlace::Before);
         self.xml_start(name);
-        let full = format!("{}{}", name.prefix, name.suffix);
-        self.xml_body(value, &full);
+        self.xml_body(value, name);
     }
 
     fn xml_wrapped_resource(&mut self, wrapper: &'static str, value: &dyn Element) {
@@ -346,10 +347,10 @@ impl Writer {
         self.indent += 1;
         self.xml_comments(comments, CommentPlace::Before);
         self.xml_start(Name::plain(value.type_name()));
-        self.xml_body(value, value.type_name());
+        self.xml_body(value, Name::plain(value.type_name()));
         self.xml_comments(comments, CommentPlace::After);
         self.indent -= 1;
-        self.xml_end(wrapper);
+        self.xml_end(Name::plain(wrapper));
     }
 
     fn xml_primitive<T: PrimitiveValue, L: ExtensionList>(
@@ -380,16 +381,7 @@ impl Writer {
         self.list("extension", p.extension());
         self.xml_comments(comments, CommentPlace::End);
         self.indent -= 1;
-        if self.tag_open {
-            self.out.push_str("/>");
-            self.tag_open = false;
-        } else {
-            self.xml_line();
-            self.out.push_str("</");
-            self.out.push_str(name.prefix);
-            self.out.push_str(name.suffix);
-            self.out.push('>');
-        }
+        self.xml_end(name);
     }
 
     // ----- JSON mechanics -----------------------------------------------
