@@ -230,8 +230,8 @@ pub fn json_equal_xhtml_divs(a: &str, b: &str) -> Result<(), String> {
 pub mod bench {
     use std::time::{Duration, Instant};
 
-    /// Runs `ours` and `base` alternately for about `budget` and returns the
-    /// median seconds per run of each. Interleaving makes slow drifts of the
+    /// Runs `ours` and `base` alternately (each first in every other round) for
+    /// about `budget` and returns the median seconds per run of each. Interleaving makes slow drifts of the
     /// machine (frequency, allocator state, the other core) hit both alike.
     pub fn paired_medians(
         budget: Duration,
@@ -242,13 +242,21 @@ pub mod bench {
         base();
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let start = Instant::now();
+        let mut timed = |f: &mut dyn FnMut(), into: &mut Vec<f64>| {
+            let t = Instant::now();
+            f();
+            into.push(t.elapsed().as_secs_f64());
+        };
         while start.elapsed() < budget || a.len() < 5 {
-            let t = Instant::now();
-            ours();
-            a.push(t.elapsed().as_secs_f64());
-            let t = Instant::now();
-            base();
-            b.push(t.elapsed().as_secs_f64());
+            // Each goes first every other round, so neither always inherits
+            // the heap and caches the other left behind.
+            if a.len() % 2 == 0 {
+                timed(&mut ours, &mut a);
+                timed(&mut base, &mut b);
+            } else {
+                timed(&mut base, &mut b);
+                timed(&mut ours, &mut a);
+            }
         }
         let median = |v: &mut Vec<f64>| {
             v.sort_by(|x, y| x.partial_cmp(y).unwrap());

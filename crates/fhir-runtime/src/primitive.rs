@@ -436,6 +436,13 @@ impl PrimitiveValue for XhtmlValue {
         check_xhtml_div(text)?;
         Ok(XhtmlValue::new(text))
     }
+    fn parse_owned(text: String, _: StrKind) -> Result<Self, (String, String)> {
+        // Narratives are long: check in place, never copy.
+        match check_xhtml_div(&text) {
+            Ok(()) => Ok(XhtmlValue::new(text)),
+            Err(m) => Err((m, text)),
+        }
+    }
     fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
         Some(XhtmlValue::new(text))
     }
@@ -493,8 +500,21 @@ struct XhtmlScan<'t> {
     i: usize,
 }
 
+/// Bytes that may appear in an XML name (non-ASCII bytes are let through as
+/// parts of multi-byte characters), as a table: names are scanned per byte.
+static NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'-' | b'.') || b >= 0x80;
+        c += 1;
+    }
+    t
+};
+
 fn is_name_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'-' | b'.') || c >= 0x80
+    NAME_BYTE[c as usize]
 }
 
 impl<'t> XhtmlScan<'t> {
@@ -543,6 +563,88 @@ impl<'t> XhtmlScan<'t> {
         }
     }
 
+    /// A start tag (cursor on `<`): its name, attributes (quoted, no duplicates,
+    /// valid references), the XHTML namespace on the root `<div>`.
+    fn start_tag(&mut self, stack: &mut Vec<&'t str>, seen_root: &mut bool) -> Result<(), String> {
+        self.i += 1;
+        let name = self.name()?;
+        let is_root = stack.is_empty();
+        if is_root {
+            if *seen_root {
+                return self.err("the narrative must be a single <div> element");
+            }
+            if name != "div" {
+                return self.err("the narrative must be a <div> element");
+            }
+            *seen_root = true;
+        }
+        // Attribute names seen on this tag, for the duplicate check (no allocation).
+        let mut seen: [&str; 16] = [""; 16];
+        let mut seen_count = 0usize;
+        let mut xhtml = false;
+        loop {
+            let had_ws = self.skip_ws();
+            match self.b.get(self.i) {
+                Some(b'>') => {
+                    self.i += 1;
+                    stack.push(name);
+                    break;
+                }
+                Some(b'/') if self.b.get(self.i + 1) == Some(&b'>') => {
+                    self.i += 2;
+                    break;
+                }
+                Some(_) if had_ws => {
+                    let attr = self.name()?;
+                    if seen[..seen_count.min(16)].contains(&attr) {
+                        return self.err(&format!("attribute `{attr}` given twice"));
+                    }
+                    if seen_count < 16 {
+                        seen[seen_count] = attr;
+                    }
+                    seen_count += 1;
+                    self.skip_ws();
+                    if self.b.get(self.i) != Some(&b'=') {
+                        return self.err("expected `=` after an attribute name");
+                    }
+                    self.i += 1;
+                    self.skip_ws();
+                    let Some(&q) = self.b.get(self.i).filter(|&&q| q == b'"' || q == b'\'') else {
+                        return self.err("attribute values must be quoted");
+                    };
+                    self.i += 1;
+                    let value_start = self.i;
+                    loop {
+                        match self.b.get(self.i) {
+                            None => return self.err("unterminated attribute value"),
+                            Some(&x) if x == q => break,
+                            Some(b'<') => {
+                                return self.err("`<` is not allowed in an attribute value")
+                            }
+                            Some(b'&') => self.reference()?,
+                            Some(_) => self.i += 1,
+                        }
+                    }
+                    if attr == "xmlns"
+                        && &self.text[value_start..self.i] == "http://www.w3.org/1999/xhtml"
+                    {
+                        xhtml = true;
+                    }
+                    self.i += 1;
+                }
+                _ => return self.err("malformed start tag"),
+            }
+        }
+        if is_root && !xhtml {
+            return self
+                .err("the narrative <div> must declare xmlns=\"http://www.w3.org/1999/xhtml\"");
+        }
+        if stack.len() > 256 {
+            return self.err("nested deeper than 256 levels");
+        }
+        Ok(())
+    }
+
     fn run(mut self) -> Result<(), String> {
         let mut stack: Vec<&str> = Vec::with_capacity(16);
         let mut seen_root = false;
@@ -555,6 +657,35 @@ impl<'t> XhtmlScan<'t> {
                         return self.err("text outside the <div>");
                     }
                     self.reference()?;
+                }
+                b'<' if !matches!(self.b.get(self.i + 1), Some(b'!' | b'?' | b'/')) => {
+                    self.start_tag(&mut stack, &mut seen_root)?;
+                }
+                b'<' if self.b.get(self.i + 1) == Some(&b'/') => {
+                    // An end tag: most close the innermost open element, so compare
+                    // with it directly before scanning a name.
+                    self.i += 2;
+                    if let Some(&open) = stack.last() {
+                        let end = self.i + open.len();
+                        if self.b.get(self.i..end) == Some(open.as_bytes())
+                            && self.b.get(end) == Some(&b'>')
+                        {
+                            self.i = end + 1;
+                            stack.pop();
+                            continue;
+                        }
+                    }
+                    let name = self.name()?;
+                    self.skip_ws();
+                    if self.b.get(self.i) != Some(&b'>') {
+                        return self.err("expected `>`");
+                    }
+                    self.i += 1;
+                    match stack.pop() {
+                        Some(open) if open == name => {}
+                        Some(open) => return self.err(&format!("</{name}> closes <{open}>")),
+                        None => return self.err(&format!("</{name}> closes nothing")),
+                    }
                 }
                 b'<' => {
                     let rest = &self.b[self.i + 1..];
@@ -574,114 +705,28 @@ impl<'t> XhtmlScan<'t> {
                         }
                         self.i += 9;
                         self.i = self.find("]]>", "unterminated CDATA section")? + 3;
-                    } else if rest.starts_with(b"!") || rest.starts_with(b"?") {
+                    } else {
+                        // `<!` other than a comment or CDATA, or `<?`.
                         return self.err(
                             "DOCTYPEs and processing instructions are not allowed in a narrative",
                         );
-                    } else if rest.starts_with(b"/") {
-                        self.i += 2;
-                        let name = self.name()?;
-                        self.skip_ws();
-                        if self.b.get(self.i) != Some(&b'>') {
-                            return self.err("expected `>`");
-                        }
-                        self.i += 1;
-                        match stack.pop() {
-                            Some(open) if open == name => {}
-                            Some(open) => return self.err(&format!("</{name}> closes <{open}>")),
-                            None => return self.err(&format!("</{name}> closes nothing")),
-                        }
-                    } else {
-                        self.i += 1;
-                        let name = self.name()?;
-                        let is_root = stack.is_empty();
-                        if is_root {
-                            if seen_root {
-                                return self.err("the narrative must be a single <div> element");
-                            }
-                            if name != "div" {
-                                return self.err("the narrative must be a <div> element");
-                            }
-                            seen_root = true;
-                        }
-                        // Attribute names seen on this tag, for the duplicate check (no allocation).
-                        let mut seen: [&str; 16] = [""; 16];
-                        let mut seen_count = 0usize;
-                        let mut xhtml = false;
-                        loop {
-                            let had_ws = self.skip_ws();
-                            match self.b.get(self.i) {
-                                Some(b'>') => {
-                                    self.i += 1;
-                                    stack.push(name);
-                                    break;
-                                }
-                                Some(b'/') if self.b.get(self.i + 1) == Some(&b'>') => {
-                                    self.i += 2;
-                                    break;
-                                }
-                                Some(_) if had_ws => {
-                                    let attr = self.name()?;
-                                    if seen[..seen_count.min(16)].contains(&attr) {
-                                        return self
-                                            .err(&format!("attribute `{attr}` given twice"));
-                                    }
-                                    if seen_count < 16 {
-                                        seen[seen_count] = attr;
-                                    }
-                                    seen_count += 1;
-                                    self.skip_ws();
-                                    if self.b.get(self.i) != Some(&b'=') {
-                                        return self.err("expected `=` after an attribute name");
-                                    }
-                                    self.i += 1;
-                                    self.skip_ws();
-                                    let Some(&q) =
-                                        self.b.get(self.i).filter(|&&q| q == b'"' || q == b'\'')
-                                    else {
-                                        return self.err("attribute values must be quoted");
-                                    };
-                                    self.i += 1;
-                                    let value_start = self.i;
-                                    loop {
-                                        match self.b.get(self.i) {
-                                            None => {
-                                                return self.err("unterminated attribute value")
-                                            }
-                                            Some(&x) if x == q => break,
-                                            Some(b'<') => {
-                                                return self.err(
-                                                    "`<` is not allowed in an attribute value",
-                                                )
-                                            }
-                                            Some(b'&') => self.reference()?,
-                                            Some(_) => self.i += 1,
-                                        }
-                                    }
-                                    if attr == "xmlns"
-                                        && &self.text[value_start..self.i]
-                                            == "http://www.w3.org/1999/xhtml"
-                                    {
-                                        xhtml = true;
-                                    }
-                                    self.i += 1;
-                                }
-                                _ => return self.err("malformed start tag"),
-                            }
-                        }
-                        if is_root && !xhtml {
-                            return self.err("the narrative <div> must declare xmlns=\"http://www.w3.org/1999/xhtml\"");
-                        }
-                        if stack.len() > 256 {
-                            return self.err("nested deeper than 256 levels");
-                        }
                     }
                 }
                 _ => {
                     // Text: inside the root, anything up to the next markup; outside, whitespace only.
                     let start = self.i;
-                    self.i =
-                        memchr::memchr2(b'<', b'&', &self.b[self.i..]).map_or(n, |p| self.i + p);
+                    // Runs between tags are mostly short (indentation): look at a
+                    // few bytes before paying for a memchr call.
+                    let near = (start + 16).min(n);
+                    self.i = match self.b[start..near]
+                        .iter()
+                        .position(|&c| c == b'<' || c == b'&')
+                    {
+                        Some(p) => start + p,
+                        None => {
+                            memchr::memchr2(b'<', b'&', &self.b[near..]).map_or(n, |p| near + p)
+                        }
+                    };
                     if stack.is_empty() && !self.text[start..self.i].trim().is_empty() {
                         self.i = start;
                         return self.err("text outside the <div>");
@@ -708,6 +753,8 @@ mod tests {
         let ok = [
             r#"<div xmlns="http://www.w3.org/1999/xhtml">a &amp; b &#39; &#x1F600; <b>x</b><br/><!-- c --></div>"#,
             r#"<div xmlns="http://www.w3.org/1999/xhtml"/>"#,
+            r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>x</b ><i>y</i
+></div>"#,
             "<div xmlns='http://www.w3.org/1999/xhtml' class=\"x\">\n<p>1 > 0</p><![CDATA[<raw>]]></div>\n",
         ];
         for t in ok {
@@ -715,6 +762,14 @@ mod tests {
         }
         let bad = [
             ("<div>no namespace</div>", "must declare xmlns"),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>x</bb></div>"#,
+                "</bb> closes <b>",
+            ),
+            (
+                r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>x</b"#,
+                "expected `>`",
+            ),
             (
                 r#"<div xmlns="http://www.w3.org/1999/xhtml"><b>x</div>"#,
                 "</div> closes <b>",

@@ -246,7 +246,12 @@ impl StrKind {
             StrKind::Code => code_problem(text),
             StrKind::Id => id_problem(text),
             StrKind::Uri => {
-                if text.chars().any(char::is_whitespace) {
+                let has_space = if text.is_ascii() {
+                    text.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0B)
+                } else {
+                    text.chars().any(char::is_whitespace)
+                };
+                if has_space {
                     Some("it contains whitespace")
                 } else {
                     None
@@ -270,6 +275,17 @@ fn code_problem(text: &str) -> Option<&'static str> {
         return Some("it has leading or trailing whitespace");
     }
     let mut previous_was_space = false;
+    if text.is_ascii() {
+        // The common case, byte by byte (`char::is_whitespace` on ASCII is these six).
+        for b in text.bytes() {
+            let space = matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+            if space && previous_was_space {
+                return Some("it has two whitespace characters in a row");
+            }
+            previous_was_space = space;
+        }
+        return None;
+    }
     for c in chars {
         let space = c.is_whitespace();
         if space && previous_was_space {

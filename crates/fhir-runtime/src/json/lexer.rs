@@ -67,17 +67,22 @@ impl<'a> Lexer<'a> {
     #[inline]
     pub(crate) fn skip_ws(&mut self) {
         let b = self.bytes();
-        // Indentation comes in runs of spaces: skip eight at a time.
-        while b.get(self.pos..self.pos + 8) == Some(b"        ") {
-            self.pos += 8;
+        let mut pos = self.pos;
+        // Compact JSON: nothing to skip.
+        if b.get(pos).is_some_and(|&c| c > b' ') {
+            return;
         }
-        while let Some(&c) = b.get(self.pos) {
-            if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
-                self.pos += 1;
-            } else {
-                break;
+        loop {
+            // Indentation comes in runs of spaces: skip eight at a time.
+            while b.get(pos..pos + 8) == Some(b"        ") {
+                pos += 8;
+            }
+            match b.get(pos) {
+                Some(b' ' | b'\n' | b'\r' | b'\t') => pos += 1,
+                _ => break,
             }
         }
+        self.pos = pos;
     }
 
     /// Skips whitespace and tells what comes next, without consuming it.
@@ -155,6 +160,26 @@ impl<'a> Lexer<'a> {
     }
 
     /// Reads a string (cursor on the opening quote).
+    /// An object key (cursor on its `"`, whitespace skipped). FHIR keys are
+    /// ASCII names: those are taken in one tight loop; anything else goes
+    /// through [`Lexer::string`].
+    #[inline]
+    pub(crate) fn key(&mut self) -> LexResult<Cow<'a, str>> {
+        let b = self.bytes();
+        if b.get(self.pos) == Some(&b'"') {
+            let start = self.pos + 1;
+            let mut i = start;
+            while b.get(i).is_some_and(|&c| KEY_BYTE[c as usize]) {
+                i += 1;
+            }
+            if i > start && b.get(i) == Some(&b'"') {
+                self.pos = i + 1;
+                return Ok(Cow::Borrowed(&self.text[start..i]));
+            }
+        }
+        self.string()
+    }
+
     pub(crate) fn string(&mut self) -> LexResult<Cow<'a, str>> {
         self.skip_ws();
         let b = self.bytes();
@@ -413,16 +438,67 @@ fn skip_plain(b: &[u8], mut i: usize) -> usize {
         let special = (quote.wrapping_sub(ONES) & !quote)
             | (backslash.wrapping_sub(ONES) & !backslash)
             | (x.wrapping_sub(ONES * 0x20) & !x);
-        if special & HIGH != 0 {
-            break;
+        let special = special & HIGH;
+        if special != 0 {
+            // Borrows only run upwards, so the lowest flagged byte is the first special one.
+            return i + (special.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
     i
 }
 
+/// Bytes of the keys FHIR uses (`[A-Za-z0-9_]`), as a table: keys are scanned per byte.
+static KEY_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric() || c == b'_' as usize;
+        c += 1;
+    }
+    t
+};
+
 /// Why skipping a value failed.
 pub(crate) enum SkipError {
     Lex(LexError),
     TooDeep(usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_plain_stops_exactly_at_the_first_special_byte() {
+        for len in 0..80 {
+            for special in [b'"', b'\\', 0x00, 0x1F, b'\n'] {
+                let mut text = vec![b'a'; len];
+                text.push(special);
+                text.extend_from_slice(b"\"tail after the special byte, long enough for a chunk");
+                // With eight or more bytes left, it lands on the special byte itself.
+                assert_eq!(skip_plain(&text, 0), len, "special byte {special:#x}");
+            }
+        }
+        // Bytes just above the specials, and non-ASCII, are plain.
+        let plain = "é !#[]~\u{7f}abcdefghijklmnopqrstuvwxyz0123456789";
+        let text = format!("{plain}\"12345678");
+        assert_eq!(skip_plain(text.as_bytes(), 0), plain.len());
+        // Fewer than eight bytes left: the caller scans them.
+        assert!(skip_plain(b"abc\"", 0) <= 3);
+    }
+
+    #[test]
+    fn keys_take_the_fast_path_or_fall_back_to_strings() {
+        let mut lex = Lexer::new(r#""birthDate":1"#);
+        assert_eq!(lex.key().ok().unwrap(), "birthDate");
+        assert_eq!(lex.pos, 11);
+        let mut lex = Lexer::new(r#""_birth\u0044ate":1"#);
+        assert_eq!(lex.key().ok().unwrap(), "_birthDate");
+        let mut lex = Lexer::new(r#""with space":1"#);
+        assert_eq!(lex.key().ok().unwrap(), "with space");
+        let mut lex = Lexer::new(r#""""#);
+        assert_eq!(lex.key().ok().unwrap(), "");
+        assert!(Lexer::new(r#""unterminated"#).key().is_err());
+    }
 }

@@ -201,7 +201,7 @@ impl<'a> Reader<'a> {
             pending_nulls: Vec::new(),
             dropped: false,
             dup_reported: false,
-            keys: Vec::with_capacity(64),
+            keys: Vec::with_capacity(32),
             xml: None,
         }
     }
@@ -316,9 +316,24 @@ impl<'a> Reader<'a> {
     }
 
     fn push_index(&mut self, i: usize) -> usize {
-        use std::fmt::Write;
         let mark = self.path.len();
-        let _ = write!(self.path, "[{i}]");
+        // Digits by hand: `write!` costs a formatter call per list item.
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = i;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.path.push('[');
+        for &d in &digits[at..] {
+            self.path.push(d as char);
+        }
+        self.path.push(']');
         mark
     }
 
@@ -824,9 +839,14 @@ impl<'a> Reader<'a> {
             self.fault(ErrorKind::Empty, at, "empty string".to_owned(), "dropped")?;
             return Ok(None);
         }
-        match T::parse(&text, kind) {
+        // Unescaped text is already owned: types that hold their text take it as is.
+        let parsed = match text {
+            Cow::Borrowed(t) => T::parse(t, kind).map_err(|m| (m, Cow::Borrowed(t))),
+            Cow::Owned(t) => T::parse_owned(t, kind).map_err(|(m, t)| (m, Cow::Owned(t))),
+        };
+        match parsed {
             Ok(v) => Ok(Some(v)),
-            Err(msg) => {
+            Err((msg, text)) => {
                 let kept = T::parse_lenient(&text, kind);
                 let consequence = if kept.is_some() {
                     "kept as written"
@@ -1036,7 +1056,7 @@ impl<'a> Reader<'a> {
         loop {
             self.lex.skip_ws();
             let key_at = self.lex.pos;
-            let k = self.lex.string();
+            let k = self.lex.key();
             let key = self.lex(k)?;
             let key_span = (key_at + 1, self.lex.pos - 1);
             let r = self.lex.expect(b':', "`:`");
