@@ -242,7 +242,7 @@ pub mod bench {
         base();
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let start = Instant::now();
-        let mut timed = |f: &mut dyn FnMut(), into: &mut Vec<f64>| {
+        let timed = |f: &mut dyn FnMut(), into: &mut Vec<f64>| {
             let t = Instant::now();
             f();
             into.push(t.elapsed().as_secs_f64());
