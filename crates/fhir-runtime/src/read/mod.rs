@@ -554,6 +554,13 @@ impl<'a> Reader<'a> {
     /// removes it again when it gave up on it.
     fn read_item<V: FieldValue>(&mut self, items: &mut Vec<V>) -> Result<()> {
         self.dropped = false;
+        // Most FHIR lists hold one or two items, and the model's structs are
+        // large: grow 1, 2, 4, 8... rather than `Vec`'s first step of four,
+        // which puts even one `Identifier` in an allocation too large for the
+        // allocator's fast path.
+        if items.len() == items.capacity() {
+            items.reserve_exact(items.len().max(1));
+        }
         items.push(V::default());
         let res = match items.last_mut() {
             Some(item) => item.read_into(self),
