@@ -18,6 +18,7 @@ mod json;
 pub mod primitive;
 pub mod read;
 pub mod serde_support;
+pub mod tree;
 pub mod value;
 pub mod write;
 
@@ -28,6 +29,7 @@ pub use primitive::{ExtensionList, JsonType, Primitive, PrimitiveExtras, Primiti
 pub use read::{
     read_json, read_json_resource, read_xml, read_xml_resource, Mode, Parsed, ReadOptions, Reader,
 };
+pub use tree::{to_tree, Node};
 pub use value::StrKind;
 pub use write::{
     debug_element, write_json, write_json_resource, write_xml, write_xml_resource, WriteOptions,

@@ -6,6 +6,7 @@
 use crate::comments::{CommentPlace, XmlComments};
 use crate::element::{AnyResource, Choice, Element, FieldValue, Name};
 use crate::primitive::{ExtensionList, JsonType, Primitive, PrimitiveValue};
+use crate::tree::Node;
 
 /// Options for writing.
 #[derive(Clone, Debug, Default)]
@@ -44,6 +45,9 @@ pub struct Writer {
     xml: bool,
     /// XML: a start tag is open (`<name attr="..."`), waiting for `>` or `/>`.
     tag_open: bool,
+    /// Building a [`Node`] tree instead of text: the open nodes, innermost last
+    /// (empty when writing JSON or XML).
+    tree: Vec<Node>,
 }
 
 /// Writes a resource of any type (the generated `Resource` enum) as FHIR JSON.
@@ -60,6 +64,7 @@ pub fn write_json(value: &dyn Element, is_resource: bool, opts: &WriteOptions) -
         first: true,
         xml: false,
         tag_open: false,
+        tree: Vec::new(),
     };
     w.object(value, is_resource);
     if w.pretty {
@@ -83,6 +88,7 @@ pub fn write_xml(resource: &dyn Element, opts: &WriteOptions) -> String {
         first: true,
         xml: true,
         tag_open: false,
+        tree: Vec::new(),
     };
     if opts.xml_declaration {
         w.out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
@@ -108,6 +114,12 @@ impl Writer {
     /// Writes an element that XML holds as an attribute (`Element.id`, `Extension.url`).
     pub fn attr(&mut self, name: &'static str, value: &Option<String>) {
         if let Some(v) = value {
+            if !self.tree.is_empty() {
+                let mut node = Node::new(name, if name == "url" { "uri" } else { "string" });
+                node.value = Some(v.clone());
+                self.tree_add(node);
+                return;
+            }
             if self.xml {
                 self.xml_attr(name, v);
                 return;
@@ -140,6 +152,10 @@ impl Writer {
 
     /// Writes a complex value under `name`.
     pub fn complex(&mut self, name: Name, value: &dyn Element) {
+        if !self.tree.is_empty() {
+            self.tree_element(name, value, false);
+            return;
+        }
         if self.xml {
             self.xml_element(name, value);
             return;
@@ -150,6 +166,12 @@ impl Writer {
 
     /// Writes a repeating complex element.
     pub fn complex_list<T: Element>(&mut self, name: Name, items: &[T]) {
+        if !self.tree.is_empty() {
+            for item in items {
+                self.tree_element(name, item, false);
+            }
+            return;
+        }
         if self.xml {
             for item in items {
                 self.xml_element(name, item);
@@ -168,6 +190,10 @@ impl Writer {
     /// Writes a single resource-valued element, if present.
     pub fn resource_field<R: AnyResource>(&mut self, name: &'static str, value: &Option<R>) {
         if let Some(v) = value {
+            if !self.tree.is_empty() {
+                self.tree_element(Name::plain(name), v.as_element(), true);
+                return;
+            }
             if self.xml {
                 self.xml_wrapped_resource(name, v.as_element());
                 return;
@@ -179,6 +205,12 @@ impl Writer {
     /// Writes a repeating resource-valued element, if it has items.
     pub fn resource_list<R: AnyResource>(&mut self, name: &'static str, items: &[R]) {
         if items.is_empty() {
+            return;
+        }
+        if !self.tree.is_empty() {
+            for item in items {
+                self.tree_element(Name::plain(name), item.as_element(), true);
+            }
             return;
         }
         if self.xml {
@@ -198,6 +230,10 @@ impl Writer {
 
     /// Writes a resource under `name` (`contained`, `resource`).
     pub fn resource(&mut self, name: Name, value: &dyn Element) {
+        if !self.tree.is_empty() {
+            self.tree_element(name, value, true);
+            return;
+        }
         if self.xml {
             self.xml_wrapped_resource(name.prefix, value);
             return;
@@ -212,6 +248,10 @@ impl Writer {
         name: Name,
         p: &Primitive<T, L>,
     ) {
+        if !self.tree.is_empty() {
+            self.tree_primitive(name, p);
+            return;
+        }
         if self.xml {
             self.xml_primitive(name, p);
             return;
@@ -233,6 +273,12 @@ impl Writer {
         name: Name,
         items: &[Primitive<T, L>],
     ) {
+        if !self.tree.is_empty() {
+            for p in items {
+                self.tree_primitive(name, p);
+            }
+            return;
+        }
         if self.xml {
             for p in items {
                 self.xml_primitive(name, p);
@@ -263,6 +309,58 @@ impl Writer {
                 }
             }
             self.end(b']');
+        }
+    }
+
+    // ----- tree mechanics -----------------------------------------------
+
+    /// A writer that builds the children of `root` (see [`crate::tree::to_tree`]).
+    pub(crate) fn tree(root: Node) -> Self {
+        Writer {
+            out: String::new(),
+            pretty: false,
+            indent: 0,
+            first: true,
+            xml: false,
+            tag_open: false,
+            tree: vec![root],
+        }
+    }
+
+    /// The finished tree.
+    pub(crate) fn into_tree(mut self) -> Node {
+        self.tree.pop().expect("the root node is never closed")
+    }
+
+    fn tree_add(&mut self, node: Node) {
+        if let Some(parent) = self.tree.last_mut() {
+            parent.children.push(node);
+        }
+    }
+
+    fn tree_element(&mut self, name: Name, value: &dyn Element, is_resource: bool) {
+        let mut node = Node::new(name.prefix, value.type_name());
+        node.choice_type = name.suffix;
+        node.is_resource = is_resource;
+        self.tree.push(node);
+        value.write_fields(self);
+        if let Some(node) = self.tree.pop() {
+            self.tree_add(node);
+        }
+    }
+
+    fn tree_primitive<T: PrimitiveValue, L: ExtensionList>(
+        &mut self,
+        name: Name,
+        p: &Primitive<T, L>,
+    ) {
+        let mut node = Node::new(name.prefix, T::TYPE);
+        node.choice_type = name.suffix;
+        node.value = p.value.as_ref().map(|v| v.lexical().into_owned());
+        self.tree.push(node);
+        p.write_fields(self);
+        if let Some(node) = self.tree.pop() {
+            self.tree_add(node);
         }
     }
 

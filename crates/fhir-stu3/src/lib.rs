@@ -27,7 +27,7 @@ pub use extensions::Extensions;
 pub use resource_box::{DropBoxed, ResourceBox};
 
 pub use fhir_runtime::{
-    value, Error, ErrorKind, Location, Mode, Parsed, ReadOptions, Severity, WriteOptions,
+    value, Error, ErrorKind, Location, Mode, Node, Parsed, ReadOptions, Severity, WriteOptions,
 };
 pub use generated::{codes, datatypes, primitives, resources, Resource, RESOURCE_TYPES};
 
@@ -79,6 +79,12 @@ impl Resource {
     /// The resource type name (`Patient`).
     pub fn resource_type(&self) -> &'static str {
         AnyResource::resource_type(self)
+    }
+
+    /// The resource as a format-neutral element tree (names, FHIR types, exact
+    /// values), the shape FHIRPath and the validator navigate.
+    pub fn to_tree(&self) -> Node {
+        fhir_runtime::to_tree(self.as_element(), true)
     }
 }
 
