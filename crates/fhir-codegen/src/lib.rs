@@ -6,6 +6,7 @@
 //! deterministic: the same inputs give byte-identical files.
 #![deny(missing_docs)]
 
+pub mod definitions;
 pub mod emit;
 pub mod ir;
 pub mod naming;
@@ -31,12 +32,15 @@ pub struct Options {
     pub update_lock: bool,
 }
 
-/// The folder generated code is written to, relative to the workspace.
+/// The folder the generated model is written to, relative to the workspace.
 pub const GENERATED_DIR: &str = "crates/fhir-stu3/src/generated";
+
+/// Every folder the generator owns (stale files there are reported or removed).
+pub const GENERATED_DIRS: &[&str] = &[GENERATED_DIR, definitions::DEFINITIONS_DIR];
 
 /// The generator's output, before anything is written.
 pub struct Generated {
-    /// Formatted files, relative to [`GENERATED_DIR`].
+    /// Formatted files, relative to the workspace.
     pub files: BTreeMap<String, String>,
     /// The lock text for the inputs read.
     pub lock: String,
@@ -68,7 +72,16 @@ pub fn generate(opts: &Options) -> Result<Generated, String> {
     let prov = emit::Provenance {
         core: core.id.folder(),
     };
-    let files = rustfmt_all(&emit::emit(&model, &prov))?;
+    let mut all = emit::Files::new();
+    for (rel, text) in emit::emit(&model, &prov) {
+        all.insert(format!("{GENERATED_DIR}/{rel}"), text);
+    }
+    let definitions = definitions::emit(&loaded, &mut cache)?;
+    let definition_files = definitions.len();
+    for (rel, text) in definitions {
+        all.insert(format!("{}/{rel}", definitions::DEFINITIONS_DIR), text);
+    }
+    let files = rustfmt_all(&all)?;
     if !opts.update_lock {
         let unread = cache.unread_locked_files();
         if !unread.is_empty() {
@@ -79,12 +92,13 @@ pub fn generate(opts: &Options) -> Result<Generated, String> {
         }
     }
     let summary = format!(
-        "{} resources, {} structs, {} choice enums, {} code enums, {} primitive types; {} files",
+        "{} resources, {} structs, {} choice enums, {} code enums, {} primitive types; {} definition tables; {} files",
         model.resources.len(),
         model.types.len(),
         model.choices.len(),
         model.codes.len(),
         model.primitives.len(),
+        definition_files,
         files.len()
     );
     Ok(Generated {
@@ -106,14 +120,18 @@ pub fn run(opts: &Options) -> Result<String, String> {
         let lock_path = opts.workspace.join("profiles").join("packages.lock");
         fs::write(&lock_path, lock).map_err(|e| format!("{}: {e}", lock_path.display()))?;
     }
-    let out_dir = opts.workspace.join(GENERATED_DIR);
-    let existing = list_rs_files(&out_dir);
+    let mut existing = Vec::new();
+    for dir in GENERATED_DIRS {
+        for rel in list_rs_files(&opts.workspace.join(dir)) {
+            existing.push(format!("{dir}/{rel}"));
+        }
+    }
     let mut stale = Vec::new();
     for (rel, text) in &files {
-        let path = out_dir.join(rel);
+        let path = opts.workspace.join(rel);
         let current = fs::read_to_string(&path).ok();
         if current.as_deref() != Some(text.as_str()) {
-            stale.push(format!("{GENERATED_DIR}/{rel}"));
+            stale.push(rel.clone());
             if !opts.check {
                 if let Some(parent) = path.parent() {
                     fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
@@ -124,9 +142,9 @@ pub fn run(opts: &Options) -> Result<String, String> {
     }
     for rel in existing {
         if !files.contains_key(&rel) {
-            stale.push(format!("{GENERATED_DIR}/{rel} (no longer generated)"));
+            stale.push(format!("{rel} (no longer generated)"));
             if !opts.check {
-                let _ = fs::remove_file(out_dir.join(&rel));
+                let _ = fs::remove_file(opts.workspace.join(&rel));
             }
         }
     }

@@ -55,9 +55,11 @@ fn two_runs_are_byte_identical() {
     assert_eq!(a.lock, b.lock);
     // Every STU3 resource type has a module; the summary counts them.
     assert!(a.summary.starts_with("117 resources"), "{}", a.summary);
-    assert!(a.files["resource.rs"].contains("Patient(ResourceBox<Patient>)"));
-    assert!(a.files["mod.rs"].starts_with("//! The generated STU3 model."));
-    assert!(a.files["mod.rs"].contains("Do not edit by hand"));
+    assert!(a.files["crates/fhir-stu3/src/generated/resource.rs"]
+        .contains("Patient(ResourceBox<Patient>)"));
+    assert!(a.files["crates/fhir-stu3/src/generated/mod.rs"]
+        .starts_with("//! The generated STU3 model."));
+    assert!(a.files["crates/fhir-stu3/src/generated/mod.rs"].contains("Do not edit by hand"));
 }
 
 /// Builds a package cache of symbolic links to the real one, with one file replaced.
