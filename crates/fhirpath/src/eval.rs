@@ -381,9 +381,12 @@ fn distinct<'a>(c: Collection<'a>) -> Collection<'a> {
 fn compare_items(a: &Item<'_>, b: &Item<'_>, op: &str) -> Result<Option<Ordering>, EvalError> {
     use Item::*;
     let (Some(x), Some(y)) = (a.to_system(), b.to_system()) else {
-        if a.as_node().is_some_and(|n| n.is_primitive())
-            || b.as_node().is_some_and(|n| n.is_primitive())
-        {
+        // a primitive without a value, or a quantity without one, is unknown
+        let valueless = |i: &Item<'_>| {
+            i.as_node()
+                .is_some_and(|n| n.is_primitive() || crate::types::is_quantity_type(n.type_name))
+        };
+        if valueless(a) || valueless(b) {
             return Ok(None);
         }
         return type_err(format!(
