@@ -1440,13 +1440,13 @@ fn arithmetic<'a>(op: BinaryOp, x: Item<'a>, y: Item<'a>) -> R<'a> {
                 return none();
             };
             let r = match op {
-                Add => a.add(b),
-                Sub => a.sub(b),
-                Mul => a.mul(b),
-                Div => a.div(b),
+                Add => a.checked_add(b),
+                Sub => a.checked_sub(b),
+                Mul => a.checked_mul(b),
+                Div => a.checked_div(b),
                 IntDiv => {
                     return Ok(a
-                        .div(b)
+                        .checked_div(b)
                         .and_then(|q| q.truncate())
                         .map(Integer)
                         .into_iter()
@@ -1457,10 +1457,11 @@ fn arithmetic<'a>(op: BinaryOp, x: Item<'a>, y: Item<'a>) -> R<'a> {
                         return none();
                     }
                     let q = a
-                        .div(b)
+                        .checked_div(b)
                         .and_then(|q| q.truncate())
                         .map(crate::value::Decimal::from_i64);
-                    q.and_then(|q| b.mul(q)).and_then(|p| a.sub(p))
+                    q.and_then(|q| b.checked_mul(q))
+                        .and_then(|p| a.checked_sub(p))
                 }
             };
             Ok(r.map(Decimal).into_iter().collect())
@@ -1473,9 +1474,9 @@ fn arithmetic<'a>(op: BinaryOp, x: Item<'a>, y: Item<'a>) -> R<'a> {
                 ));
             }
             let v = if op == Add {
-                a.value.add(b.value)
+                a.value.checked_add(b.value)
             } else {
-                a.value.sub(b.value)
+                a.value.checked_sub(b.value)
             };
             Ok(v.map(|value| {
                 Quantity(crate::value::Quantity {

@@ -88,9 +88,7 @@ pub fn is_of_type(item: &Item<'_>, spec: &TypeSpecifier) -> bool {
                 };
             }
             let t = fhir_type_of(n);
-            fhir_ancestors(&t, n.is_resource)
-                .iter()
-                .any(|a| *a == spec.name)
+            fhir_ancestors(&t, n.is_resource).contains(&spec.name)
         }
         _ => {
             if ns == Some("FHIR") {

@@ -211,7 +211,7 @@ impl Decimal {
     }
 
     /// `self + other`, exact.
-    pub fn add(self, other: Decimal) -> Option<Decimal> {
+    pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
         let s = self.scale.max(other.scale);
         Some(Decimal {
             mantissa: self.rescale(s)?.checked_add(other.rescale(s)?)?,
@@ -220,15 +220,15 @@ impl Decimal {
     }
 
     /// `self - other`, exact.
-    pub fn sub(self, other: Decimal) -> Option<Decimal> {
-        self.add(Decimal {
+    pub fn checked_sub(self, other: Decimal) -> Option<Decimal> {
+        self.checked_add(Decimal {
             mantissa: other.mantissa.checked_neg()?,
             scale: other.scale,
         })
     }
 
     /// `self * other`, exact.
-    pub fn mul(self, other: Decimal) -> Option<Decimal> {
+    pub fn checked_mul(self, other: Decimal) -> Option<Decimal> {
         let d = Decimal {
             mantissa: self.mantissa.checked_mul(other.mantissa)?,
             scale: self.scale + other.scale,
@@ -242,7 +242,7 @@ impl Decimal {
 
     /// `self / other` to 8 decimal places (trailing zeros removed); `None` for a
     /// division by zero.
-    pub fn div(self, other: Decimal) -> Option<Decimal> {
+    pub fn checked_div(self, other: Decimal) -> Option<Decimal> {
         if other.mantissa == 0 {
             return None;
         }
@@ -404,9 +404,7 @@ impl PartialTemporal {
         }
         if let Some(t) = time {
             if !t.is_empty() {
-                if p.day.is_none() {
-                    return None;
-                }
+                p.day?;
                 let rest = p.parse_time_part(t)?;
                 p.parse_tz(rest)?;
             }
@@ -503,13 +501,17 @@ impl PartialTemporal {
             }
             _ => (self.levels(), other.levels()),
         };
+        // a time has no date levels: start at the first level either has
+        let mut started = false;
         for i in 0..LEVELS {
             match (a[i], b[i]) {
                 (Some(x), Some(y)) => {
+                    started = true;
                     if x != y {
                         return Some(x.cmp(&y));
                     }
                 }
+                (None, None) if !started => {}
                 (None, None) => return Some(Ordering::Equal),
                 _ => return None,
             }
@@ -667,7 +669,7 @@ mod tests {
         assert_eq!(
             Decimal::parse("0.1")
                 .unwrap()
-                .add(Decimal::parse("0.2").unwrap())
+                .checked_add(Decimal::parse("0.2").unwrap())
                 .unwrap()
                 .to_string(),
             "0.3"
@@ -676,7 +678,7 @@ mod tests {
         assert_eq!(Decimal::parse("1e3").unwrap().to_string(), "1000");
         assert_eq!(
             Decimal::from_i64(1)
-                .div(Decimal::from_i64(3))
+                .checked_div(Decimal::from_i64(3))
                 .unwrap()
                 .to_string(),
             "0.33333333"
