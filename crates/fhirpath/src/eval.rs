@@ -165,8 +165,10 @@ fn bool_coll<'a>(b: Option<bool>) -> Collection<'a> {
 
 /// The children of a node with the given FHIRPath name (`value`) or full choice
 /// name (`valueQuantity`).
-fn children_named<'a>(n: &'a Node, name: &str) -> impl Iterator<Item = &'a Node> + 'a {
-    let name = name.to_string();
+fn children_named<'a, 'n>(n: &'a Node, name: &'n str) -> impl Iterator<Item = &'a Node> + 'n
+where
+    'a: 'n,
+{
     n.children.iter().filter(move |c| {
         c.name == name
             || (!c.choice_type.is_empty()
@@ -220,13 +222,15 @@ fn trace_text(item: &Item<'_>) -> String {
 }
 
 fn deep_eq(a: &Node, b: &Node) -> bool {
-    a.name == b.name
-        && a.value == b.value
-        && a.children.len() == b.children.len()
-        && a.children
-            .iter()
-            .zip(&b.children)
-            .all(|(x, y)| deep_eq(x, y))
+    // iterative: no stack growth on deep trees
+    let mut stack = vec![(a, b)];
+    while let Some((x, y)) = stack.pop() {
+        if x.name != y.name || x.value != y.value || x.children.len() != y.children.len() {
+            return false;
+        }
+        stack.extend(x.children.iter().zip(&y.children));
+    }
+    true
 }
 
 fn norm_ws_lower(s: &str) -> String {
@@ -1536,13 +1540,13 @@ fn math<'a>(name: &str, v: Item<'a>, places: Option<i64>) -> R<'a> {
         _ => {
             let t = d.truncate();
             let frac = d.normalized().scale > 0;
-            t.map(|t| {
+            t.and_then(|t| {
                 let adj = match (name, d.mantissa < 0, frac) {
                     ("ceiling", false, true) => 1,
                     ("floor", true, true) => -1,
                     _ => 0,
                 };
-                Item::Integer(t + adj)
+                t.checked_add(adj).map(Item::Integer)
             })
             .into_iter()
             .collect()

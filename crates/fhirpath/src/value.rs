@@ -214,7 +214,9 @@ impl Decimal {
     pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
         let s = self.scale.max(other.scale);
         Some(Decimal {
-            mantissa: self.rescale(s)?.checked_add(other.rescale(s)?)?,
+            // i128::MIN is never a mantissa, so negation and abs() cannot overflow
+            mantissa: Some(self.rescale(s)?.checked_add(other.rescale(s)?)?)
+                .filter(|m| *m != i128::MIN)?,
             scale: s,
         })
     }
@@ -230,7 +232,8 @@ impl Decimal {
     /// `self * other`, exact.
     pub fn checked_mul(self, other: Decimal) -> Option<Decimal> {
         let d = Decimal {
-            mantissa: self.mantissa.checked_mul(other.mantissa)?,
+            mantissa: Some(self.mantissa.checked_mul(other.mantissa)?)
+                .filter(|m| *m != i128::MIN)?,
             scale: self.scale + other.scale,
         };
         Some(if d.scale > MAX_SCALE {
