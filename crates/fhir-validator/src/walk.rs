@@ -1,0 +1,1011 @@
+//! The walk: a node tree against a snapshot, element by element.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use fhir_definitions::{
+    base_definition, structure_definition, value_set, Derivation, DiscriminatorKind,
+    ElementDefinition, Max, SlicingRules, Strength, StructureDefinition, CONSTRAINTS,
+};
+use fhir_runtime::Node;
+use fhirpath::{
+    check_narrative, evaluate_constraint_expr, parse_constraint, ConstraintOutcome, Env, Expr,
+};
+use serde_json::Value;
+
+use crate::{Finding, IssueType, Severity};
+
+/// The children and slices of every element of one snapshot, by element index.
+struct SnapshotIndex {
+    children: Vec<Vec<usize>>,
+    slices: Vec<Vec<usize>>,
+}
+
+impl SnapshotIndex {
+    fn new(sd: &StructureDefinition) -> Self {
+        let n = sd.elements.len();
+        let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(n);
+        for (i, e) in sd.elements.iter().enumerate() {
+            by_id.insert(e.id, i);
+        }
+        let mut children = vec![Vec::new(); n];
+        let mut slices = vec![Vec::new(); n];
+        for (i, e) in sd.elements.iter().enumerate() {
+            let Some(dot) = e.id.rfind('.') else { continue };
+            let (parent, segment) = (&e.id[..dot], &e.id[dot + 1..]);
+            if let Some(colon) = segment.find(':') {
+                let base = format!("{parent}.{}", &segment[..colon]);
+                if let Some(&b) = by_id.get(base.as_str()) {
+                    slices[b].push(i);
+                }
+            } else if let Some(&p) = by_id.get(parent) {
+                children[p].push(i);
+            }
+        }
+        SnapshotIndex { children, slices }
+    }
+}
+
+/// The last segment of an element's path, without `[x]`.
+fn element_name(e: &ElementDefinition) -> &'static str {
+    let seg = e.path.rsplit('.').next().unwrap_or(e.path);
+    seg.strip_suffix("[x]").unwrap_or(seg)
+}
+
+fn is_choice(e: &ElementDefinition) -> bool {
+    e.path.ends_with("[x]")
+}
+
+fn repeats(e: &ElementDefinition) -> bool {
+    e.max != Max::Count(1) && e.max != Max::Count(0)
+}
+
+fn max_text(max: Max) -> String {
+    match max {
+        Max::Unbounded => "*".to_owned(),
+        Max::Count(n) => n.to_string(),
+    }
+}
+
+/// `dateTime` → `DateTime` (the type part of a choice element's name).
+fn type_suffix(code: &str) -> String {
+    let mut c = code.chars();
+    match c.next() {
+        Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Findings gathered during one validation.
+struct Cx<'a> {
+    findings: Vec<Finding>,
+    /// The FHIRPath environment: `%resource` is the resource being walked (for a
+    /// contained resource, the resource that contains it: a `#id` reference inside
+    /// it points at a sibling in the container, so `ref-1` must look there).
+    env: Rc<Env<'a>>,
+    root: &'a Node,
+    /// Nesting of definitions entered through types and profiles (a bound against cycles).
+    depth: usize,
+}
+
+impl Cx<'_> {
+    fn add(
+        &mut self,
+        severity: Severity,
+        issue: IssueType,
+        location: &str,
+        rule: &str,
+        profile: &str,
+        message: String,
+    ) {
+        self.findings.push(Finding {
+            severity,
+            issue,
+            location: location.to_owned(),
+            rule: rule.to_owned(),
+            profile: profile.to_owned(),
+            message,
+        });
+    }
+}
+
+/// Validates resources against the StructureDefinitions in [`fhir_definitions`].
+///
+/// Keeps what it has worked out about snapshots and invariants between calls:
+/// reuse one validator for many resources.
+#[derive(Default)]
+pub struct Validator {
+    indexes: RefCell<HashMap<&'static str, std::rc::Rc<SnapshotIndex>>>,
+    expressions: RefCell<HashMap<u16, Result<std::rc::Rc<Expr>, String>>>,
+}
+
+impl Validator {
+    /// A validator with empty caches.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Validates a resource tree against its base definition and every profile in
+    /// its `meta.profile`.
+    pub fn validate(&self, resource: &Node) -> Vec<Finding> {
+        let mut cx = Cx {
+            findings: Vec::new(),
+            env: Rc::new(Env::new(resource).with_resource(resource)),
+            root: resource,
+            depth: 0,
+        };
+        self.resource(&mut cx, resource, resource.type_name, None);
+        finish(cx.findings)
+    }
+
+    /// Validates a resource tree against one StructureDefinition (by canonical URL),
+    /// and the resources it holds against their own definitions. Unknown URLs give
+    /// an error finding.
+    pub fn validate_against(&self, resource: &Node, profile_url: &str) -> Vec<Finding> {
+        let mut cx = Cx {
+            findings: Vec::new(),
+            env: Rc::new(Env::new(resource).with_resource(resource)),
+            root: resource,
+            depth: 0,
+        };
+        match structure_definition(profile_url) {
+            Some(sd) => {
+                if sd.type_name != resource.type_name {
+                    cx.add(
+                        Severity::Error,
+                        IssueType::Structure,
+                        resource.type_name,
+                        "profile",
+                        sd.url,
+                        format!(
+                            "the profile is for {}, the resource is a {}",
+                            sd.type_name, resource.type_name
+                        ),
+                    );
+                } else {
+                    self.element(&mut cx, resource, sd, 0, resource.type_name);
+                }
+            }
+            None => cx.add(
+                Severity::Error,
+                IssueType::NotSupported,
+                resource.type_name,
+                "profile",
+                profile_url,
+                format!("no StructureDefinition {profile_url} in the packages"),
+            ),
+        }
+        finish(cx.findings)
+    }
+
+    fn index(&self, sd: &'static StructureDefinition) -> std::rc::Rc<SnapshotIndex> {
+        self.indexes
+            .borrow_mut()
+            .entry(sd.url)
+            .or_insert_with(|| std::rc::Rc::new(SnapshotIndex::new(sd)))
+            .clone()
+    }
+
+    fn expression(&self, i: u16) -> Result<std::rc::Rc<Expr>, String> {
+        self.expressions
+            .borrow_mut()
+            .entry(i)
+            .or_insert_with(|| {
+                parse_constraint(CONSTRAINTS[usize::from(i)].expression)
+                    .map(std::rc::Rc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+
+    /// A resource (the root, a contained one, a Bundle entry's): its base type's
+    /// definition and its `meta.profile`s (or just `only` when given).
+    fn resource<'a>(&self, cx: &mut Cx<'a>, node: &'a Node, loc: &str, only: Option<&str>) {
+        let Some(base) = base_definition(node.type_name) else {
+            cx.add(
+                Severity::Error,
+                IssueType::NotSupported,
+                loc,
+                "type",
+                "",
+                format!("{} is not a resource type of the packages", node.type_name),
+            );
+            return;
+        };
+        if let Some(url) = only {
+            if let Some(sd) = structure_definition(url) {
+                self.element(cx, node, sd, 0, loc);
+                return;
+            }
+        }
+        self.element(cx, node, base, 0, loc);
+        let profiles: Vec<&str> = node
+            .child("meta")
+            .map(|m| {
+                m.children_named("profile")
+                    .filter_map(|p| p.value.as_deref())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for url in profiles {
+            match structure_definition(url) {
+                Some(sd) if sd.type_name == node.type_name => self.element(cx, node, sd, 0, loc),
+                Some(sd) => cx.add(
+                    Severity::Error,
+                    IssueType::Structure,
+                    &format!("{loc}.meta.profile"),
+                    "profile",
+                    sd.url,
+                    format!(
+                        "claims the profile {url}, which is for {}, not {}",
+                        sd.type_name, node.type_name
+                    ),
+                ),
+                None => cx.add(
+                    Severity::Warning,
+                    IssueType::NotSupported,
+                    &format!("{loc}.meta.profile"),
+                    "profile",
+                    url,
+                    format!("the profile {url} is not in the packages, so it was not checked"),
+                ),
+            }
+        }
+    }
+
+    /// Checks `node` against element `idx` of `sd`, then its children.
+    fn element<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        node: &'a Node,
+        sd: &'static StructureDefinition,
+        idx: usize,
+        loc: &str,
+    ) {
+        if cx.depth > 64 {
+            return;
+        }
+        cx.depth += 1;
+        let e = &sd.elements[idx];
+        self.invariants(cx, node, sd, e, loc);
+        self.value_rules(cx, node, sd, e, loc);
+        let index = self.index(sd);
+        let mut kids: &[usize] = &index.children[idx];
+        let referenced;
+        if let Some(target) = e.content_reference {
+            // `#Questionnaire.item`: the referenced element's children.
+            referenced = sd.elements.iter().position(|x| x.id == target);
+            if let Some(r) = referenced {
+                kids = &index.children[r];
+            }
+        }
+        if kids.is_empty() {
+            if !node.children.is_empty() || node.value.is_some() {
+                self.by_type(cx, node, sd, e, loc);
+            }
+            cx.depth -= 1;
+            return;
+        }
+        for &k in kids {
+            self.child(cx, node, sd, &index, k, loc);
+        }
+        cx.depth -= 1;
+    }
+
+    /// Children whose definitions this snapshot does not spell out: use the
+    /// definition of the node's type (and the type's profile, if the element names one).
+    fn by_type<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        node: &'a Node,
+        sd: &'static StructureDefinition,
+        e: &ElementDefinition,
+        loc: &str,
+    ) {
+        if node.is_resource {
+            return; // resources are validated on their own (see `child`)
+        }
+        let ty = e.types.iter().find(|t| {
+            e.types.len() == 1
+                || t.code == node.type_name
+                || type_suffix(t.code) == node.choice_type
+        });
+        let code = ty.map_or(node.type_name, |t| t.code);
+        if code.is_empty() || code == "Element" || code == "BackboneElement" {
+            return;
+        }
+        if let Some(profile) = ty.and_then(|t| t.profile) {
+            match structure_definition(profile) {
+                Some(psd) => {
+                    if !std::ptr::eq(psd, sd) {
+                        self.element(cx, node, psd, 0, loc);
+                    }
+                    return;
+                }
+                None => cx.add(
+                    Severity::Warning,
+                    IssueType::NotSupported,
+                    loc,
+                    "profile",
+                    profile,
+                    format!("the profile {profile} is not in the packages, so it was not checked"),
+                ),
+            }
+        }
+        if code == "Extension" {
+            self.extension_by_url(cx, node, loc);
+            return;
+        }
+        if let Some(tsd) = base_definition(code) {
+            if !std::ptr::eq(tsd, sd) && tsd.derivation == Derivation::Specialization {
+                self.element(cx, node, tsd, 0, loc);
+            }
+        }
+    }
+
+    /// An extension with no profile from its slice: its own `url` names its definition.
+    fn extension_by_url<'a>(&self, cx: &mut Cx<'a>, node: &'a Node, loc: &str) {
+        let url = node.child_value("url").unwrap_or("");
+        match structure_definition(url) {
+            Some(xsd) if xsd.type_name == "Extension" => self.element(cx, node, xsd, 0, loc),
+            _ => {
+                cx.add(
+                    Severity::Warning,
+                    IssueType::NotSupported,
+                    loc,
+                    "extension",
+                    url,
+                    format!("the extension {url} is not defined in the packages; only the base rules of Extension were checked"),
+                );
+                if let Some(base) = base_definition("Extension") {
+                    self.element(cx, node, base, 0, loc);
+                }
+            }
+        }
+    }
+
+    /// One child definition `k` of the element `node` stands for.
+    fn child<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        node: &'a Node,
+        sd: &'static StructureDefinition,
+        index: &SnapshotIndex,
+        k: usize,
+        loc: &str,
+    ) {
+        let c = &sd.elements[k];
+        let name = element_name(c);
+        if name == "value" && c.types.iter().all(|t| t.code.is_empty()) {
+            // A primitive's value: held in the node itself.
+            if c.min > 0 && node.value.is_none() {
+                cx.add(
+                    Severity::Error,
+                    IssueType::Required,
+                    loc,
+                    "cardinality",
+                    sd.url,
+                    "the value is required".to_owned(),
+                );
+            }
+            return;
+        }
+        let nodes: Vec<&Node> = node.children_named(name).collect();
+        let here = format!("{loc}.{name}");
+        cardinality(
+            cx,
+            nodes.len(),
+            c.min,
+            c.max,
+            &here,
+            sd,
+            &format!("`{name}`"),
+        );
+        if nodes.is_empty() {
+            return;
+        }
+        let slices = &index.slices[k];
+        if c.slicing.is_some() && !slices.is_empty() {
+            self.slicing(cx, &nodes, sd, k, slices, &here);
+            return;
+        }
+        for (i, n) in nodes.iter().enumerate() {
+            let at = item_location(&here, c, i, n);
+            self.item(cx, n, sd, k, &at);
+        }
+    }
+
+    /// One item of a child element, against element `k`.
+    fn item<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        n: &'a Node,
+        sd: &'static StructureDefinition,
+        k: usize,
+        at: &str,
+    ) {
+        let c = &sd.elements[k];
+        if is_choice(c) && !c.types.iter().any(|t| type_suffix(t.code) == n.choice_type) {
+            let allowed: Vec<&str> = c.types.iter().map(|t| t.code).collect();
+            cx.add(
+                Severity::Error,
+                IssueType::Value,
+                at,
+                "type",
+                sd.url,
+                format!(
+                    "type {} is not allowed here (allowed: {})",
+                    n.choice_type,
+                    allowed.join(", ")
+                ),
+            );
+            return;
+        }
+        if n.is_resource {
+            let only = c.types.iter().find_map(|t| t.profile);
+            let saved = cx.env.clone();
+            if !c.path.ends_with(".contained") {
+                cx.env = Rc::new(Env::new(cx.root).with_resource(n));
+            }
+            self.resource(cx, n, &format!("{at}.ofType({})", n.type_name), only);
+            cx.env = saved;
+            return;
+        }
+        self.element(cx, n, sd, k, at);
+    }
+
+    /// Sliced items: which slice each belongs to, slice cardinality, order, closed
+    /// slicing; then each item against its slice.
+    fn slicing<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        nodes: &[&'a Node],
+        sd: &'static StructureDefinition,
+        k: usize,
+        slices: &[usize],
+        here: &str,
+    ) {
+        let c = &sd.elements[k];
+        let Some(slicing) = &c.slicing else { return };
+        let mut assigned: Vec<Option<usize>> = Vec::with_capacity(nodes.len());
+        for n in nodes {
+            let slot = slices
+                .iter()
+                .position(|&s| self.in_slice(cx, n, sd, s, slicing.discriminators));
+            assigned.push(slot);
+        }
+        let mut last_slice = 0usize;
+        let mut seen_unsliced = false;
+        for (i, slot) in assigned.iter().enumerate() {
+            let at = item_location(here, c, i, nodes[i]);
+            match slot {
+                None => {
+                    seen_unsliced = true;
+                    if slicing.rules == SlicingRules::Closed {
+                        cx.add(
+                            Severity::Error,
+                            IssueType::Structure,
+                            &at,
+                            "slicing",
+                            sd.url,
+                            "the item matches none of the slices, and the slicing is closed"
+                                .to_owned(),
+                        );
+                    }
+                }
+                Some(s) => {
+                    if seen_unsliced && slicing.rules == SlicingRules::OpenAtEnd {
+                        cx.add(
+                            Severity::Error,
+                            IssueType::Structure,
+                            &at,
+                            "slicing",
+                            sd.url,
+                            format!(
+                                "slice `{}` comes after an item of no slice; other items must come last (openAtEnd)",
+                                sd.elements[slices[*s]].slice_name.unwrap_or("")
+                            ),
+                        );
+                    }
+                    if slicing.ordered && *s < last_slice {
+                        cx.add(
+                            Severity::Error,
+                            IssueType::Structure,
+                            &at,
+                            "slicing",
+                            sd.url,
+                            format!(
+                                "slice `{}` is out of order (the slicing is ordered)",
+                                sd.elements[slices[*s]].slice_name.unwrap_or("")
+                            ),
+                        );
+                    }
+                    last_slice = last_slice.max(*s);
+                }
+            }
+        }
+        for (si, &s) in slices.iter().enumerate() {
+            let count = assigned.iter().filter(|a| **a == Some(si)).count();
+            let e = &sd.elements[s];
+            cardinality(
+                cx,
+                count,
+                e.min,
+                e.max,
+                here,
+                sd,
+                &format!("slice `{}`", e.slice_name.unwrap_or("")),
+            );
+        }
+        for (i, n) in nodes.iter().enumerate() {
+            let at = item_location(here, c, i, n);
+            match assigned[i] {
+                Some(si) => self.item(cx, n, sd, slices[si], &at),
+                None => self.item(cx, n, sd, k, &at),
+            }
+        }
+    }
+
+    /// Whether item `n` belongs to slice element `s`, by every discriminator.
+    fn in_slice<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        n: &'a Node,
+        sd: &'static StructureDefinition,
+        s: usize,
+        discriminators: &[fhir_definitions::Discriminator],
+    ) -> bool {
+        let slice = &sd.elements[s];
+        discriminators.iter().all(|d| {
+            let path = d.path;
+            match d.kind {
+                DiscriminatorKind::Value | DiscriminatorKind::Pattern => {
+                    let Some((json, exact)) = self.slice_value(sd, s, path) else {
+                        return false;
+                    };
+                    let targets = navigate(n, path);
+                    !targets.is_empty()
+                        && targets.iter().any(|t| {
+                            matches_json(t, &json, exact && d.kind == DiscriminatorKind::Value)
+                        })
+                }
+                DiscriminatorKind::Exists => {
+                    let present = !navigate(n, path).is_empty();
+                    match self.element_at(sd, s, path) {
+                        Some(e) if e.max == Max::Count(0) => !present,
+                        Some(e) if e.min > 0 => present,
+                        _ => true,
+                    }
+                }
+                DiscriminatorKind::Type => {
+                    let e = self.element_at(sd, s, path).unwrap_or(slice);
+                    let targets = navigate(n, path);
+                    targets.iter().any(|t| {
+                        e.types.iter().any(|ty| {
+                            ty.code == t.type_name || type_suffix(ty.code) == t.choice_type
+                        })
+                    })
+                }
+                DiscriminatorKind::Profile => {
+                    let e = self.element_at(sd, s, path).unwrap_or(slice);
+                    let Some(url) = e.types.iter().find_map(|t| t.profile.or(t.target_profile))
+                    else {
+                        return false;
+                    };
+                    let Some(psd) = structure_definition(url) else {
+                        return false;
+                    };
+                    navigate(n, path).iter().any(|t| {
+                        let mut quiet = Cx {
+                            findings: Vec::new(),
+                            env: cx.env.clone(),
+                            root: cx.root,
+                            depth: cx.depth + 1,
+                        };
+                        self.element(&mut quiet, t, psd, 0, "");
+                        !quiet.findings.iter().any(|f| f.severity == Severity::Error)
+                    })
+                }
+            }
+        })
+    }
+
+    /// The element a discriminator path reaches from slice element `s`.
+    fn element_at(
+        &self,
+        sd: &'static StructureDefinition,
+        s: usize,
+        path: &str,
+    ) -> Option<&'static ElementDefinition> {
+        let base = sd.elements[s].id;
+        if path == "$this" {
+            return Some(&sd.elements[s]);
+        }
+        let id = format!("{base}.{path}");
+        sd.elements.iter().find(|e| e.id == id)
+    }
+
+    /// The value a slice fixes at a discriminator path (`url`, `system`, `coding.code`):
+    /// the FHIR JSON and whether it is fixed (exact) rather than a pattern.
+    fn slice_value(
+        &self,
+        sd: &'static StructureDefinition,
+        s: usize,
+        path: &str,
+    ) -> Option<(Value, bool)> {
+        if let Some(e) = self.element_at(sd, s, path) {
+            if let Some(f) = &e.fixed {
+                return serde_json::from_str(f.json).ok().map(|v| (v, true));
+            }
+            if let Some(p) = &e.pattern {
+                return serde_json::from_str(p.json).ok().map(|v| (v, false));
+            }
+        }
+        // An extension slice: its url is the profile's.
+        if path == "url" {
+            let slice = &sd.elements[s];
+            if let Some(url) = slice.types.iter().find_map(|t| t.profile) {
+                return Some((Value::String(url.to_owned()), true));
+            }
+        }
+        None
+    }
+
+    fn invariants<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        node: &'a Node,
+        sd: &'static StructureDefinition,
+        e: &ElementDefinition,
+        loc: &str,
+    ) {
+        for &i in e.constraints {
+            let c = &CONSTRAINTS[usize::from(i)];
+            if c.expression.trim() == "htmlchecks()" {
+                // txt-1 and txt-2 share the expression: the native check tells which
+                // rule each problem breaks.
+                if let Some(div) = &node.value {
+                    for issue in check_narrative(div) {
+                        if issue.rule.key() == c.key {
+                            cx.add(
+                                Severity::Error,
+                                IssueType::Invariant,
+                                loc,
+                                c.key,
+                                sd.url,
+                                format!("{} ({})", c.human, issue.message),
+                            );
+                        }
+                    }
+                }
+                continue;
+            }
+            let outcome = match self.expression(i) {
+                Ok(expr) => evaluate_constraint_expr(&expr, node, &cx.env),
+                Err(why) => ConstraintOutcome::NotEvaluated(format!("cannot parse: {why}")),
+            };
+            match outcome {
+                ConstraintOutcome::Pass => {}
+                ConstraintOutcome::Fail => {
+                    let severity = match c.severity {
+                        fhir_definitions::ConstraintSeverity::Error => Severity::Error,
+                        fhir_definitions::ConstraintSeverity::Warning => Severity::Warning,
+                    };
+                    cx.add(
+                        severity,
+                        IssueType::Invariant,
+                        loc,
+                        c.key,
+                        sd.url,
+                        format!("{} (`{}`)", c.human, c.expression),
+                    );
+                }
+                ConstraintOutcome::NotEvaluated(why) => cx.add(
+                    Severity::Warning,
+                    IssueType::NotSupported,
+                    loc,
+                    c.key,
+                    sd.url,
+                    format!("invariant {} was not evaluated: {why}", c.key),
+                ),
+            }
+        }
+    }
+
+    /// fixed, pattern, binding and maxLength on the node itself.
+    fn value_rules<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        node: &'a Node,
+        sd: &'static StructureDefinition,
+        e: &ElementDefinition,
+        loc: &str,
+    ) {
+        if let Some(f) = &e.fixed {
+            if let Ok(json) = serde_json::from_str::<Value>(f.json) {
+                if !matches_json(node, &json, true) {
+                    cx.add(
+                        Severity::Error,
+                        IssueType::Value,
+                        loc,
+                        "fixed",
+                        sd.url,
+                        format!("the value must be exactly {}", f.json),
+                    );
+                }
+            }
+        }
+        if let Some(p) = &e.pattern {
+            if let Ok(json) = serde_json::from_str::<Value>(p.json) {
+                if !matches_json(node, &json, false) {
+                    cx.add(
+                        Severity::Error,
+                        IssueType::Value,
+                        loc,
+                        "pattern",
+                        sd.url,
+                        format!("the value must match the pattern {}", p.json),
+                    );
+                }
+            }
+        }
+        if let (Some(max), Some(v)) = (e.max_length, &node.value) {
+            if v.chars().count() > max as usize {
+                cx.add(
+                    Severity::Error,
+                    IssueType::Value,
+                    loc,
+                    "maxLength",
+                    sd.url,
+                    format!("the value is longer than {max} characters"),
+                );
+            }
+        }
+        if let Some(b) = &e.binding {
+            self.binding(cx, node, sd, b, loc);
+        }
+    }
+
+    fn binding<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        node: &'a Node,
+        sd: &'static StructureDefinition,
+        b: &fhir_definitions::Binding,
+        loc: &str,
+    ) {
+        let severity = match b.strength {
+            Strength::Required => Severity::Error,
+            Strength::Extensible => Severity::Warning,
+            Strength::Preferred | Strength::Example => return,
+        };
+        let Some(url) = b.value_set else { return };
+        // The codes the node carries: (system, code).
+        let codes: Vec<(Option<&str>, &str)> = match node.type_name {
+            "Coding" => coding(node).into_iter().collect(),
+            "CodeableConcept" => node.children_named("coding").filter_map(coding).collect(),
+            "Quantity" | "Age" | "Duration" | "Count" | "Distance" | "Money" => {
+                match node.child_value("code") {
+                    Some(code) => vec![(node.child_value("system"), code)],
+                    None => return,
+                }
+            }
+            _ if node.is_primitive() => match &node.value {
+                Some(v) => vec![(None, v.as_str())],
+                None => return,
+            },
+            _ => return,
+        };
+        if codes.is_empty() {
+            if node.type_name == "CodeableConcept" && b.strength == Strength::Required {
+                cx.add(
+                    severity,
+                    IssueType::CodeInvalid,
+                    loc,
+                    "binding",
+                    sd.url,
+                    format!("no coding given; a code from {url} is required"),
+                );
+            }
+            return;
+        }
+        let Some(vs) = value_set(url) else {
+            cx.add(
+                Severity::Information,
+                IssueType::NotSupported,
+                loc,
+                "binding",
+                sd.url,
+                format!(
+                    "the binding to {url} was not checked: the value set is not in the packages"
+                ),
+            );
+            return;
+        };
+        match vs.expansion {
+            Err(why) => cx.add(
+                Severity::Information,
+                IssueType::NotSupported,
+                loc,
+                "binding",
+                sd.url,
+                format!("the binding to {url} was not checked: {why}"),
+            ),
+            Ok(_) => {
+                let ok = codes
+                    .iter()
+                    .any(|(system, code)| vs.contains(*system, code) == Some(true));
+                if !ok {
+                    let shown: Vec<String> = codes
+                        .iter()
+                        .map(|(s, c)| match s {
+                            Some(s) => format!("{s}#{c}"),
+                            None => (*c).to_owned(),
+                        })
+                        .collect();
+                    let strength = if b.strength == Strength::Required {
+                        "required"
+                    } else {
+                        "extensible"
+                    };
+                    cx.add(
+                        severity,
+                        IssueType::CodeInvalid,
+                        loc,
+                        "binding",
+                        sd.url,
+                        format!(
+                            "{} is not in the value set {url} ({strength} binding)",
+                            shown.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn coding(n: &Node) -> Option<(Option<&str>, &str)> {
+    n.child_value("code").map(|c| (n.child_value("system"), c))
+}
+
+/// `here[i]` for repeating elements, `here.ofType(T)` for choices.
+fn item_location(here: &str, c: &ElementDefinition, i: usize, n: &Node) -> String {
+    let mut at = here.to_owned();
+    if repeats(c) {
+        at.push_str(&format!("[{i}]"));
+    }
+    if is_choice(c) && !n.choice_type.is_empty() {
+        at.push_str(&format!(".ofType({})", n.choice_type));
+    }
+    at
+}
+
+fn cardinality(
+    cx: &mut Cx<'_>,
+    count: usize,
+    min: u32,
+    max: Max,
+    here: &str,
+    sd: &StructureDefinition,
+    what: &str,
+) {
+    if count < min as usize {
+        cx.add(
+            Severity::Error,
+            IssueType::Required,
+            here,
+            "cardinality",
+            sd.url,
+            format!(
+                "{what} has {count} item(s); at least {min} required ({min}..{})",
+                max_text(max)
+            ),
+        );
+    }
+    if let Max::Count(m) = max {
+        if count > m as usize {
+            cx.add(
+                Severity::Error,
+                IssueType::Structure,
+                here,
+                "cardinality",
+                sd.url,
+                format!("{what} has {count} item(s); at most {m} allowed ({min}..{m})"),
+            );
+        }
+    }
+}
+
+/// The nodes a simple discriminator path (`url`, `system`, `coding.code`,
+/// `$this`) reaches from `n`.
+fn navigate<'n>(n: &'n Node, path: &'n str) -> Vec<&'n Node> {
+    let mut current = vec![n];
+    if path == "$this" {
+        return current;
+    }
+    for seg in path.split('.') {
+        let seg = seg.trim_end_matches("[x]");
+        let mut next = Vec::new();
+        for c in &current {
+            next.extend(c.children_named(seg));
+        }
+        current = next;
+    }
+    current
+}
+
+/// Whether `n` holds the FHIR JSON value `json`: exactly (`fixed`), or at least
+/// its parts (`pattern`).
+fn matches_json(n: &Node, json: &Value, exact: bool) -> bool {
+    match json {
+        Value::String(s) => n.value.as_deref() == Some(s.as_str()),
+        Value::Bool(b) => n.value.as_deref() == Some(if *b { "true" } else { "false" }),
+        Value::Number(num) => n
+            .value
+            .as_deref()
+            .is_some_and(|v| v == num.to_string() || v.parse::<f64>().ok() == num.as_f64()),
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k.starts_with('_') || k == "resourceType" {
+                    continue;
+                }
+                let kids: Vec<&Node> = n
+                    .children
+                    .iter()
+                    .filter(|c| c.name == k || c.full_name() == *k)
+                    .collect();
+                match v {
+                    Value::Array(items) => {
+                        if !items
+                            .iter()
+                            .all(|item| kids.iter().any(|c| matches_json(c, item, exact)))
+                        {
+                            return false;
+                        }
+                        if exact && kids.len() != items.len() {
+                            return false;
+                        }
+                    }
+                    _ => {
+                        if !kids.iter().any(|c| matches_json(c, v, exact)) {
+                            return false;
+                        }
+                    }
+                }
+            }
+            if exact {
+                // Nothing but the fixed parts (ids and extensions aside).
+                return n.children.iter().all(|c| {
+                    c.name == "id"
+                        || c.name == "extension"
+                        || map.contains_key(c.name)
+                        || map.contains_key(&c.full_name())
+                });
+            }
+            true
+        }
+        Value::Array(_) | Value::Null => false,
+    }
+}
+
+/// Sorted, without duplicates (the same rule reached through two definitions).
+fn finish(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by(|a, b| {
+        (a.severity, &a.location, &a.rule, &a.message, &a.profile).cmp(&(
+            b.severity,
+            &b.location,
+            &b.rule,
+            &b.message,
+            &b.profile,
+        ))
+    });
+    findings.dedup_by(|a, b| {
+        a.severity == b.severity
+            && a.location == b.location
+            && a.rule == b.rule
+            && a.message == b.message
+    });
+    findings
+}
