@@ -4,6 +4,12 @@
 //! reads a FHIR resource and writes it back, in either format. Exit status: 0 on success, 1 on an
 //! input error (printed to stderr with its location, line and column), 2 on a
 //! usage error.
+//!
+//! `senddoc validate [--profile URL] [--lenient] [--format text|json] INPUT` checks a
+//! resource (JSON or XML, told apart by its first character) against its base
+//! definition and `meta.profile`s, or against one profile. It prints the findings
+//! (or, with `--format json`, an OperationOutcome) and exits 0 when there is no
+//! error, 1 otherwise.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -48,6 +54,29 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Validate a FHIR resource (JSON or XML) against its profiles.
+    Validate {
+        /// Validate against this StructureDefinition (canonical URL) instead of the
+        /// resource's own type and `meta.profile`s.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Read departures from FHIR syntax as warnings, then validate what was read.
+        #[arg(long)]
+        lenient: bool,
+        /// How to print the findings.
+        #[arg(long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        /// Input file (`-` for standard input).
+        input: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    /// One line per finding.
+    Text,
+    /// A FHIR OperationOutcome (JSON).
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -115,6 +144,61 @@ fn convert(c: &Convert<'_>) -> Result<(), String> {
     }
 }
 
+/// Reads, validates and reports; `Ok(true)` when there is no error.
+fn validate(
+    profile: Option<&str>,
+    lenient: bool,
+    format: ReportFormat,
+    input: &PathBuf,
+) -> Result<bool, String> {
+    let bytes = read_input(input)?;
+    let opts = if lenient {
+        ReadOptions::lenient()
+    } else {
+        ReadOptions::strict()
+    };
+    let is_xml = bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF)
+        == Some(&b'<');
+    let parsed = if is_xml {
+        Resource::from_xml_with(&bytes, &opts)
+    } else {
+        Resource::from_json_with(&bytes, &opts)
+    }
+    .map_err(|e| format!("{}: {e}", input.display()))?;
+    for w in &parsed.warnings {
+        eprintln!("{}: {w}", input.display());
+    }
+    let tree = parsed.value.to_tree();
+    let validator = fhir_validator::Validator::new();
+    let findings = match profile {
+        Some(url) => validator.validate_against(&tree, url),
+        None => validator.validate(&tree),
+    };
+    let valid = fhir_validator::is_valid(&findings);
+    match format {
+        ReportFormat::Json => println!(
+            "{}",
+            fhir_validator::to_operation_outcome(&findings).to_json_with(&WriteOptions::pretty())
+        ),
+        ReportFormat::Text => {
+            for f in &findings {
+                println!("{f}");
+            }
+            let count = |s| findings.iter().filter(|f| f.severity == s).count();
+            println!(
+                "{}: {} error(s), {} warning(s), {} note(s)",
+                input.display(),
+                count(fhir_validator::Severity::Error),
+                count(fhir_validator::Severity::Warning),
+                count(fhir_validator::Severity::Information)
+            );
+        }
+    }
+    Ok(valid)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -137,6 +221,16 @@ fn main() -> ExitCode {
             input,
             output: output.as_ref(),
         }),
+        Command::Validate {
+            profile,
+            lenient,
+            format,
+            input,
+        } => match validate(profile.as_deref(), *lenient, *format, input) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

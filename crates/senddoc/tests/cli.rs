@@ -160,3 +160,69 @@ fn converts_between_json_and_xml_in_all_four_directions() {
         fhir_stu3::Resource::from_json(back.as_bytes()).unwrap()
     );
 }
+
+#[test]
+fn validate_reports_findings_and_exits_by_errors() {
+    // A valid resource: exit 0 and a summary line.
+    let out = senddoc().args(["validate"]).arg(sample()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("0 error(s)"), "{stdout}");
+
+    // per-1 broken: exit 1, the finding with its location and key.
+    let bad = temp_file(
+        "encounter-bad-period.json",
+        r#"{"resourceType":"Encounter","status":"finished","period":{"start":"2020-02-01","end":"2020-01-01"}}"#,
+    );
+    let out = senddoc().args(["validate"]).arg(&bad).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("error at Encounter.period"), "{stdout}");
+    assert!(stdout.contains("[per-1;"), "{stdout}");
+
+    // As an OperationOutcome.
+    let out = senddoc()
+        .args(["validate", "--format", "json"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout.contains("\"resourceType\": \"OperationOutcome\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"code\": \"invariant\""), "{stdout}");
+
+    // Against a named profile: the sample meets CareConnect-Patient-1, and is no Bundle.
+    let out = senddoc()
+        .args([
+            "validate",
+            "--profile",
+            "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Patient-1",
+        ])
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = senddoc()
+        .args([
+            "validate",
+            "--profile",
+            "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-Message-Bundle-1",
+        ])
+        .arg(sample())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("the profile is for Bundle, the resource is a Patient"),
+        "{stdout}"
+    );
+}
