@@ -29,88 +29,20 @@ fn opt(text: Option<&str>) -> String {
     }
 }
 
-/// A module name for a resource id: lower snake case, a valid identifier.
+/// A module name for a resource id: lower snake case (`CareConnect-Patient-1` →
+/// `care_connect_patient_1`), separators collapsed, a valid identifier.
 fn module_name(id: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in id.chars() {
-        if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            if !out.ends_with('_') {
-                out.push('_');
-            }
-            prev_lower = false;
-        }
-    }
-    let out = out.trim_matches('_').to_owned();
-    if out.starts_with(|c: char| c.is_ascii_digit()) || is_keyword(&out) {
+    let snake = crate::naming::field_ident(id);
+    let out = snake
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    if out.starts_with(|c: char| c.is_ascii_digit()) || crate::naming::is_keyword(&out) {
         format!("m_{out}")
     } else {
         out
     }
-}
-
-fn is_keyword(s: &str) -> bool {
-    matches!(
-        s,
-        "as" | "break"
-            | "const"
-            | "continue"
-            | "crate"
-            | "else"
-            | "enum"
-            | "extern"
-            | "false"
-            | "fn"
-            | "for"
-            | "if"
-            | "impl"
-            | "in"
-            | "let"
-            | "loop"
-            | "match"
-            | "mod"
-            | "move"
-            | "mut"
-            | "pub"
-            | "ref"
-            | "return"
-            | "self"
-            | "static"
-            | "struct"
-            | "super"
-            | "trait"
-            | "true"
-            | "type"
-            | "unsafe"
-            | "use"
-            | "where"
-            | "while"
-            | "async"
-            | "await"
-            | "dyn"
-            | "abstract"
-            | "become"
-            | "box"
-            | "do"
-            | "final"
-            | "macro"
-            | "override"
-            | "priv"
-            | "typeof"
-            | "unsized"
-            | "virtual"
-            | "yield"
-            | "try"
-    )
 }
 
 /// The short folder of a package.

@@ -95,6 +95,11 @@ pub fn variant_ident(code: &str) -> String {
     out
 }
 
+/// True for a Rust keyword (strict or reserved), which cannot be an identifier as is.
+pub fn is_keyword(word: &str) -> bool {
+    KEYWORDS.contains(&word)
+}
+
 /// `HumanName` → `human_name` (module and file names).
 pub fn module_ident(name: &str) -> String {
     let f = field_ident(name);
