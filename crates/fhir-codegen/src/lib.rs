@@ -8,6 +8,7 @@
 
 pub mod definitions;
 pub mod emit;
+pub mod extensions;
 pub mod ir;
 pub mod naming;
 pub mod packages;
@@ -36,7 +37,11 @@ pub struct Options {
 pub const GENERATED_DIR: &str = "crates/fhir-stu3/src/generated";
 
 /// Every folder the generator owns (stale files there are reported or removed).
-pub const GENERATED_DIRS: &[&str] = &[GENERATED_DIR, definitions::DEFINITIONS_DIR];
+pub const GENERATED_DIRS: &[&str] = &[
+    GENERATED_DIR,
+    definitions::DEFINITIONS_DIR,
+    extensions::EXTENSIONS_DIR,
+];
 
 /// The generator's output, before anything is written.
 pub struct Generated {
@@ -80,6 +85,9 @@ pub fn generate(opts: &Options) -> Result<Generated, String> {
     let definition_files = definitions.len();
     for (rel, text) in definitions {
         all.insert(format!("{}/{rel}", definitions::DEFINITIONS_DIR), text);
+    }
+    for (rel, text) in extensions::emit(&loaded, &mut cache)? {
+        all.insert(format!("{}/{rel}", extensions::EXTENSIONS_DIR), text);
     }
     let files = rustfmt_all(&all)?;
     if !opts.update_lock {
