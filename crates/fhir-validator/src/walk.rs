@@ -16,16 +16,18 @@ use serde_json::Value;
 
 use crate::{Finding, IssueType, Severity};
 
-/// The children and slices of every element of one snapshot, by element index.
+/// Element indexes by id, and the children and slices of every element of one
+/// snapshot, by element index.
 struct SnapshotIndex {
+    by_id: HashMap<&'static str, usize>,
     children: Vec<Vec<usize>>,
     slices: Vec<Vec<usize>>,
 }
 
 impl SnapshotIndex {
-    fn new(sd: &StructureDefinition) -> Self {
+    fn new(sd: &'static StructureDefinition) -> Self {
         let n = sd.elements.len();
-        let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(n);
+        let mut by_id: HashMap<&'static str, usize> = HashMap::with_capacity(n);
         for (i, e) in sd.elements.iter().enumerate() {
             by_id.insert(e.id, i);
         }
@@ -43,7 +45,11 @@ impl SnapshotIndex {
                 children[p].push(i);
             }
         }
-        SnapshotIndex { children, slices }
+        SnapshotIndex {
+            by_id,
+            children,
+            slices,
+        }
     }
 }
 
@@ -272,13 +278,9 @@ impl Validator {
         self.value_rules(cx, node, sd, e, loc);
         let index = self.index(sd);
         let mut kids: &[usize] = &index.children[idx];
-        let referenced;
-        if let Some(target) = e.content_reference {
-            // `#Questionnaire.item`: the referenced element's children.
-            referenced = sd.elements.iter().position(|x| x.id == target);
-            if let Some(r) = referenced {
-                kids = &index.children[r];
-            }
+        // `#Questionnaire.item`: the referenced element's children.
+        if let Some(&r) = e.content_reference.and_then(|t| index.by_id.get(t)) {
+            kids = &index.children[r];
         }
         if kids.is_empty() {
             if !node.children.is_empty() || node.value.is_some() {
@@ -400,7 +402,7 @@ impl Validator {
             c.max,
             &here,
             sd,
-            &format!("`{name}`"),
+            Label::Element(name),
         );
         if nodes.is_empty() {
             return;
@@ -535,7 +537,7 @@ impl Validator {
                 e.max,
                 here,
                 sd,
-                &format!("slice `{}`", e.slice_name.unwrap_or("")),
+                Label::Slice(e.slice_name.unwrap_or("")),
             );
         }
         for (i, n) in nodes.iter().enumerate() {
@@ -618,12 +620,12 @@ impl Validator {
         s: usize,
         path: &str,
     ) -> Option<&'static ElementDefinition> {
-        let base = sd.elements[s].id;
         if path == "$this" {
             return Some(&sd.elements[s]);
         }
-        let id = format!("{base}.{path}");
-        sd.elements.iter().find(|e| e.id == id)
+        let id = format!("{}.{path}", sd.elements[s].id);
+        let i = *self.index(sd).by_id.get(id.as_str())?;
+        Some(&sd.elements[i])
     }
 
     /// The value a slice fixes at a discriminator path (`url`, `system`, `coding.code`):
@@ -882,6 +884,21 @@ fn item_location(here: &str, c: &ElementDefinition, i: usize, n: &Node) -> Strin
     at
 }
 
+/// What a cardinality finding counts: written only when there is a finding.
+enum Label<'s> {
+    Element(&'s str),
+    Slice(&'s str),
+}
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Label::Element(name) => write!(f, "`{name}`"),
+            Label::Slice(name) => write!(f, "slice `{name}`"),
+        }
+    }
+}
+
 fn cardinality(
     cx: &mut Cx<'_>,
     count: usize,
@@ -889,7 +906,7 @@ fn cardinality(
     max: Max,
     here: &str,
     sd: &StructureDefinition,
-    what: &str,
+    what: Label<'_>,
 ) {
     if count < min as usize {
         cx.add(
