@@ -90,12 +90,20 @@ struct Cx<'a> {
     /// contained resource, the resource that contains it: a `#id` reference inside
     /// it points at a sibling in the container, so `ref-1` must look there).
     env: Rc<Env<'a>>,
-    root: &'a Node,
     /// Nesting of definitions entered through types and profiles (a bound against cycles).
     depth: usize,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
+    /// A validation of `resource`, its own `%resource`.
+    fn new(resource: &'a Node) -> Self {
+        Cx {
+            findings: Vec::new(),
+            env: Rc::new(Env::new(resource).with_resource(resource)),
+            depth: 0,
+        }
+    }
+
     fn add(
         &mut self,
         severity: Severity,
@@ -135,12 +143,7 @@ impl Validator {
     /// Validates a resource tree against its base definition and every profile in
     /// its `meta.profile`.
     pub fn validate(&self, resource: &Node) -> Vec<Finding> {
-        let mut cx = Cx {
-            findings: Vec::new(),
-            env: Rc::new(Env::new(resource).with_resource(resource)),
-            root: resource,
-            depth: 0,
-        };
+        let mut cx = Cx::new(resource);
         self.resource(&mut cx, resource, resource.type_name, None);
         finish(cx.findings)
     }
@@ -149,12 +152,7 @@ impl Validator {
     /// and the resources it holds against their own definitions. Unknown URLs give
     /// an error finding.
     pub fn validate_against(&self, resource: &Node, profile_url: &str) -> Vec<Finding> {
-        let mut cx = Cx {
-            findings: Vec::new(),
-            env: Rc::new(Env::new(resource).with_resource(resource)),
-            root: resource,
-            depth: 0,
-        };
+        let mut cx = Cx::new(resource);
         match structure_definition(profile_url) {
             Some(sd) => {
                 if sd.type_name != resource.type_name {
@@ -448,7 +446,7 @@ impl Validator {
             let only = c.types.iter().find_map(|t| t.profile);
             let saved = cx.env.clone();
             if !c.path.ends_with(".contained") {
-                cx.env = Rc::new(Env::new(cx.root).with_resource(n));
+                cx.env = Rc::new(cx.env.for_resource(n));
             }
             self.resource(cx, n, &format!("{at}.ofType({})", n.type_name), only);
             cx.env = saved;
@@ -602,7 +600,6 @@ impl Validator {
                         let mut quiet = Cx {
                             findings: Vec::new(),
                             env: cx.env.clone(),
-                            root: cx.root,
                             depth: cx.depth + 1,
                         };
                         self.element(&mut quiet, t, psd, 0, "");

@@ -3,6 +3,7 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use fhir_runtime::Node;
 use regex::Regex;
@@ -39,11 +40,12 @@ pub struct Env<'a> {
     root: &'a Node,
     resource: Option<&'a Node>,
     variables: HashMap<String, Vec<Item<'a>>>,
-    parents: OnceCell<HashMap<usize, &'a Node>>,
+    /// Shared by the environments [`Env::for_resource`] derives from this one.
+    parents: Rc<OnceCell<HashMap<usize, &'a Node>>>,
     record_traces: bool,
     traces: RefCell<Vec<Trace>>,
     narrative: RefCell<Vec<NarrativeIssue>>,
-    regexes: RefCell<HashMap<String, Regex>>,
+    regexes: Rc<RefCell<HashMap<String, Regex>>>,
 }
 
 impl<'a> Env<'a> {
@@ -53,11 +55,11 @@ impl<'a> Env<'a> {
             root,
             resource: None,
             variables: HashMap::new(),
-            parents: OnceCell::new(),
+            parents: Rc::new(OnceCell::new()),
             record_traces: false,
             traces: RefCell::new(Vec::new()),
             narrative: RefCell::new(Vec::new()),
-            regexes: RefCell::new(HashMap::new()),
+            regexes: Rc::new(RefCell::new(HashMap::new())),
         }
     }
 
@@ -65,6 +67,23 @@ impl<'a> Env<'a> {
     pub fn with_resource(mut self, resource: &'a Node) -> Self {
         self.resource = Some(resource);
         self
+    }
+
+    /// An environment over the same root with `%resource` set to `resource`,
+    /// sharing this one's caches (the parent map, compiled regexes) and constants;
+    /// its traces and narrative findings are its own. For walking the resources of
+    /// a Bundle without rebuilding the parent map for each.
+    pub fn for_resource(&self, resource: &'a Node) -> Self {
+        Env {
+            root: self.root,
+            resource: Some(resource),
+            variables: self.variables.clone(),
+            parents: Rc::clone(&self.parents),
+            record_traces: self.record_traces,
+            traces: RefCell::new(Vec::new()),
+            narrative: RefCell::new(Vec::new()),
+            regexes: Rc::clone(&self.regexes),
+        }
     }
 
     /// Defines an external constant `%name` (`%\`vs-x\`` is `name` = `vs-x`).
