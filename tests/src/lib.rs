@@ -227,6 +227,35 @@ pub fn json_equal_xhtml_divs(a: &str, b: &str) -> Result<(), String> {
 }
 
 /// Timing helpers shared by the benchmarks (`tests/benches/`).
+/// Assertions on located errors and warnings, shared by the JSON and XML error suites.
+pub mod located {
+    use fhir_runtime::{Error, ErrorKind, Parsed, Severity};
+
+    /// Asserts an error's kind, FHIRPath location, line and column.
+    #[track_caller]
+    pub fn check(e: &Error, kind: ErrorKind, path: &str, line: usize, column: usize) {
+        assert_eq!(
+            (e.kind(), e.path(), e.line(), e.column()),
+            (kind, path, line, column),
+            "unexpected error: {e}"
+        );
+    }
+
+    /// Asserts that the warnings are exactly `expected` (kind, path, line, column), in order.
+    #[track_caller]
+    pub fn check_warnings<T>(p: &Parsed<T>, expected: &[(ErrorKind, &str, usize, usize)]) {
+        let got: Vec<(ErrorKind, &str, usize, usize)> = p
+            .warnings
+            .iter()
+            .map(|w| (w.kind(), w.path(), w.line(), w.column()))
+            .collect();
+        assert_eq!(got, expected, "warnings: {:#?}", p.warnings);
+        for w in &p.warnings {
+            assert_eq!(w.severity(), Severity::Warning, "{w}");
+        }
+    }
+}
+
 pub mod bench {
     use std::time::{Duration, Instant};
 

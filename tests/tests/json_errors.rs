@@ -10,6 +10,7 @@
 use fhir_stu3::resources::{Observation, Organization, Patient};
 use fhir_stu3::{Error, ErrorKind, Parsed, ReadOptions, Resource, Severity};
 use workspace_tests::json_equal;
+use workspace_tests::located::{check, check_warnings};
 
 // ----- helpers -------------------------------------------------------------
 
@@ -51,29 +52,6 @@ fn lenient_error_bytes(bytes: &[u8]) -> Error {
             p.warnings
         ),
         Err(e) => e,
-    }
-}
-
-#[track_caller]
-fn check(e: &Error, kind: ErrorKind, path: &str, line: usize, column: usize) {
-    assert_eq!(
-        (e.kind(), e.path(), e.line(), e.column()),
-        (kind, path, line, column),
-        "unexpected error: {e}"
-    );
-}
-
-/// Asserts that the warnings are exactly `expected` (kind, path, line, column), in order.
-#[track_caller]
-fn check_warnings<T>(p: &Parsed<T>, expected: &[(ErrorKind, &str, usize, usize)]) {
-    let got: Vec<(ErrorKind, &str, usize, usize)> = p
-        .warnings
-        .iter()
-        .map(|w| (w.kind(), w.path(), w.line(), w.column()))
-        .collect();
-    assert_eq!(got, expected, "warnings: {:#?}", p.warnings);
-    for w in &p.warnings {
-        assert_eq!(w.severity(), Severity::Warning, "{w}");
     }
 }
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use fhir_stu3::datatypes::AnyValue;
 use fhir_stu3::resources::{Patient, PatientDeceased};
 use fhir_stu3::{Error, ErrorKind, Parsed, ReadOptions, Resource, Severity};
+use workspace_tests::located::{check, check_warnings};
 use workspace_tests::{json_equal, xml_equal};
 
 // ----- a counting allocator, to check that hostile input uses bounded memory --
@@ -131,15 +132,6 @@ fn lenient_error_bytes(bytes: &[u8]) -> Error {
     }
 }
 
-#[track_caller]
-fn check(e: &Error, kind: ErrorKind, path: &str, line: usize, column: usize) {
-    assert_eq!(
-        (e.kind(), e.path(), e.line(), e.column()),
-        (kind, path, line, column),
-        "unexpected error: {e}"
-    );
-}
-
 /// Checks an error whose path is too long to show usefully in a failure message.
 #[track_caller]
 fn check_long(e: &Error, kind: ErrorKind, path: &str, line: usize, column: usize) {
@@ -160,20 +152,6 @@ fn check_long(e: &Error, kind: ErrorKind, path: &str, line: usize, column: usize
         e.column(),
         e.message()
     );
-}
-
-/// Asserts that the warnings are exactly `expected` (kind, path, line, column), in order.
-#[track_caller]
-fn check_warnings<T>(p: &Parsed<T>, expected: &[(ErrorKind, &str, usize, usize)]) {
-    let got: Vec<(ErrorKind, &str, usize, usize)> = p
-        .warnings
-        .iter()
-        .map(|w| (w.kind(), w.path(), w.line(), w.column()))
-        .collect();
-    assert_eq!(got, expected, "warnings: {:#?}", p.warnings);
-    for w in &p.warnings {
-        assert_eq!(w.severity(), Severity::Warning, "{w}");
-    }
 }
 
 /// Checks that strict reading fails with exactly the first expected problem and
