@@ -158,8 +158,10 @@ fn validate(
         ReadOptions::strict()
     };
     let is_xml = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&bytes)
         .iter()
-        .find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF)
+        .find(|b| !b.is_ascii_whitespace())
         == Some(&b'<');
     let parsed = if is_xml {
         Resource::from_xml_with(&bytes, &opts)
