@@ -92,6 +92,9 @@ struct Cx<'a> {
     env: Rc<Env<'a>>,
     /// Nesting of definitions entered through types and profiles (a bound against cycles).
     depth: usize,
+    /// Profiles chosen by the caller for resources at given locations
+    /// ([`Validator::validate_with_profiles`]).
+    profiles: Option<&'a HashMap<String, String>>,
 }
 
 impl<'a> Cx<'a> {
@@ -101,6 +104,7 @@ impl<'a> Cx<'a> {
             findings: Vec::new(),
             env: Rc::new(Env::new(resource).with_resource(resource)),
             depth: 0,
+            profiles: None,
         }
     }
 
@@ -183,6 +187,48 @@ impl Validator {
         finish(cx.findings)
     }
 
+    /// Which slice of the sliced element `element_id` (e.g. `Patient.identifier`) of
+    /// profile `profile_url` the list item `item` belongs to, judged by the
+    /// slicing's discriminators exactly as validation judges it: the slice's name,
+    /// or `None` when it matches no slice (or the profile or element is unknown,
+    /// or the element is not sliced).
+    pub fn slice_of(
+        &self,
+        profile_url: &str,
+        element_id: &str,
+        item: &Node,
+    ) -> Option<&'static str> {
+        let sd = structure_definition(profile_url)?;
+        let index = self.index(sd);
+        let &k = index.by_id.get(element_id)?;
+        let slicing = sd.elements[k].slicing.as_ref()?;
+        let mut cx = Cx::new(item);
+        index.slices[k]
+            .iter()
+            .copied()
+            .find(|&s| self.in_slice(&mut cx, item, sd, s, slicing.discriminators))
+            .and_then(|s| sd.elements[s].slice_name)
+    }
+
+    /// Validates a resource tree as [`validate`](Self::validate) does, except that a
+    /// resource (the root, a contained one or a Bundle entry's) whose FHIRPath location
+    /// is a key of `profiles` (`Bundle`, `Bundle.entry[2].resource.ofType(Bundle)`,
+    /// `Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition)`)
+    /// is validated against that profile only, instead of its base definition and
+    /// `meta.profile`s. Each resource is still visited once, with its own `%resource`,
+    /// so nothing is reported twice. A profile that is unknown or for another type gives
+    /// an error finding, and the resource is then validated as `validate` would.
+    pub fn validate_with_profiles(
+        &self,
+        resource: &Node,
+        profiles: &HashMap<String, String>,
+    ) -> Vec<Finding> {
+        let mut cx = Cx::new(resource);
+        cx.profiles = Some(profiles);
+        self.resource(&mut cx, resource, resource.type_name, None);
+        finish(cx.findings)
+    }
+
     fn index(&self, sd: &'static StructureDefinition) -> std::rc::Rc<SnapshotIndex> {
         self.indexes
             .borrow_mut()
@@ -204,8 +250,36 @@ impl Validator {
     }
 
     /// A resource (the root, a contained one, a Bundle entry's): its base type's
-    /// definition and its `meta.profile`s (or just `only` when given).
+    /// definition and its `meta.profile`s (or just `only` when given, or the profile
+    /// the caller chose for this location).
     fn resource<'a>(&self, cx: &mut Cx<'a>, node: &'a Node, loc: &str, only: Option<&str>) {
+        if let Some(url) = cx.profiles.and_then(|p| p.get(loc)) {
+            match structure_definition(url) {
+                Some(sd) if sd.type_name == node.type_name => {
+                    self.element(cx, node, sd, 0, loc);
+                    return;
+                }
+                Some(sd) => cx.add(
+                    Severity::Error,
+                    IssueType::Structure,
+                    loc,
+                    "profile",
+                    sd.url,
+                    format!(
+                        "the profile is for {}, the resource is a {}",
+                        sd.type_name, node.type_name
+                    ),
+                ),
+                None => cx.add(
+                    Severity::Error,
+                    IssueType::NotSupported,
+                    loc,
+                    "profile",
+                    url,
+                    format!("no StructureDefinition {url} in the packages"),
+                ),
+            }
+        }
         let Some(base) = base_definition(node.type_name) else {
             cx.add(
                 Severity::Error,
@@ -601,6 +675,7 @@ impl Validator {
                             findings: Vec::new(),
                             env: cx.env.clone(),
                             depth: cx.depth + 1,
+                            profiles: cx.profiles,
                         };
                         self.element(&mut quiet, t, psd, 0, "");
                         !quiet.findings.iter().any(|f| f.severity == Severity::Error)
