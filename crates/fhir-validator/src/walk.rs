@@ -476,10 +476,18 @@ impl Validator {
             sd,
             Label::Element(name),
         );
+        let slices = &index.slices[k];
         if nodes.is_empty() {
+            // Required slices of an absent element are missing too.
+            if c.slicing.is_some() {
+                for &s in slices {
+                    let e = &sd.elements[s];
+                    let label = Label::Slice(e.slice_name.unwrap_or(""));
+                    cardinality(cx, 0, e.min, e.max, &here, sd, label);
+                }
+            }
             return;
         }
-        let slices = &index.slices[k];
         if c.slicing.is_some() && !slices.is_empty() {
             self.slicing(cx, &nodes, sd, k, slices, &here);
             return;
