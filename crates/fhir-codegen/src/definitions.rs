@@ -54,25 +54,24 @@ fn package_dir(name: &str) -> &'static str {
     }
 }
 
-struct Index<'p> {
+pub(crate) struct Index<'p> {
     /// url → (package, filename), over every package, for value sets and code systems.
-    value_sets: HashMap<String, (&'p Package, String)>,
-    code_systems: HashMap<String, (&'p Package, String)>,
+    pub(crate) value_sets: HashMap<String, (&'p Package, String)>,
+    pub(crate) code_systems: HashMap<String, (&'p Package, String)>,
 }
 
-/// Builds every file of the definitions crate.
-pub fn emit(packages: &[Package], cache: &mut PackageCache) -> Result<Files, String> {
+/// Value sets and code systems of every package, by canonical URL (the first
+/// package listing a URL wins).
+pub(crate) fn terminology_index(packages: &[Package]) -> Index<'_> {
     let mut index = Index {
         value_sets: HashMap::new(),
         code_systems: HashMap::new(),
     };
-    let mut sd_entries: Vec<(&Package, String)> = Vec::new();
     for p in packages {
         for e in &p.index {
             let url = s(e, "url");
             let filename = s(e, "filename");
             match s(e, "resourceType").as_str() {
-                "StructureDefinition" => sd_entries.push((p, filename)),
                 "ValueSet" => {
                     index.value_sets.entry(url).or_insert((p, filename));
                 }
@@ -80,6 +79,20 @@ pub fn emit(packages: &[Package], cache: &mut PackageCache) -> Result<Files, Str
                     index.code_systems.entry(url).or_insert((p, filename));
                 }
                 _ => {}
+            }
+        }
+    }
+    index
+}
+
+/// Builds every file of the definitions crate.
+pub fn emit(packages: &[Package], cache: &mut PackageCache) -> Result<Files, String> {
+    let index = terminology_index(packages);
+    let mut sd_entries: Vec<(&Package, String)> = Vec::new();
+    for p in packages {
+        for e in &p.index {
+            if s(e, "resourceType") == "StructureDefinition" {
+                sd_entries.push((p, s(e, "filename")));
             }
         }
     }
@@ -378,10 +391,10 @@ fn element(e: &Value, cons: &[usize], bound: &mut BTreeSet<String>) -> String {
     )
 }
 
-type Concepts = Vec<(String, String, String)>;
+pub(crate) type Concepts = Vec<(String, String, String)>;
 
 /// Expands a value set from the packages alone, or says why it cannot be.
-fn expand(
+pub(crate) fn expand(
     vs: &Value,
     index: &Index<'_>,
     cache: &mut PackageCache,

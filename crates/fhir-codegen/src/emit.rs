@@ -62,7 +62,7 @@ pub fn sanitize(text: &str) -> String {
     out.trim_end().to_owned()
 }
 
-fn doc(out: &mut String, indent: &str, text: &str) {
+pub(crate) fn doc(out: &mut String, indent: &str, text: &str) {
     for line in sanitize(text).lines() {
         if line.is_empty() {
             let _ = writeln!(out, "{indent}///");
@@ -483,7 +483,7 @@ fn emit_choice(c: &ChoiceDef, uses: &mut Uses, local: &BTreeSet<String>, body: &
     body.push_str("        }\n    }\n}\n\n");
 }
 
-fn emit_code_enum(e: &CodeEnum, prov: &Provenance) -> String {
+pub(crate) fn emit_code_enum(e: &CodeEnum, prov: &Provenance) -> String {
     let mut out = String::new();
     header(
         &mut out,

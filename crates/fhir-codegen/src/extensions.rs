@@ -724,7 +724,10 @@ fn find_in(out: &mut String) {
 }
 
 /// Builds every file of the extensions crate's generated folder.
-pub fn emit(packages: &[Package], cache: &mut PackageCache) -> Result<Files, String> {
+pub fn emit(
+    packages: &[Package],
+    cache: &mut PackageCache,
+) -> Result<(Files, BTreeMap<String, String>), String> {
     let core = packages
         .iter()
         .find(|p| p.id.name == CORE)
@@ -942,7 +945,11 @@ pub fn emit(packages: &[Package], cache: &mut PackageCache) -> Result<Files, Str
     }
     out.push_str("];\n");
     files.insert("mod.rs".to_owned(), out);
-    Ok(files)
+    let types = defs
+        .iter()
+        .map(|d| (d.url.clone(), d.rust.clone()))
+        .collect();
+    Ok((files, types))
 }
 
 /// The snapshot's elements, or the differential's when there is no snapshot.

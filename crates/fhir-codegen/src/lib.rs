@@ -12,6 +12,7 @@ pub mod extensions;
 pub mod ir;
 pub mod naming;
 pub mod packages;
+pub mod profiles;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -41,6 +42,7 @@ pub const GENERATED_DIRS: &[&str] = &[
     GENERATED_DIR,
     definitions::DEFINITIONS_DIR,
     extensions::EXTENSIONS_DIR,
+    profiles::PROFILES_DIR,
 ];
 
 /// The generator's output, before anything is written.
@@ -86,8 +88,14 @@ pub fn generate(opts: &Options) -> Result<Generated, String> {
     for (rel, text) in definitions {
         all.insert(format!("{}/{rel}", definitions::DEFINITIONS_DIR), text);
     }
-    for (rel, text) in extensions::emit(&loaded, &mut cache)? {
+    let (extension_files, extension_types) = extensions::emit(&loaded, &mut cache)?;
+    for (rel, text) in extension_files {
         all.insert(format!("{}/{rel}", extensions::EXTENSIONS_DIR), text);
+    }
+    let profile_files = profiles::emit(&loaded, &mut cache, &model, &extension_types, &prov)?;
+    let profile_count = profile_files.len();
+    for (rel, text) in profile_files {
+        all.insert(format!("{}/{rel}", profiles::PROFILES_DIR), text);
     }
     let files = rustfmt_all(&all)?;
     if !opts.update_lock {
@@ -100,13 +108,14 @@ pub fn generate(opts: &Options) -> Result<Generated, String> {
         }
     }
     let summary = format!(
-        "{} resources, {} structs, {} choice enums, {} code enums, {} primitive types; {} definition tables; {} files",
+        "{} resources, {} structs, {} choice enums, {} code enums, {} primitive types; {} definition tables; {} profile files; {} files",
         model.resources.len(),
         model.types.len(),
         model.choices.len(),
         model.codes.len(),
         model.primitives.len(),
         definition_files,
+        profile_count,
         files.len()
     );
     Ok(Generated {
