@@ -7,9 +7,12 @@
 //!
 //! `senddoc validate [--profile URL] [--lenient] [--format text|json] INPUT` checks a
 //! resource (JSON or XML, told apart by its first character) against its base
-//! definition and `meta.profile`s, or against one profile. It prints the findings
-//! (or, with `--format json`, an OperationOutcome) and exits 0 when there is no
-//! error, 1 otherwise.
+//! definition and `meta.profile`s, or against one profile. A message Bundle whose
+//! MessageHeader event is `ITK007C` is, without `--profile`, validated as a GP Connect
+//! Send Document message (`send_document::MessageValidator`: each resource against the
+//! profile of its role, plus the Send Document rules), and a line says so. It prints
+//! the findings (or, with `--format json`, an OperationOutcome) and exits 0 when there
+//! is no error, 1 otherwise.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -54,10 +57,12 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Validate a FHIR resource (JSON or XML) against its profiles.
+    /// Validate a FHIR resource (JSON or XML) against its profiles; a Send Document
+    /// message (event ITK007C) as a whole, each resource by its role.
     Validate {
         /// Validate against this StructureDefinition (canonical URL) instead of the
-        /// resource's own type and `meta.profile`s.
+        /// resource's own type and `meta.profile`s (or, for a Send Document message,
+        /// the profiles of its resources' roles).
         #[arg(long)]
         profile: Option<String>,
         /// Read departures from FHIR syntax as warnings, then validate what was read.
@@ -173,11 +178,25 @@ fn validate(
         eprintln!("{}: {w}", input.display());
     }
     let tree = parsed.value.to_tree();
-    let validator = fhir_validator::Validator::new();
+    let as_send_document = profile.is_none()
+        && send_document::message_kind(&tree) == Some(send_document::MessageKind::SendDocument);
     let findings = match profile {
-        Some(url) => validator.validate_against(&tree, url),
-        None => validator.validate(&tree),
+        Some(url) => fhir_validator::Validator::new().validate_against(&tree, url),
+        None if as_send_document => send_document::MessageValidator::default().validate_tree(&tree),
+        None => fhir_validator::Validator::new().validate(&tree),
     };
+    if as_send_document {
+        let line = format!(
+            "{}: validated as a GP Connect Send Document message (event ITK007C): each \
+             resource against the profile of its role, and the Send Document rules",
+            input.display()
+        );
+        // Standard output carries only the OperationOutcome in JSON.
+        match format {
+            ReportFormat::Text => println!("{line}"),
+            ReportFormat::Json => eprintln!("{line}"),
+        }
+    }
     let valid = fhir_validator::is_valid(&findings);
     match format {
         ReportFormat::Json => println!(

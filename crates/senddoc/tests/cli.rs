@@ -1,4 +1,5 @@
-//! `senddoc convert`: exit status and messages, run as a user would.
+//! `senddoc convert` and `senddoc validate`: exit status and messages, run as a user
+//! would.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -225,4 +226,85 @@ fn validate_reports_findings_and_exits_by_errors() {
         stdout.contains("the profile is for Bundle, the resource is a Patient"),
         "{stdout}"
     );
+}
+
+const SEND_DOCUMENT_LINE: &str = "validated as a GP Connect Send Document message";
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/send-document-valid.xml")
+}
+
+#[test]
+fn validate_checks_a_send_document_message_by_the_roles_of_its_resources() {
+    // NHS's 2.0.2 generic example claims no profile at all: by meta.profile (here, the
+    // one given) nothing but base FHIR would be checked.
+    let generic = workspace_tests::shared_dir()
+        .join("examples")
+        .join("v2.0.2_send-document--generic-example.xml");
+    let out = senddoc()
+        .args([
+            "validate",
+            "--lenient",
+            "--profile",
+            "https://fhir.nhs.uk/STU3/StructureDefinition/ITK-Message-Bundle-1",
+        ])
+        .arg(&generic)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains(SEND_DOCUMENT_LINE), "{stdout}");
+    assert!(
+        stdout.contains("0 error(s), 0 warning(s), 1 note(s)"),
+        "{stdout}"
+    );
+
+    // Without --profile, event ITK007C: the whole message, each resource by its role.
+    let out = senddoc()
+        .args(["validate", "--lenient"])
+        .arg(&generic)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let first = stdout.lines().next().unwrap_or("");
+    assert!(
+        first.ends_with(&format!(
+            "v2.0.2_send-document--generic-example.xml: {SEND_DOCUMENT_LINE} (event ITK007C): \
+             each resource against the profile of its role, and the Send Document rules"
+        )),
+        "{stdout}"
+    );
+    for expected in [
+        "error at Bundle.meta.profile: the Bundle has no meta.profile",
+        "error at Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).custodian: Composition.custodian is missing",
+        "[GPCM-SD-105; https://fhir.nhs.uk/STU3/MessageDefinition/ITK-GPConnectSendDocument-MessageDefinition-1]",
+        "error at Bundle.entry[2].resource.ofType(Bundle).entry[4].resource.ofType(Binary).id: the Binary has no id",
+        "13 error(s), 6 warning(s), 1 note(s)",
+    ] {
+        assert!(stdout.contains(expected), "{expected}\n---\n{stdout}");
+    }
+}
+
+#[test]
+fn validate_a_valid_send_document_message_as_json() {
+    let out = senddoc()
+        .args(["validate", "--format", "json"])
+        .arg(fixture())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    // Standard output is the OperationOutcome alone; the line goes to stderr.
+    let oo = fhir_stu3::Resource::from_json(stdout.as_bytes()).unwrap();
+    assert_eq!(oo.resource_type(), "OperationOutcome");
+    assert!(stdout.contains("[distinct-identifiers]"), "{stdout}");
+    assert!(stderr.contains(SEND_DOCUMENT_LINE), "{stderr}");
+
+    // Other resources are validated as before, without the line.
+    let out = senddoc().args(["validate"]).arg(sample()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains(SEND_DOCUMENT_LINE), "{stdout}");
 }
