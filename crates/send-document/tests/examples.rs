@@ -313,3 +313,108 @@ fn the_valid_fixture_has_no_error() {
     assert_eq!(by_role, by_meta);
     assert_eq!(by_role.len(), 1);
 }
+
+/// ITK3-response-20013.xml with each `(from, to)` replaced once.
+fn response_20013(replacements: &[(&str, &str)]) -> Resource {
+    let path = shared_dir()
+        .join("examples")
+        .join("ITK3-response-20013.xml");
+    let mut text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (from, to) in replacements {
+        assert_eq!(text.matches(from).count(), 1, "{from}");
+        text = text.replacen(from, to, 1);
+    }
+    Resource::from_xml_with(text.as_bytes(), &ReadOptions::lenient())
+        .unwrap()
+        .value
+}
+
+/// The findings of `message` that ITK3-response-20013.xml itself does not give.
+fn added_to_20013(message: &Resource) -> Vec<(Severity, String, String)> {
+    let own = |f: &[Finding]| -> Vec<(Severity, String, String)> {
+        f.iter()
+            .map(|f| (f.severity, f.rule.clone(), f.location.clone()))
+            .collect()
+    };
+    let base = own(&validate_message(&response_20013(&[])));
+    own(&validate_message(message))
+        .into_iter()
+        .filter(|f| !base.contains(f))
+        .collect()
+}
+
+#[test]
+fn itk3_response_rules() {
+    const MH: &str = "Bundle.entry[0].resource.ofType(MessageHeader)";
+    let at = |s: Severity, rule: &str, loc: String| (s, rule.to_owned(), loc);
+
+    let m = response_20013(&[("<code value=\"ok\"/>", "<code value=\"fatal-error\"/>")]);
+    assert_eq!(
+        added_to_20013(&m),
+        vec![at(Error, "response-code", format!("{MH}.response.code"))]
+    );
+
+    let m = response_20013(&[(
+        "<extension url=\"BusAckRequested\">\n            <valueBoolean value=\"false\"/>",
+        "<extension url=\"BusAckRequested\">\n            <valueBoolean value=\"true\"/>",
+    )]);
+    assert_eq!(
+        added_to_20013(&m),
+        vec![at(
+            Warning,
+            "GPCM-SD-050",
+            format!("{MH}.extension[0].extension[0].value.ofType(Boolean)")
+        )]
+    );
+
+    let m = response_20013(&[(
+        "ITK-Response-MessageDefinition-1",
+        "ITK-GPConnectSendDocument-MessageDefinition-1",
+    )]);
+    assert_eq!(
+        added_to_20013(&m),
+        vec![at(
+            Error,
+            "response-message-definition",
+            format!("{MH}.extension[0].extension[3].value.ofType(Reference)")
+        )]
+    );
+
+    // details at the Practitioner: the only OperationOutcome is still checked as the
+    // outcome.
+    let m = response_20013(&[(
+        "<reference value=\"urn:uuid:966de33c-dbf7-4b58-aac1-7f161e981e2c\"/>",
+        "<reference value=\"urn:uuid:6a607ff6-bdb0-4db0-ac8f-152971101a68\"/>",
+    )]);
+    assert_eq!(
+        added_to_20013(&m),
+        vec![at(
+            Error,
+            "response-details",
+            format!("{MH}.response.details")
+        )]
+    );
+    let m = response_20013(&[(
+        "<response>\n          <identifier value=\"cf5e5969-2a93-400f-bf6f-709f101bcf87\"/>\n          <code value=\"ok\"/>\n          <details>\n            <reference value=\"urn:uuid:966de33c-dbf7-4b58-aac1-7f161e981e2c\"/>\n          </details>\n        </response>",
+        "",
+    )]);
+    assert_eq!(
+        added_to_20013(&m),
+        vec![at(Error, "response-details", format!("{MH}.response"))]
+    );
+
+    // The sender at the OperationOutcome: an error, and the Practitioner is then an
+    // entry the MessageHeader does not use (checked by the profile it claims).
+    let m = response_20013(&[(
+        "<sender>\n          <reference value=\"urn:uuid:6a607ff6-bdb0-4db0-ac8f-152971101a68\"/>",
+        "<sender>\n          <reference value=\"urn:uuid:966de33c-dbf7-4b58-aac1-7f161e981e2c\"/>",
+    )]);
+    assert_eq!(
+        added_to_20013(&m),
+        vec![
+            at(Error, "GPCM-SD-053", format!("{MH}.sender")),
+            at(Warning, "message-entries", "Bundle.entry[1]".to_owned()),
+        ]
+    );
+}

@@ -631,3 +631,95 @@ fn not_a_bundle_is_reported_not_panicked() {
         "{f:#?}"
     );
 }
+
+#[test]
+fn composition_and_organization_presence() {
+    // No Composition in the document Bundle: nothing more of the document is checked
+    // (the Binary moves to entry[0]).
+    let mut tree = mutated(&[]);
+    {
+        let mut msg = entries(&mut tree);
+        let doc = msg[2]
+            .children
+            .iter_mut()
+            .find(|c| c.name == "resource")
+            .unwrap();
+        let first = doc.children.iter().position(|c| c.name == "entry").unwrap();
+        doc.children.remove(first);
+    }
+    assert_eq!(
+        added(&tree),
+        vec![
+            at(Error, "GPCM-SD-104", format!("{DOC}.entry")),
+            at(
+                Information,
+                "binding",
+                format!("{DOC}.entry[0].resource.ofType(Binary).contentType")
+            ),
+        ]
+    );
+    // The sending Organization with an ODS site code instead of its organisation code.
+    let tree = mutated(&[(
+        "<system value=\"https://fhir.nhs.uk/Id/ods-organization-code\"/>\n                <value value=\"GP0001\"/>",
+        "<system value=\"https://fhir.nhs.uk/Id/ods-site-code\"/>\n                <value value=\"GP0001\"/>",
+    )]);
+    assert_eq!(
+        added(&tree),
+        vec![at(
+            Error,
+            "GPCM-SD-029",
+            format!("{ORGANIZATION}.identifier")
+        )]
+    );
+}
+
+#[test]
+fn two_attachments_in_one_section() {
+    let other = "0f2b8b9e-2c4e-4d0b-9a57-3f1c6b1f2a10";
+    let mut tree = mutated(&[]);
+    {
+        let mut msg = entries(&mut tree);
+        let doc = msg[2]
+            .children
+            .iter_mut()
+            .find(|c| c.name == "resource")
+            .unwrap();
+        let second = renamed(entries(doc)[1], other);
+        doc.children.push(second);
+        let mut doc_entries = entries(doc);
+        let comp = doc_entries[0]
+            .children
+            .iter_mut()
+            .find(|c| c.name == "resource")
+            .unwrap();
+        let section = comp
+            .children
+            .iter_mut()
+            .find(|c| c.name == "section")
+            .unwrap();
+        let mut entry = section
+            .children
+            .iter()
+            .find(|c| c.name == "entry")
+            .unwrap()
+            .clone();
+        entry
+            .children
+            .iter_mut()
+            .find(|c| c.name == "reference")
+            .unwrap()
+            .value = Some(format!("urn:uuid:{other}"));
+        section.children.push(entry);
+    }
+    assert_eq!(
+        added(&tree),
+        vec![
+            at(Warning, "GPCM-SD-109", format!("{COMP}.section[0]")),
+            at(
+                Information,
+                "binding",
+                format!("{DOC}.entry[5].resource.ofType(Binary).contentType")
+            ),
+        ]
+    );
+}
