@@ -769,7 +769,10 @@ fn nested_or_same(
     let Some(base_td) = cx.model.types.get(base_rust) else {
         return Ok((base_item.to_owned(), Conv::Same));
     };
-    let want = format!("{parent_rust}{}", crate::naming::type_ident(segment));
+    let want = format!(
+        "{parent_rust}{}",
+        crate::naming::type_ident(&snake_acronyms(segment))
+    );
     let rust = cx.fresh_name(&want);
     let mut out = String::new();
     emit_struct(cx, tree, c, base_td, &rust, index, cache, false, &mut out)?;
@@ -1110,12 +1113,11 @@ fn emit_struct(
                 } else {
                     let _ = writeln!(out, "        {base}.extend(v.{});", rest.rust);
                 }
-                let value = if *base_card == BaseCard::Ext {
-                    format!("{base}.into()")
+                if *base_card == BaseCard::Ext {
+                    assigns.push(format!("{base}: {base}.into()"));
                 } else {
-                    base.clone()
-                };
-                assigns.push(format!("{base}: {value}"));
+                    assigns.push(base.clone());
+                }
             }
         }
     }
@@ -1258,6 +1260,9 @@ fn give_expr(src: &str, base_card: BaseCard, f: &PField) -> String {
     }
 }
 
+/// One generated module: (module, exported types, name, url, version, package).
+type ModuleRow = (String, Vec<String>, String, String, String, String);
+
 /// Builds every file of the profiles crate's generated folder.
 pub fn emit(
     packages: &[Package],
@@ -1281,7 +1286,8 @@ pub fn emit(
     }
     let mut files = Files::new();
     let mut codes = CodeEnums::default();
-    let mut modules: Vec<(String, Vec<String>, String, String, String, String)> = Vec::new();
+    // (module, exported types, name, url, version, package)
+    let mut modules: Vec<ModuleRow> = Vec::new();
     let mut used_types: BTreeSet<String> = BTreeSet::new();
     for (p, filename) in chosen {
         let sd = p.read(cache, &filename)?;
@@ -1421,8 +1427,7 @@ pub fn emit(
         let _ = writeln!(out, "pub use {m}::{{{}}};", names.join(", "));
     }
     out.push_str("\n/// Every typed profile in this crate, sorted by canonical URL.\npub static PROFILE_TYPES: &[crate::ProfileInfo] = &[\n");
-    let mut by_url: Vec<&(String, Vec<String>, String, String, String, String)> =
-        modules.iter().collect();
+    let mut by_url: Vec<&ModuleRow> = modules.iter().collect();
     by_url.sort_by(|a, b| a.3.cmp(&b.3));
     for (_, names, name, url, version, package) in by_url {
         let _ = writeln!(

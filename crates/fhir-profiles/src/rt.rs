@@ -149,7 +149,9 @@ pub(crate) fn typed<T: TypedExtension>(e: Extension, cx: &mut Cx, at: &str) -> O
     }
 }
 
-/// A boxed value, unboxed and converted.
+/// A boxed value, unboxed and converted (the base model boxes some elements to
+/// keep its structs small; the typed profile holds them unboxed).
+#[allow(clippy::boxed_local)]
 pub(crate) fn unboxed<B, P>(b: Box<B>, cx: &mut Cx, at: &str, f: Conv<B, P>) -> Option<P> {
     f(*b, cx, at)
 }

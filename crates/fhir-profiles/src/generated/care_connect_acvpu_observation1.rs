@@ -565,7 +565,7 @@ impl From<CareConnectAcvpuObservation1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectAcvpuObservation1BodySiteSnomedCT {
+pub struct CareConnectAcvpuObservation1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.bodySite.coding:snomedCT.id`, 0..1.
@@ -594,10 +594,10 @@ pub struct CareConnectAcvpuObservation1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectAcvpuObservation1BodySiteSnomedCT {
+impl CareConnectAcvpuObservation1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectAcvpuObservation1BodySiteSnomedCT {
+        CareConnectAcvpuObservation1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -634,7 +634,7 @@ impl CareConnectAcvpuObservation1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectAcvpuObservation1BodySiteSnomedCT {
+        Some(CareConnectAcvpuObservation1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -646,8 +646,8 @@ impl CareConnectAcvpuObservation1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectAcvpuObservation1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectAcvpuObservation1BodySiteSnomedCT) -> Self {
+impl From<CareConnectAcvpuObservation1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectAcvpuObservation1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -684,7 +684,7 @@ pub struct CareConnectAcvpuObservation1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Observation.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectAcvpuObservation1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectAcvpuObservation1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.bodySite.coding`, 0..*.
@@ -722,7 +722,7 @@ impl CareConnectAcvpuObservation1BodySite {
             cx,
             "Observation.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectAcvpuObservation1BodySiteSnomedCT::take,
+            CareConnectAcvpuObservation1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -745,7 +745,7 @@ impl From<CareConnectAcvpuObservation1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -759,7 +759,7 @@ impl From<CareConnectAcvpuObservation1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectAcvpuObservation1MethodSnomedCT {
+pub struct CareConnectAcvpuObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -788,10 +788,10 @@ pub struct CareConnectAcvpuObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectAcvpuObservation1MethodSnomedCT {
+impl CareConnectAcvpuObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectAcvpuObservation1MethodSnomedCT {
+        CareConnectAcvpuObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -828,7 +828,7 @@ impl CareConnectAcvpuObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectAcvpuObservation1MethodSnomedCT {
+        Some(CareConnectAcvpuObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -840,8 +840,8 @@ impl CareConnectAcvpuObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectAcvpuObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectAcvpuObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectAcvpuObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectAcvpuObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -878,7 +878,7 @@ pub struct CareConnectAcvpuObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectAcvpuObservation1MethodSnomedCT>,
+    pub snomed_ct: Option<CareConnectAcvpuObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -916,7 +916,7 @@ impl CareConnectAcvpuObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectAcvpuObservation1MethodSnomedCT::take,
+            CareConnectAcvpuObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -939,7 +939,7 @@ impl From<CareConnectAcvpuObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -953,7 +953,7 @@ impl From<CareConnectAcvpuObservation1Method> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.component.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectAcvpuObservation1ComponentCodeSnomedCT {
+pub struct CareConnectAcvpuObservation1ComponentCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.component.code.coding:snomedCT.id`, 0..1.
@@ -982,10 +982,10 @@ pub struct CareConnectAcvpuObservation1ComponentCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectAcvpuObservation1ComponentCodeSnomedCT {
+impl CareConnectAcvpuObservation1ComponentCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectAcvpuObservation1ComponentCodeSnomedCT {
+        CareConnectAcvpuObservation1ComponentCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1022,7 +1022,7 @@ impl CareConnectAcvpuObservation1ComponentCodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectAcvpuObservation1ComponentCodeSnomedCT {
+        Some(CareConnectAcvpuObservation1ComponentCodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1034,8 +1034,8 @@ impl CareConnectAcvpuObservation1ComponentCodeSnomedCT {
     }
 }
 
-impl From<CareConnectAcvpuObservation1ComponentCodeSnomedCT> for Coding {
-    fn from(v: CareConnectAcvpuObservation1ComponentCodeSnomedCT) -> Self {
+impl From<CareConnectAcvpuObservation1ComponentCodeSnomedCt> for Coding {
+    fn from(v: CareConnectAcvpuObservation1ComponentCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1072,7 +1072,7 @@ pub struct CareConnectAcvpuObservation1ComponentCode {
     /// Code defined by a terminology system
     ///
     /// `Observation.component.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectAcvpuObservation1ComponentCodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectAcvpuObservation1ComponentCodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.component.code.coding`, 0..*.
@@ -1110,7 +1110,7 @@ impl CareConnectAcvpuObservation1ComponentCode {
             cx,
             "Observation.component.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectAcvpuObservation1ComponentCodeSnomedCT::take,
+            CareConnectAcvpuObservation1ComponentCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1133,7 +1133,7 @@ impl From<CareConnectAcvpuObservation1ComponentCode> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -455,7 +455,7 @@ impl From<CareConnectAllergyIntolerance1Identifier> for Identifier {
 ///
 /// `AllergyIntolerance.code.coding:snomedCT` as profiled by `CareConnect-AllergyIntolerance-1`: a [`Coding`] with the profile's constraints.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectAllergyIntolerance1CodeSnomedCT {
+pub struct CareConnectAllergyIntolerance1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `AllergyIntolerance.code.coding:snomedCT.id`, 0..1.
@@ -492,10 +492,10 @@ pub struct CareConnectAllergyIntolerance1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectAllergyIntolerance1CodeSnomedCT {
+impl CareConnectAllergyIntolerance1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(system: Uri, code: Code, display: FhirString) -> Self {
-        CareConnectAllergyIntolerance1CodeSnomedCT {
+        CareConnectAllergyIntolerance1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -535,7 +535,7 @@ impl CareConnectAllergyIntolerance1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectAllergyIntolerance1CodeSnomedCT {
+        Some(CareConnectAllergyIntolerance1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -549,8 +549,8 @@ impl CareConnectAllergyIntolerance1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectAllergyIntolerance1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectAllergyIntolerance1CodeSnomedCT) -> Self {
+impl From<CareConnectAllergyIntolerance1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectAllergyIntolerance1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -588,7 +588,7 @@ pub struct CareConnectAllergyIntolerance1Code {
     /// Code defined by a terminology system
     ///
     /// `AllergyIntolerance.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectAllergyIntolerance1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectAllergyIntolerance1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `AllergyIntolerance.code.coding`, 0..*.
@@ -626,7 +626,7 @@ impl CareConnectAllergyIntolerance1Code {
             cx,
             "AllergyIntolerance.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectAllergyIntolerance1CodeSnomedCT::take,
+            CareConnectAllergyIntolerance1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -649,7 +649,7 @@ impl From<CareConnectAllergyIntolerance1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -663,7 +663,7 @@ impl From<CareConnectAllergyIntolerance1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `AllergyIntolerance.reaction.substance.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT {
+pub struct CareConnectAllergyIntolerance1ReactionSubstanceSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `AllergyIntolerance.reaction.substance.coding:snomedCT.id`, 0..1.
@@ -696,10 +696,10 @@ pub struct CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT {
+impl CareConnectAllergyIntolerance1ReactionSubstanceSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT {
+        CareConnectAllergyIntolerance1ReactionSubstanceSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -737,7 +737,7 @@ impl CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT {
+        Some(CareConnectAllergyIntolerance1ReactionSubstanceSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -750,8 +750,8 @@ impl CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT {
     }
 }
 
-impl From<CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT> for Coding {
-    fn from(v: CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT) -> Self {
+impl From<CareConnectAllergyIntolerance1ReactionSubstanceSnomedCt> for Coding {
+    fn from(v: CareConnectAllergyIntolerance1ReactionSubstanceSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -789,7 +789,7 @@ pub struct CareConnectAllergyIntolerance1ReactionSubstance {
     /// Code defined by a terminology system
     ///
     /// `AllergyIntolerance.reaction.substance.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT>,
+    pub snomed_ct: Option<CareConnectAllergyIntolerance1ReactionSubstanceSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `AllergyIntolerance.reaction.substance.coding`, 0..*.
@@ -827,7 +827,7 @@ impl CareConnectAllergyIntolerance1ReactionSubstance {
             cx,
             "AllergyIntolerance.reaction.substance.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT::take,
+            CareConnectAllergyIntolerance1ReactionSubstanceSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -850,7 +850,7 @@ impl From<CareConnectAllergyIntolerance1ReactionSubstance> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -864,7 +864,7 @@ impl From<CareConnectAllergyIntolerance1ReactionSubstance> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `AllergyIntolerance.reaction.manifestation.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectAllergyIntolerance1ReactionManifestationSnomedCT {
+pub struct CareConnectAllergyIntolerance1ReactionManifestationSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `AllergyIntolerance.reaction.manifestation.coding:snomedCT.id`, 0..1.
@@ -897,10 +897,10 @@ pub struct CareConnectAllergyIntolerance1ReactionManifestationSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectAllergyIntolerance1ReactionManifestationSnomedCT {
+impl CareConnectAllergyIntolerance1ReactionManifestationSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectAllergyIntolerance1ReactionManifestationSnomedCT {
+        CareConnectAllergyIntolerance1ReactionManifestationSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -939,7 +939,7 @@ impl CareConnectAllergyIntolerance1ReactionManifestationSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectAllergyIntolerance1ReactionManifestationSnomedCT {
+            CareConnectAllergyIntolerance1ReactionManifestationSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -953,8 +953,8 @@ impl CareConnectAllergyIntolerance1ReactionManifestationSnomedCT {
     }
 }
 
-impl From<CareConnectAllergyIntolerance1ReactionManifestationSnomedCT> for Coding {
-    fn from(v: CareConnectAllergyIntolerance1ReactionManifestationSnomedCT) -> Self {
+impl From<CareConnectAllergyIntolerance1ReactionManifestationSnomedCt> for Coding {
+    fn from(v: CareConnectAllergyIntolerance1ReactionManifestationSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -992,7 +992,7 @@ pub struct CareConnectAllergyIntolerance1ReactionManifestation {
     /// Code defined by a terminology system
     ///
     /// `AllergyIntolerance.reaction.manifestation.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectAllergyIntolerance1ReactionManifestationSnomedCT>,
+    pub snomed_ct: Option<CareConnectAllergyIntolerance1ReactionManifestationSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `AllergyIntolerance.reaction.manifestation.coding`, 0..*.
@@ -1030,7 +1030,7 @@ impl CareConnectAllergyIntolerance1ReactionManifestation {
             cx,
             "AllergyIntolerance.reaction.manifestation.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectAllergyIntolerance1ReactionManifestationSnomedCT::take,
+            CareConnectAllergyIntolerance1ReactionManifestationSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1053,7 +1053,7 @@ impl From<CareConnectAllergyIntolerance1ReactionManifestation> for CodeableConce
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1067,7 +1067,7 @@ impl From<CareConnectAllergyIntolerance1ReactionManifestation> for CodeableConce
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `AllergyIntolerance.reaction.exposureRoute.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT {
+pub struct CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `AllergyIntolerance.reaction.exposureRoute.coding:snomedCT.id`, 0..1.
@@ -1100,10 +1100,10 @@ pub struct CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT {
+impl CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT {
+        CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1142,7 +1142,7 @@ impl CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT {
+            CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -1156,8 +1156,8 @@ impl CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT {
     }
 }
 
-impl From<CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT> for Coding {
-    fn from(v: CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT) -> Self {
+impl From<CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCt> for Coding {
+    fn from(v: CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1195,7 +1195,7 @@ pub struct CareConnectAllergyIntolerance1ReactionExposureRoute {
     /// Code defined by a terminology system
     ///
     /// `AllergyIntolerance.reaction.exposureRoute.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `AllergyIntolerance.reaction.exposureRoute.coding`, 0..*.
@@ -1233,7 +1233,7 @@ impl CareConnectAllergyIntolerance1ReactionExposureRoute {
             cx,
             "AllergyIntolerance.reaction.exposureRoute.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT::take,
+            CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1256,7 +1256,7 @@ impl From<CareConnectAllergyIntolerance1ReactionExposureRoute> for CodeableConce
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -349,7 +349,7 @@ impl From<CareConnectBloodPressureObservation1> for Observation {
                 .into_iter()
                 .map(ObservationRelated::from)
                 .collect(),
-            component: component,
+            component,
             xml_comments: v.xml_comments,
             ..Default::default()
         }
@@ -700,7 +700,7 @@ impl From<CareConnectBloodPressureObservation1CodeLoinc> for Coding {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.code.coding:snomedCT.system` = `http://snomed.info/sct`, `Observation.code.coding:snomedCT.code` = `75367002`, `Observation.code.coding:snomedCT.display` = `Blood pressure`.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct CareConnectBloodPressureObservation1CodeSnomedCT {
+pub struct CareConnectBloodPressureObservation1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.code.coding:snomedCT.id`, 0..1.
@@ -721,10 +721,10 @@ pub struct CareConnectBloodPressureObservation1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectBloodPressureObservation1CodeSnomedCT {
+impl CareConnectBloodPressureObservation1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new() -> Self {
-        CareConnectBloodPressureObservation1CodeSnomedCT {
+        CareConnectBloodPressureObservation1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -753,7 +753,7 @@ impl CareConnectBloodPressureObservation1CodeSnomedCT {
             "Observation.code.coding:snomedCT.display",
             b.display.as_ref(),
         );
-        Some(CareConnectBloodPressureObservation1CodeSnomedCT {
+        Some(CareConnectBloodPressureObservation1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -763,8 +763,8 @@ impl CareConnectBloodPressureObservation1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectBloodPressureObservation1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectBloodPressureObservation1CodeSnomedCT) -> Self {
+impl From<CareConnectBloodPressureObservation1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectBloodPressureObservation1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -805,7 +805,7 @@ pub struct CareConnectBloodPressureObservation1Code {
     /// Code defined by a terminology system
     ///
     /// `Observation.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectBloodPressureObservation1CodeSnomedCT,
+    pub snomed_ct: CareConnectBloodPressureObservation1CodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.code.coding`, 1..*.
@@ -822,7 +822,7 @@ impl CareConnectBloodPressureObservation1Code {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectBloodPressureObservation1CodeLoinc,
-        snomed_ct: CareConnectBloodPressureObservation1CodeSnomedCT,
+        snomed_ct: CareConnectBloodPressureObservation1CodeSnomedCt,
     ) -> Self {
         CareConnectBloodPressureObservation1Code {
             id: None,
@@ -848,7 +848,7 @@ impl CareConnectBloodPressureObservation1Code {
             cx,
             "Observation.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectBloodPressureObservation1CodeSnomedCT::take,
+            CareConnectBloodPressureObservation1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -873,7 +873,7 @@ impl From<CareConnectBloodPressureObservation1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -887,7 +887,7 @@ impl From<CareConnectBloodPressureObservation1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectBloodPressureObservation1BodySiteSnomedCT {
+pub struct CareConnectBloodPressureObservation1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.bodySite.coding:snomedCT.id`, 0..1.
@@ -916,10 +916,10 @@ pub struct CareConnectBloodPressureObservation1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectBloodPressureObservation1BodySiteSnomedCT {
+impl CareConnectBloodPressureObservation1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectBloodPressureObservation1BodySiteSnomedCT {
+        CareConnectBloodPressureObservation1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -956,7 +956,7 @@ impl CareConnectBloodPressureObservation1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectBloodPressureObservation1BodySiteSnomedCT {
+        Some(CareConnectBloodPressureObservation1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -968,8 +968,8 @@ impl CareConnectBloodPressureObservation1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectBloodPressureObservation1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectBloodPressureObservation1BodySiteSnomedCT) -> Self {
+impl From<CareConnectBloodPressureObservation1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectBloodPressureObservation1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1006,7 +1006,7 @@ pub struct CareConnectBloodPressureObservation1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Observation.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectBloodPressureObservation1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectBloodPressureObservation1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.bodySite.coding`, 0..*.
@@ -1039,7 +1039,7 @@ impl CareConnectBloodPressureObservation1BodySite {
             cx,
             "Observation.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectBloodPressureObservation1BodySiteSnomedCT::take,
+            CareConnectBloodPressureObservation1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1062,7 +1062,7 @@ impl From<CareConnectBloodPressureObservation1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1076,7 +1076,7 @@ impl From<CareConnectBloodPressureObservation1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectBloodPressureObservation1MethodSnomedCT {
+pub struct CareConnectBloodPressureObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -1105,10 +1105,10 @@ pub struct CareConnectBloodPressureObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectBloodPressureObservation1MethodSnomedCT {
+impl CareConnectBloodPressureObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectBloodPressureObservation1MethodSnomedCT {
+        CareConnectBloodPressureObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1145,7 +1145,7 @@ impl CareConnectBloodPressureObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectBloodPressureObservation1MethodSnomedCT {
+        Some(CareConnectBloodPressureObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1157,8 +1157,8 @@ impl CareConnectBloodPressureObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectBloodPressureObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectBloodPressureObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectBloodPressureObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectBloodPressureObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1195,7 +1195,7 @@ pub struct CareConnectBloodPressureObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectBloodPressureObservation1MethodSnomedCT>,
+    pub snomed_ct: Option<CareConnectBloodPressureObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -1228,7 +1228,7 @@ impl CareConnectBloodPressureObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectBloodPressureObservation1MethodSnomedCT::take,
+            CareConnectBloodPressureObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1251,7 +1251,7 @@ impl From<CareConnectBloodPressureObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1417,7 +1417,7 @@ impl From<CareConnectBloodPressureObservation1SystolicComponentCodeLoinc> for Co
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.component:systolicComponent.code.coding:snomedCT.system` = `http://snomed.info/sct`, `Observation.component:systolicComponent.code.coding:snomedCT.code` = `72313002`, `Observation.component:systolicComponent.code.coding:snomedCT.display` = `Systolic arterial pressure`.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT {
+pub struct CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.component:systolicComponent.code.coding:snomedCT.id`, 0..1.
@@ -1438,10 +1438,10 @@ pub struct CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT {
+impl CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new() -> Self {
-        CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT {
+        CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1475,7 +1475,7 @@ impl CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT {
             b.display.as_ref(),
         );
         Some(
-            CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT {
+            CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -1486,8 +1486,8 @@ impl CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT {
     }
 }
 
-impl From<CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT> for Coding {
-    fn from(v: CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT) -> Self {
+impl From<CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCt> for Coding {
+    fn from(v: CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1528,7 +1528,7 @@ pub struct CareConnectBloodPressureObservation1SystolicComponentCode {
     /// Systolic Blood Pressure
     ///
     /// `Observation.component:systolicComponent.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT,
+    pub snomed_ct: CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.component:systolicComponent.code.coding`, 0..*.
@@ -1545,7 +1545,7 @@ impl CareConnectBloodPressureObservation1SystolicComponentCode {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectBloodPressureObservation1SystolicComponentCodeLoinc,
-        snomed_ct: CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT,
+        snomed_ct: CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCt,
     ) -> Self {
         CareConnectBloodPressureObservation1SystolicComponentCode {
             id: None,
@@ -1571,7 +1571,7 @@ impl CareConnectBloodPressureObservation1SystolicComponentCode {
             cx,
             "Observation.component:systolicComponent.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT::take,
+            CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1596,7 +1596,7 @@ impl From<CareConnectBloodPressureObservation1SystolicComponentCode> for Codeabl
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1791,7 +1791,7 @@ impl From<CareConnectBloodPressureObservation1DiastolicComponentCodeLoinc> for C
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.component:diastolicComponent.code.coding:snomedCT.system` = `http://snomed.info/sct`, `Observation.component:diastolicComponent.code.coding:snomedCT.code` = `1091811000000102`, `Observation.component:diastolicComponent.code.coding:snomedCT.display` = `Diastolic arterial pressure`.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT {
+pub struct CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.component:diastolicComponent.code.coding:snomedCT.id`, 0..1.
@@ -1812,10 +1812,10 @@ pub struct CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT {
+impl CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new() -> Self {
-        CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT {
+        CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1849,7 +1849,7 @@ impl CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT {
             b.display.as_ref(),
         );
         Some(
-            CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT {
+            CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -1860,8 +1860,8 @@ impl CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT {
     }
 }
 
-impl From<CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT> for Coding {
-    fn from(v: CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT) -> Self {
+impl From<CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCt> for Coding {
+    fn from(v: CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1902,7 +1902,7 @@ pub struct CareConnectBloodPressureObservation1DiastolicComponentCode {
     /// Diastolic Blood Pressure
     ///
     /// `Observation.component:diastolicComponent.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT,
+    pub snomed_ct: CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.component:diastolicComponent.code.coding`, 0..*.
@@ -1919,7 +1919,7 @@ impl CareConnectBloodPressureObservation1DiastolicComponentCode {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectBloodPressureObservation1DiastolicComponentCodeLoinc,
-        snomed_ct: CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT,
+        snomed_ct: CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCt,
     ) -> Self {
         CareConnectBloodPressureObservation1DiastolicComponentCode {
             id: None,
@@ -1945,7 +1945,7 @@ impl CareConnectBloodPressureObservation1DiastolicComponentCode {
             cx,
             "Observation.component:diastolicComponent.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT::take,
+            CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1970,7 +1970,7 @@ impl From<CareConnectBloodPressureObservation1DiastolicComponentCode> for Codeab
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

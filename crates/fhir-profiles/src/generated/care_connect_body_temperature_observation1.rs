@@ -670,7 +670,7 @@ impl From<CareConnectBodyTemperatureObservation1CodeLoinc> for Coding {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.code.coding:snomedCT.system` = `http://snomed.info/sct`, `Observation.code.coding:snomedCT.code` = `276885007`, `Observation.code.coding:snomedCT.display` = `Core body temperature`.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct CareConnectBodyTemperatureObservation1CodeSnomedCT {
+pub struct CareConnectBodyTemperatureObservation1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.code.coding:snomedCT.id`, 0..1.
@@ -691,10 +691,10 @@ pub struct CareConnectBodyTemperatureObservation1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectBodyTemperatureObservation1CodeSnomedCT {
+impl CareConnectBodyTemperatureObservation1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new() -> Self {
-        CareConnectBodyTemperatureObservation1CodeSnomedCT {
+        CareConnectBodyTemperatureObservation1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -723,7 +723,7 @@ impl CareConnectBodyTemperatureObservation1CodeSnomedCT {
             "Observation.code.coding:snomedCT.display",
             b.display.as_ref(),
         );
-        Some(CareConnectBodyTemperatureObservation1CodeSnomedCT {
+        Some(CareConnectBodyTemperatureObservation1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -733,8 +733,8 @@ impl CareConnectBodyTemperatureObservation1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectBodyTemperatureObservation1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectBodyTemperatureObservation1CodeSnomedCT) -> Self {
+impl From<CareConnectBodyTemperatureObservation1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectBodyTemperatureObservation1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -775,7 +775,7 @@ pub struct CareConnectBodyTemperatureObservation1Code {
     /// Code defined by a terminology system
     ///
     /// `Observation.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectBodyTemperatureObservation1CodeSnomedCT,
+    pub snomed_ct: CareConnectBodyTemperatureObservation1CodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.code.coding`, 1..*.
@@ -792,7 +792,7 @@ impl CareConnectBodyTemperatureObservation1Code {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectBodyTemperatureObservation1CodeLoinc,
-        snomed_ct: CareConnectBodyTemperatureObservation1CodeSnomedCT,
+        snomed_ct: CareConnectBodyTemperatureObservation1CodeSnomedCt,
     ) -> Self {
         CareConnectBodyTemperatureObservation1Code {
             id: None,
@@ -818,7 +818,7 @@ impl CareConnectBodyTemperatureObservation1Code {
             cx,
             "Observation.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectBodyTemperatureObservation1CodeSnomedCT::take,
+            CareConnectBodyTemperatureObservation1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -843,7 +843,7 @@ impl From<CareConnectBodyTemperatureObservation1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -857,7 +857,7 @@ impl From<CareConnectBodyTemperatureObservation1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectBodyTemperatureObservation1BodySiteSnomedCT {
+pub struct CareConnectBodyTemperatureObservation1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.bodySite.coding:snomedCT.id`, 0..1.
@@ -886,10 +886,10 @@ pub struct CareConnectBodyTemperatureObservation1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectBodyTemperatureObservation1BodySiteSnomedCT {
+impl CareConnectBodyTemperatureObservation1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectBodyTemperatureObservation1BodySiteSnomedCT {
+        CareConnectBodyTemperatureObservation1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -926,7 +926,7 @@ impl CareConnectBodyTemperatureObservation1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectBodyTemperatureObservation1BodySiteSnomedCT {
+        Some(CareConnectBodyTemperatureObservation1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -938,8 +938,8 @@ impl CareConnectBodyTemperatureObservation1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectBodyTemperatureObservation1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectBodyTemperatureObservation1BodySiteSnomedCT) -> Self {
+impl From<CareConnectBodyTemperatureObservation1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectBodyTemperatureObservation1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -976,7 +976,7 @@ pub struct CareConnectBodyTemperatureObservation1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Observation.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectBodyTemperatureObservation1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectBodyTemperatureObservation1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.bodySite.coding`, 0..*.
@@ -1009,7 +1009,7 @@ impl CareConnectBodyTemperatureObservation1BodySite {
             cx,
             "Observation.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectBodyTemperatureObservation1BodySiteSnomedCT::take,
+            CareConnectBodyTemperatureObservation1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1032,7 +1032,7 @@ impl From<CareConnectBodyTemperatureObservation1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1046,7 +1046,7 @@ impl From<CareConnectBodyTemperatureObservation1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectBodyTemperatureObservation1MethodSnomedCT {
+pub struct CareConnectBodyTemperatureObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -1075,10 +1075,10 @@ pub struct CareConnectBodyTemperatureObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectBodyTemperatureObservation1MethodSnomedCT {
+impl CareConnectBodyTemperatureObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectBodyTemperatureObservation1MethodSnomedCT {
+        CareConnectBodyTemperatureObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1115,7 +1115,7 @@ impl CareConnectBodyTemperatureObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectBodyTemperatureObservation1MethodSnomedCT {
+        Some(CareConnectBodyTemperatureObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1127,8 +1127,8 @@ impl CareConnectBodyTemperatureObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectBodyTemperatureObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectBodyTemperatureObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectBodyTemperatureObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectBodyTemperatureObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1165,7 +1165,7 @@ pub struct CareConnectBodyTemperatureObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectBodyTemperatureObservation1MethodSnomedCT>,
+    pub snomed_ct: Option<CareConnectBodyTemperatureObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -1198,7 +1198,7 @@ impl CareConnectBodyTemperatureObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectBodyTemperatureObservation1MethodSnomedCT::take,
+            CareConnectBodyTemperatureObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1221,7 +1221,7 @@ impl From<CareConnectBodyTemperatureObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -574,7 +574,7 @@ impl From<CareConnectCondition1Category> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectCondition1CodeSnomedCT {
+pub struct CareConnectCondition1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.code.coding:snomedCT.id`, 0..1.
@@ -607,10 +607,10 @@ pub struct CareConnectCondition1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectCondition1CodeSnomedCT {
+impl CareConnectCondition1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectCondition1CodeSnomedCT {
+        CareConnectCondition1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -643,7 +643,7 @@ impl CareConnectCondition1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectCondition1CodeSnomedCT {
+        Some(CareConnectCondition1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -656,8 +656,8 @@ impl CareConnectCondition1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectCondition1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectCondition1CodeSnomedCT) -> Self {
+impl From<CareConnectCondition1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectCondition1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -695,7 +695,7 @@ pub struct CareConnectCondition1Code {
     /// Code defined by a terminology system
     ///
     /// `Condition.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectCondition1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectCondition1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.code.coding`, 0..*.
@@ -733,7 +733,7 @@ impl CareConnectCondition1Code {
             cx,
             "Condition.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectCondition1CodeSnomedCT::take,
+            CareConnectCondition1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -756,7 +756,7 @@ impl From<CareConnectCondition1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -770,7 +770,7 @@ impl From<CareConnectCondition1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectCondition1BodySiteSnomedCT {
+pub struct CareConnectCondition1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.bodySite.coding:snomedCT.id`, 0..1.
@@ -803,10 +803,10 @@ pub struct CareConnectCondition1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectCondition1BodySiteSnomedCT {
+impl CareConnectCondition1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectCondition1BodySiteSnomedCT {
+        CareConnectCondition1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -844,7 +844,7 @@ impl CareConnectCondition1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectCondition1BodySiteSnomedCT {
+        Some(CareConnectCondition1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -857,8 +857,8 @@ impl CareConnectCondition1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectCondition1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectCondition1BodySiteSnomedCT) -> Self {
+impl From<CareConnectCondition1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectCondition1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -896,7 +896,7 @@ pub struct CareConnectCondition1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Condition.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectCondition1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectCondition1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.bodySite.coding`, 0..*.
@@ -934,7 +934,7 @@ impl CareConnectCondition1BodySite {
             cx,
             "Condition.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectCondition1BodySiteSnomedCT::take,
+            CareConnectCondition1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -957,7 +957,7 @@ impl From<CareConnectCondition1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -971,7 +971,7 @@ impl From<CareConnectCondition1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.stage.summary.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectCondition1StageSummarySnomedCT {
+pub struct CareConnectCondition1StageSummarySnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.stage.summary.coding:snomedCT.id`, 0..1.
@@ -1004,10 +1004,10 @@ pub struct CareConnectCondition1StageSummarySnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectCondition1StageSummarySnomedCT {
+impl CareConnectCondition1StageSummarySnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectCondition1StageSummarySnomedCT {
+        CareConnectCondition1StageSummarySnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1045,7 +1045,7 @@ impl CareConnectCondition1StageSummarySnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectCondition1StageSummarySnomedCT {
+        Some(CareConnectCondition1StageSummarySnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1058,8 +1058,8 @@ impl CareConnectCondition1StageSummarySnomedCT {
     }
 }
 
-impl From<CareConnectCondition1StageSummarySnomedCT> for Coding {
-    fn from(v: CareConnectCondition1StageSummarySnomedCT) -> Self {
+impl From<CareConnectCondition1StageSummarySnomedCt> for Coding {
+    fn from(v: CareConnectCondition1StageSummarySnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1097,7 +1097,7 @@ pub struct CareConnectCondition1StageSummary {
     /// Code defined by a terminology system
     ///
     /// `Condition.stage.summary.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectCondition1StageSummarySnomedCT>,
+    pub snomed_ct: Option<CareConnectCondition1StageSummarySnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.stage.summary.coding`, 0..*.
@@ -1135,7 +1135,7 @@ impl CareConnectCondition1StageSummary {
             cx,
             "Condition.stage.summary.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectCondition1StageSummarySnomedCT::take,
+            CareConnectCondition1StageSummarySnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1158,7 +1158,7 @@ impl From<CareConnectCondition1StageSummary> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -410,7 +410,7 @@ impl From<CareConnectDiagnosticReport1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `DiagnosticReport.category.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectDiagnosticReport1CategorySnomedCT {
+pub struct CareConnectDiagnosticReport1CategorySnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `DiagnosticReport.category.coding:snomedCT.id`, 0..1.
@@ -443,10 +443,10 @@ pub struct CareConnectDiagnosticReport1CategorySnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectDiagnosticReport1CategorySnomedCT {
+impl CareConnectDiagnosticReport1CategorySnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectDiagnosticReport1CategorySnomedCT {
+        CareConnectDiagnosticReport1CategorySnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -484,7 +484,7 @@ impl CareConnectDiagnosticReport1CategorySnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectDiagnosticReport1CategorySnomedCT {
+        Some(CareConnectDiagnosticReport1CategorySnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -497,8 +497,8 @@ impl CareConnectDiagnosticReport1CategorySnomedCT {
     }
 }
 
-impl From<CareConnectDiagnosticReport1CategorySnomedCT> for Coding {
-    fn from(v: CareConnectDiagnosticReport1CategorySnomedCT) -> Self {
+impl From<CareConnectDiagnosticReport1CategorySnomedCt> for Coding {
+    fn from(v: CareConnectDiagnosticReport1CategorySnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -536,7 +536,7 @@ pub struct CareConnectDiagnosticReport1Category {
     /// Code defined by a terminology system
     ///
     /// `DiagnosticReport.category.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectDiagnosticReport1CategorySnomedCT>,
+    pub snomed_ct: Vec<CareConnectDiagnosticReport1CategorySnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `DiagnosticReport.category.coding`, 0..*.
@@ -574,7 +574,7 @@ impl CareConnectDiagnosticReport1Category {
             cx,
             "DiagnosticReport.category.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectDiagnosticReport1CategorySnomedCT::take,
+            CareConnectDiagnosticReport1CategorySnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -597,7 +597,7 @@ impl From<CareConnectDiagnosticReport1Category> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -611,7 +611,7 @@ impl From<CareConnectDiagnosticReport1Category> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `DiagnosticReport.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectDiagnosticReport1CodeSnomedCT {
+pub struct CareConnectDiagnosticReport1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `DiagnosticReport.code.coding:snomedCT.id`, 0..1.
@@ -644,10 +644,10 @@ pub struct CareConnectDiagnosticReport1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectDiagnosticReport1CodeSnomedCT {
+impl CareConnectDiagnosticReport1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectDiagnosticReport1CodeSnomedCT {
+        CareConnectDiagnosticReport1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -685,7 +685,7 @@ impl CareConnectDiagnosticReport1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectDiagnosticReport1CodeSnomedCT {
+        Some(CareConnectDiagnosticReport1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -698,8 +698,8 @@ impl CareConnectDiagnosticReport1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectDiagnosticReport1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectDiagnosticReport1CodeSnomedCT) -> Self {
+impl From<CareConnectDiagnosticReport1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectDiagnosticReport1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -737,7 +737,7 @@ pub struct CareConnectDiagnosticReport1Code {
     /// Code defined by a terminology system
     ///
     /// `DiagnosticReport.code.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectDiagnosticReport1CodeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectDiagnosticReport1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `DiagnosticReport.code.coding`, 0..*.
@@ -775,7 +775,7 @@ impl CareConnectDiagnosticReport1Code {
             cx,
             "DiagnosticReport.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectDiagnosticReport1CodeSnomedCT::take,
+            CareConnectDiagnosticReport1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -798,7 +798,7 @@ impl From<CareConnectDiagnosticReport1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -812,7 +812,7 @@ impl From<CareConnectDiagnosticReport1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `DiagnosticReport.codedDiagnosis.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectDiagnosticReport1CodedDiagnosisSnomedCT {
+pub struct CareConnectDiagnosticReport1CodedDiagnosisSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `DiagnosticReport.codedDiagnosis.coding:snomedCT.id`, 0..1.
@@ -845,10 +845,10 @@ pub struct CareConnectDiagnosticReport1CodedDiagnosisSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectDiagnosticReport1CodedDiagnosisSnomedCT {
+impl CareConnectDiagnosticReport1CodedDiagnosisSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectDiagnosticReport1CodedDiagnosisSnomedCT {
+        CareConnectDiagnosticReport1CodedDiagnosisSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -886,7 +886,7 @@ impl CareConnectDiagnosticReport1CodedDiagnosisSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectDiagnosticReport1CodedDiagnosisSnomedCT {
+        Some(CareConnectDiagnosticReport1CodedDiagnosisSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -899,8 +899,8 @@ impl CareConnectDiagnosticReport1CodedDiagnosisSnomedCT {
     }
 }
 
-impl From<CareConnectDiagnosticReport1CodedDiagnosisSnomedCT> for Coding {
-    fn from(v: CareConnectDiagnosticReport1CodedDiagnosisSnomedCT) -> Self {
+impl From<CareConnectDiagnosticReport1CodedDiagnosisSnomedCt> for Coding {
+    fn from(v: CareConnectDiagnosticReport1CodedDiagnosisSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -938,7 +938,7 @@ pub struct CareConnectDiagnosticReport1CodedDiagnosis {
     /// Code defined by a terminology system
     ///
     /// `DiagnosticReport.codedDiagnosis.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectDiagnosticReport1CodedDiagnosisSnomedCT>,
+    pub snomed_ct: Vec<CareConnectDiagnosticReport1CodedDiagnosisSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `DiagnosticReport.codedDiagnosis.coding`, 0..*.
@@ -976,7 +976,7 @@ impl CareConnectDiagnosticReport1CodedDiagnosis {
             cx,
             "DiagnosticReport.codedDiagnosis.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectDiagnosticReport1CodedDiagnosisSnomedCT::take,
+            CareConnectDiagnosticReport1CodedDiagnosisSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -999,7 +999,7 @@ impl From<CareConnectDiagnosticReport1CodedDiagnosis> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

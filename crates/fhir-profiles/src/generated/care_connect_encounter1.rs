@@ -477,7 +477,7 @@ impl From<CareConnectEncounter1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Encounter.type.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectEncounter1TypeSnomedCT {
+pub struct CareConnectEncounter1TypeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Encounter.type.coding:snomedCT.id`, 0..1.
@@ -510,10 +510,10 @@ pub struct CareConnectEncounter1TypeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectEncounter1TypeSnomedCT {
+impl CareConnectEncounter1TypeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectEncounter1TypeSnomedCT {
+        CareConnectEncounter1TypeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -546,7 +546,7 @@ impl CareConnectEncounter1TypeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectEncounter1TypeSnomedCT {
+        Some(CareConnectEncounter1TypeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -559,8 +559,8 @@ impl CareConnectEncounter1TypeSnomedCT {
     }
 }
 
-impl From<CareConnectEncounter1TypeSnomedCT> for Coding {
-    fn from(v: CareConnectEncounter1TypeSnomedCT) -> Self {
+impl From<CareConnectEncounter1TypeSnomedCt> for Coding {
+    fn from(v: CareConnectEncounter1TypeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -598,7 +598,7 @@ pub struct CareConnectEncounter1Type {
     /// Code defined by a terminology system
     ///
     /// `Encounter.type.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectEncounter1TypeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectEncounter1TypeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Encounter.type.coding`, 0..1.
@@ -636,7 +636,7 @@ impl CareConnectEncounter1Type {
             cx,
             "Encounter.type.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectEncounter1TypeSnomedCT::take,
+            CareConnectEncounter1TypeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -659,7 +659,7 @@ impl From<CareConnectEncounter1Type> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -673,7 +673,7 @@ impl From<CareConnectEncounter1Type> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Encounter.reason.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectEncounter1ReasonSnomedCT {
+pub struct CareConnectEncounter1ReasonSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Encounter.reason.coding:snomedCT.id`, 0..1.
@@ -706,10 +706,10 @@ pub struct CareConnectEncounter1ReasonSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectEncounter1ReasonSnomedCT {
+impl CareConnectEncounter1ReasonSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectEncounter1ReasonSnomedCT {
+        CareConnectEncounter1ReasonSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -747,7 +747,7 @@ impl CareConnectEncounter1ReasonSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectEncounter1ReasonSnomedCT {
+        Some(CareConnectEncounter1ReasonSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -760,8 +760,8 @@ impl CareConnectEncounter1ReasonSnomedCT {
     }
 }
 
-impl From<CareConnectEncounter1ReasonSnomedCT> for Coding {
-    fn from(v: CareConnectEncounter1ReasonSnomedCT) -> Self {
+impl From<CareConnectEncounter1ReasonSnomedCt> for Coding {
+    fn from(v: CareConnectEncounter1ReasonSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -799,7 +799,7 @@ pub struct CareConnectEncounter1Reason {
     /// Code defined by a terminology system
     ///
     /// `Encounter.reason.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectEncounter1ReasonSnomedCT>,
+    pub snomed_ct: Option<CareConnectEncounter1ReasonSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Encounter.reason.coding`, 0..*.
@@ -837,7 +837,7 @@ impl CareConnectEncounter1Reason {
             cx,
             "Encounter.reason.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectEncounter1ReasonSnomedCT::take,
+            CareConnectEncounter1ReasonSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -860,7 +860,7 @@ impl From<CareConnectEncounter1Reason> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -976,7 +976,7 @@ impl From<CareConnectEncounter1HospitalizationPreAdmissionIdentifier> for Identi
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Encounter.hospitalization.reAdmission.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectEncounter1HospitalizationReAdmissionSnomedCT {
+pub struct CareConnectEncounter1HospitalizationReAdmissionSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Encounter.hospitalization.reAdmission.coding:snomedCT.id`, 0..1.
@@ -1009,10 +1009,10 @@ pub struct CareConnectEncounter1HospitalizationReAdmissionSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectEncounter1HospitalizationReAdmissionSnomedCT {
+impl CareConnectEncounter1HospitalizationReAdmissionSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectEncounter1HospitalizationReAdmissionSnomedCT {
+        CareConnectEncounter1HospitalizationReAdmissionSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1050,7 +1050,7 @@ impl CareConnectEncounter1HospitalizationReAdmissionSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectEncounter1HospitalizationReAdmissionSnomedCT {
+        Some(CareConnectEncounter1HospitalizationReAdmissionSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1063,8 +1063,8 @@ impl CareConnectEncounter1HospitalizationReAdmissionSnomedCT {
     }
 }
 
-impl From<CareConnectEncounter1HospitalizationReAdmissionSnomedCT> for Coding {
-    fn from(v: CareConnectEncounter1HospitalizationReAdmissionSnomedCT) -> Self {
+impl From<CareConnectEncounter1HospitalizationReAdmissionSnomedCt> for Coding {
+    fn from(v: CareConnectEncounter1HospitalizationReAdmissionSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1102,7 +1102,7 @@ pub struct CareConnectEncounter1HospitalizationReAdmission {
     /// Code defined by a terminology system
     ///
     /// `Encounter.hospitalization.reAdmission.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectEncounter1HospitalizationReAdmissionSnomedCT>,
+    pub snomed_ct: Option<CareConnectEncounter1HospitalizationReAdmissionSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Encounter.hospitalization.reAdmission.coding`, 0..*.
@@ -1140,7 +1140,7 @@ impl CareConnectEncounter1HospitalizationReAdmission {
             cx,
             "Encounter.hospitalization.reAdmission.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectEncounter1HospitalizationReAdmissionSnomedCT::take,
+            CareConnectEncounter1HospitalizationReAdmissionSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1163,7 +1163,7 @@ impl From<CareConnectEncounter1HospitalizationReAdmission> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

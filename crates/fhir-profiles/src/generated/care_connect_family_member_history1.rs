@@ -465,7 +465,7 @@ impl From<CareConnectFamilyMemberHistory1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `FamilyMemberHistory.relationship.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectFamilyMemberHistory1RelationshipSnomedCT {
+pub struct CareConnectFamilyMemberHistory1RelationshipSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `FamilyMemberHistory.relationship.coding:snomedCT.id`, 0..1.
@@ -498,10 +498,10 @@ pub struct CareConnectFamilyMemberHistory1RelationshipSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectFamilyMemberHistory1RelationshipSnomedCT {
+impl CareConnectFamilyMemberHistory1RelationshipSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectFamilyMemberHistory1RelationshipSnomedCT {
+        CareConnectFamilyMemberHistory1RelationshipSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -539,7 +539,7 @@ impl CareConnectFamilyMemberHistory1RelationshipSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectFamilyMemberHistory1RelationshipSnomedCT {
+        Some(CareConnectFamilyMemberHistory1RelationshipSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -552,8 +552,8 @@ impl CareConnectFamilyMemberHistory1RelationshipSnomedCT {
     }
 }
 
-impl From<CareConnectFamilyMemberHistory1RelationshipSnomedCT> for Coding {
-    fn from(v: CareConnectFamilyMemberHistory1RelationshipSnomedCT) -> Self {
+impl From<CareConnectFamilyMemberHistory1RelationshipSnomedCt> for Coding {
+    fn from(v: CareConnectFamilyMemberHistory1RelationshipSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -591,7 +591,7 @@ pub struct CareConnectFamilyMemberHistory1Relationship {
     /// Code defined by a terminology system
     ///
     /// `FamilyMemberHistory.relationship.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectFamilyMemberHistory1RelationshipSnomedCT>,
+    pub snomed_ct: Option<CareConnectFamilyMemberHistory1RelationshipSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `FamilyMemberHistory.relationship.coding`, 0..*.
@@ -629,7 +629,7 @@ impl CareConnectFamilyMemberHistory1Relationship {
             cx,
             "FamilyMemberHistory.relationship.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectFamilyMemberHistory1RelationshipSnomedCT::take,
+            CareConnectFamilyMemberHistory1RelationshipSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -652,7 +652,7 @@ impl From<CareConnectFamilyMemberHistory1Relationship> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -666,7 +666,7 @@ impl From<CareConnectFamilyMemberHistory1Relationship> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `FamilyMemberHistory.condition.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectFamilyMemberHistory1ConditionCodeSnomedCT {
+pub struct CareConnectFamilyMemberHistory1ConditionCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `FamilyMemberHistory.condition.code.coding:snomedCT.id`, 0..1.
@@ -699,10 +699,10 @@ pub struct CareConnectFamilyMemberHistory1ConditionCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectFamilyMemberHistory1ConditionCodeSnomedCT {
+impl CareConnectFamilyMemberHistory1ConditionCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectFamilyMemberHistory1ConditionCodeSnomedCT {
+        CareConnectFamilyMemberHistory1ConditionCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -740,7 +740,7 @@ impl CareConnectFamilyMemberHistory1ConditionCodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectFamilyMemberHistory1ConditionCodeSnomedCT {
+        Some(CareConnectFamilyMemberHistory1ConditionCodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -753,8 +753,8 @@ impl CareConnectFamilyMemberHistory1ConditionCodeSnomedCT {
     }
 }
 
-impl From<CareConnectFamilyMemberHistory1ConditionCodeSnomedCT> for Coding {
-    fn from(v: CareConnectFamilyMemberHistory1ConditionCodeSnomedCT) -> Self {
+impl From<CareConnectFamilyMemberHistory1ConditionCodeSnomedCt> for Coding {
+    fn from(v: CareConnectFamilyMemberHistory1ConditionCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -792,7 +792,7 @@ pub struct CareConnectFamilyMemberHistory1ConditionCode {
     /// Code defined by a terminology system
     ///
     /// `FamilyMemberHistory.condition.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectFamilyMemberHistory1ConditionCodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectFamilyMemberHistory1ConditionCodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `FamilyMemberHistory.condition.code.coding`, 0..*.
@@ -830,7 +830,7 @@ impl CareConnectFamilyMemberHistory1ConditionCode {
             cx,
             "FamilyMemberHistory.condition.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectFamilyMemberHistory1ConditionCodeSnomedCT::take,
+            CareConnectFamilyMemberHistory1ConditionCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -853,7 +853,7 @@ impl From<CareConnectFamilyMemberHistory1ConditionCode> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -867,7 +867,7 @@ impl From<CareConnectFamilyMemberHistory1ConditionCode> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `FamilyMemberHistory.condition.outcome.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT {
+pub struct CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `FamilyMemberHistory.condition.outcome.coding:snomedCT.id`, 0..1.
@@ -900,10 +900,10 @@ pub struct CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT {
+impl CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT {
+        CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -941,7 +941,7 @@ impl CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT {
+        Some(CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -954,8 +954,8 @@ impl CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT {
     }
 }
 
-impl From<CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT> for Coding {
-    fn from(v: CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT) -> Self {
+impl From<CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCt> for Coding {
+    fn from(v: CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -993,7 +993,7 @@ pub struct CareConnectFamilyMemberHistory1ConditionOutcome {
     /// Code defined by a terminology system
     ///
     /// `FamilyMemberHistory.condition.outcome.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT>,
+    pub snomed_ct: Option<CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `FamilyMemberHistory.condition.outcome.coding`, 0..*.
@@ -1031,7 +1031,7 @@ impl CareConnectFamilyMemberHistory1ConditionOutcome {
             cx,
             "FamilyMemberHistory.condition.outcome.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT::take,
+            CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1054,7 +1054,7 @@ impl From<CareConnectFamilyMemberHistory1ConditionOutcome> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -313,7 +313,7 @@ impl From<CareConnectFlag1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Flag.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectFlag1CodeSnomedCT {
+pub struct CareConnectFlag1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Flag.code.coding:snomedCT.id`, 0..1.
@@ -342,10 +342,10 @@ pub struct CareConnectFlag1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectFlag1CodeSnomedCT {
+impl CareConnectFlag1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectFlag1CodeSnomedCT {
+        CareConnectFlag1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -368,7 +368,7 @@ impl CareConnectFlag1CodeSnomedCT {
         rt::check_fixed(cx, "Flag.code.coding:snomedCT.system", b.system.as_ref());
         let code = rt::one(cx, "Flag.code.coding:snomedCT.code", b.code, rt::same);
         let display = rt::one(cx, "Flag.code.coding:snomedCT.display", b.display, rt::same);
-        Some(CareConnectFlag1CodeSnomedCT {
+        Some(CareConnectFlag1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -380,8 +380,8 @@ impl CareConnectFlag1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectFlag1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectFlag1CodeSnomedCT) -> Self {
+impl From<CareConnectFlag1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectFlag1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -418,7 +418,7 @@ pub struct CareConnectFlag1Code {
     /// SNOMED CT representation identifying specific flagged issues
     ///
     /// `Flag.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectFlag1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectFlag1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Flag.code.coding`, 0..*.
@@ -456,7 +456,7 @@ impl CareConnectFlag1Code {
             cx,
             "Flag.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectFlag1CodeSnomedCT::take,
+            CareConnectFlag1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -479,7 +479,7 @@ impl From<CareConnectFlag1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

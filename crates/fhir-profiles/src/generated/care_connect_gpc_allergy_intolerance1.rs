@@ -627,7 +627,7 @@ impl From<CareConnectGpcAllergyIntolerance1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `AllergyIntolerance.reaction.substance.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT {
+pub struct CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `AllergyIntolerance.reaction.substance.coding:snomedCT.id`, 0..1.
@@ -656,10 +656,10 @@ pub struct CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT {
+impl CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code) -> Self {
-        CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT {
+        CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -690,7 +690,7 @@ impl CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT {
             b.code,
             rt::same,
         );
-        Some(CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT {
+        Some(CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -702,8 +702,8 @@ impl CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT {
     }
 }
 
-impl From<CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT> for Coding {
-    fn from(v: CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT) -> Self {
+impl From<CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCt> for Coding {
+    fn from(v: CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -740,7 +740,7 @@ pub struct CareConnectGpcAllergyIntolerance1ReactionSubstance {
     /// Code defined by a terminology system
     ///
     /// `AllergyIntolerance.reaction.substance.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `AllergyIntolerance.reaction.substance.coding`, 0..*.
@@ -778,7 +778,7 @@ impl CareConnectGpcAllergyIntolerance1ReactionSubstance {
             cx,
             "AllergyIntolerance.reaction.substance.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT::take,
+            CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -801,7 +801,7 @@ impl From<CareConnectGpcAllergyIntolerance1ReactionSubstance> for CodeableConcep
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -815,7 +815,7 @@ impl From<CareConnectGpcAllergyIntolerance1ReactionSubstance> for CodeableConcep
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `AllergyIntolerance.reaction.manifestation.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT {
+pub struct CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `AllergyIntolerance.reaction.manifestation.coding:snomedCT.id`, 0..1.
@@ -844,10 +844,10 @@ pub struct CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT {
+impl CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code) -> Self {
-        CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT {
+        CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -879,7 +879,7 @@ impl CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT {
+            CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -892,8 +892,8 @@ impl CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT {
     }
 }
 
-impl From<CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT> for Coding {
-    fn from(v: CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT) -> Self {
+impl From<CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCt> for Coding {
+    fn from(v: CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -930,7 +930,7 @@ pub struct CareConnectGpcAllergyIntolerance1ReactionManifestation {
     /// Code defined by a terminology system
     ///
     /// `AllergyIntolerance.reaction.manifestation.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `AllergyIntolerance.reaction.manifestation.coding`, 0..*.
@@ -968,7 +968,7 @@ impl CareConnectGpcAllergyIntolerance1ReactionManifestation {
             cx,
             "AllergyIntolerance.reaction.manifestation.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT::take,
+            CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -991,7 +991,7 @@ impl From<CareConnectGpcAllergyIntolerance1ReactionManifestation> for CodeableCo
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1005,7 +1005,7 @@ impl From<CareConnectGpcAllergyIntolerance1ReactionManifestation> for CodeableCo
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `AllergyIntolerance.reaction.exposureRoute.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT {
+pub struct CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `AllergyIntolerance.reaction.exposureRoute.coding:snomedCT.id`, 0..1.
@@ -1034,10 +1034,10 @@ pub struct CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT {
+impl CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code) -> Self {
-        CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT {
+        CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1069,7 +1069,7 @@ impl CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT {
+            CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -1082,8 +1082,8 @@ impl CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT {
     }
 }
 
-impl From<CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT> for Coding {
-    fn from(v: CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT) -> Self {
+impl From<CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCt> for Coding {
+    fn from(v: CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1120,7 +1120,7 @@ pub struct CareConnectGpcAllergyIntolerance1ReactionExposureRoute {
     /// Code defined by a terminology system
     ///
     /// `AllergyIntolerance.reaction.exposureRoute.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `AllergyIntolerance.reaction.exposureRoute.coding`, 0..*.
@@ -1158,7 +1158,7 @@ impl CareConnectGpcAllergyIntolerance1ReactionExposureRoute {
             cx,
             "AllergyIntolerance.reaction.exposureRoute.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT::take,
+            CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1181,7 +1181,7 @@ impl From<CareConnectGpcAllergyIntolerance1ReactionExposureRoute> for CodeableCo
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

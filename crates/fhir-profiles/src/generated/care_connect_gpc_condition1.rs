@@ -751,7 +751,7 @@ impl From<CareConnectGpcCondition1Severity> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcCondition1CodeSnomedCT {
+pub struct CareConnectGpcCondition1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.code.coding:snomedCT.id`, 0..1.
@@ -780,10 +780,10 @@ pub struct CareConnectGpcCondition1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcCondition1CodeSnomedCT {
+impl CareConnectGpcCondition1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcCondition1CodeSnomedCT {
+        CareConnectGpcCondition1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -815,7 +815,7 @@ impl CareConnectGpcCondition1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcCondition1CodeSnomedCT {
+        Some(CareConnectGpcCondition1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -827,8 +827,8 @@ impl CareConnectGpcCondition1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcCondition1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcCondition1CodeSnomedCT) -> Self {
+impl From<CareConnectGpcCondition1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcCondition1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -865,7 +865,7 @@ pub struct CareConnectGpcCondition1Code {
     /// Code defined by a terminology system
     ///
     /// `Condition.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcCondition1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcCondition1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.code.coding`, 0..*.
@@ -903,7 +903,7 @@ impl CareConnectGpcCondition1Code {
             cx,
             "Condition.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcCondition1CodeSnomedCT::take,
+            CareConnectGpcCondition1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -926,7 +926,7 @@ impl From<CareConnectGpcCondition1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -940,7 +940,7 @@ impl From<CareConnectGpcCondition1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcCondition1BodySiteSnomedCT {
+pub struct CareConnectGpcCondition1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.bodySite.coding:snomedCT.id`, 0..1.
@@ -969,10 +969,10 @@ pub struct CareConnectGpcCondition1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcCondition1BodySiteSnomedCT {
+impl CareConnectGpcCondition1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcCondition1BodySiteSnomedCT {
+        CareConnectGpcCondition1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1009,7 +1009,7 @@ impl CareConnectGpcCondition1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcCondition1BodySiteSnomedCT {
+        Some(CareConnectGpcCondition1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1021,8 +1021,8 @@ impl CareConnectGpcCondition1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectGpcCondition1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectGpcCondition1BodySiteSnomedCT) -> Self {
+impl From<CareConnectGpcCondition1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectGpcCondition1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1059,7 +1059,7 @@ pub struct CareConnectGpcCondition1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Condition.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcCondition1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcCondition1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.bodySite.coding`, 0..*.
@@ -1097,7 +1097,7 @@ impl CareConnectGpcCondition1BodySite {
             cx,
             "Condition.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcCondition1BodySiteSnomedCT::take,
+            CareConnectGpcCondition1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1120,7 +1120,7 @@ impl From<CareConnectGpcCondition1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1134,7 +1134,7 @@ impl From<CareConnectGpcCondition1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.stage.summary.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcCondition1StageSummarySnomedCT {
+pub struct CareConnectGpcCondition1StageSummarySnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.stage.summary.coding:snomedCT.id`, 0..1.
@@ -1163,10 +1163,10 @@ pub struct CareConnectGpcCondition1StageSummarySnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcCondition1StageSummarySnomedCT {
+impl CareConnectGpcCondition1StageSummarySnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcCondition1StageSummarySnomedCT {
+        CareConnectGpcCondition1StageSummarySnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1203,7 +1203,7 @@ impl CareConnectGpcCondition1StageSummarySnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcCondition1StageSummarySnomedCT {
+        Some(CareConnectGpcCondition1StageSummarySnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1215,8 +1215,8 @@ impl CareConnectGpcCondition1StageSummarySnomedCT {
     }
 }
 
-impl From<CareConnectGpcCondition1StageSummarySnomedCT> for Coding {
-    fn from(v: CareConnectGpcCondition1StageSummarySnomedCT) -> Self {
+impl From<CareConnectGpcCondition1StageSummarySnomedCt> for Coding {
+    fn from(v: CareConnectGpcCondition1StageSummarySnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1253,7 +1253,7 @@ pub struct CareConnectGpcCondition1StageSummary {
     /// Code defined by a terminology system
     ///
     /// `Condition.stage.summary.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcCondition1StageSummarySnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcCondition1StageSummarySnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.stage.summary.coding`, 0..*.
@@ -1291,7 +1291,7 @@ impl CareConnectGpcCondition1StageSummary {
             cx,
             "Condition.stage.summary.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcCondition1StageSummarySnomedCT::take,
+            CareConnectGpcCondition1StageSummarySnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1314,7 +1314,7 @@ impl From<CareConnectGpcCondition1StageSummary> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

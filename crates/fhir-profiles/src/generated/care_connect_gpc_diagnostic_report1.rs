@@ -415,7 +415,7 @@ impl From<CareConnectGpcDiagnosticReport1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `DiagnosticReport.category.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcDiagnosticReport1CategorySnomedCT {
+pub struct CareConnectGpcDiagnosticReport1CategorySnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `DiagnosticReport.category.coding:snomedCT.id`, 0..1.
@@ -448,10 +448,10 @@ pub struct CareConnectGpcDiagnosticReport1CategorySnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcDiagnosticReport1CategorySnomedCT {
+impl CareConnectGpcDiagnosticReport1CategorySnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcDiagnosticReport1CategorySnomedCT {
+        CareConnectGpcDiagnosticReport1CategorySnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -489,7 +489,7 @@ impl CareConnectGpcDiagnosticReport1CategorySnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcDiagnosticReport1CategorySnomedCT {
+        Some(CareConnectGpcDiagnosticReport1CategorySnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -502,8 +502,8 @@ impl CareConnectGpcDiagnosticReport1CategorySnomedCT {
     }
 }
 
-impl From<CareConnectGpcDiagnosticReport1CategorySnomedCT> for Coding {
-    fn from(v: CareConnectGpcDiagnosticReport1CategorySnomedCT) -> Self {
+impl From<CareConnectGpcDiagnosticReport1CategorySnomedCt> for Coding {
+    fn from(v: CareConnectGpcDiagnosticReport1CategorySnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -541,7 +541,7 @@ pub struct CareConnectGpcDiagnosticReport1Category {
     /// Code defined by a terminology system
     ///
     /// `DiagnosticReport.category.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcDiagnosticReport1CategorySnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcDiagnosticReport1CategorySnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `DiagnosticReport.category.coding`, 0..*.
@@ -579,7 +579,7 @@ impl CareConnectGpcDiagnosticReport1Category {
             cx,
             "DiagnosticReport.category.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcDiagnosticReport1CategorySnomedCT::take,
+            CareConnectGpcDiagnosticReport1CategorySnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -602,7 +602,7 @@ impl From<CareConnectGpcDiagnosticReport1Category> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -616,7 +616,7 @@ impl From<CareConnectGpcDiagnosticReport1Category> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `DiagnosticReport.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcDiagnosticReport1CodeSnomedCT {
+pub struct CareConnectGpcDiagnosticReport1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `DiagnosticReport.code.coding:snomedCT.id`, 0..1.
@@ -649,10 +649,10 @@ pub struct CareConnectGpcDiagnosticReport1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcDiagnosticReport1CodeSnomedCT {
+impl CareConnectGpcDiagnosticReport1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcDiagnosticReport1CodeSnomedCT {
+        CareConnectGpcDiagnosticReport1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -690,7 +690,7 @@ impl CareConnectGpcDiagnosticReport1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcDiagnosticReport1CodeSnomedCT {
+        Some(CareConnectGpcDiagnosticReport1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -703,8 +703,8 @@ impl CareConnectGpcDiagnosticReport1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcDiagnosticReport1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcDiagnosticReport1CodeSnomedCT) -> Self {
+impl From<CareConnectGpcDiagnosticReport1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcDiagnosticReport1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -742,7 +742,7 @@ pub struct CareConnectGpcDiagnosticReport1Code {
     /// Code defined by a terminology system
     ///
     /// `DiagnosticReport.code.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcDiagnosticReport1CodeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcDiagnosticReport1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `DiagnosticReport.code.coding`, 0..*.
@@ -780,7 +780,7 @@ impl CareConnectGpcDiagnosticReport1Code {
             cx,
             "DiagnosticReport.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcDiagnosticReport1CodeSnomedCT::take,
+            CareConnectGpcDiagnosticReport1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -803,7 +803,7 @@ impl From<CareConnectGpcDiagnosticReport1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -817,7 +817,7 @@ impl From<CareConnectGpcDiagnosticReport1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `DiagnosticReport.codedDiagnosis.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT {
+pub struct CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `DiagnosticReport.codedDiagnosis.coding:snomedCT.id`, 0..1.
@@ -850,10 +850,10 @@ pub struct CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT {
+impl CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT {
+        CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -891,7 +891,7 @@ impl CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT {
+        Some(CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -904,8 +904,8 @@ impl CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT {
     }
 }
 
-impl From<CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT> for Coding {
-    fn from(v: CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT) -> Self {
+impl From<CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCt> for Coding {
+    fn from(v: CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -943,7 +943,7 @@ pub struct CareConnectGpcDiagnosticReport1CodedDiagnosis {
     /// Code defined by a terminology system
     ///
     /// `DiagnosticReport.codedDiagnosis.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `DiagnosticReport.codedDiagnosis.coding`, 0..*.
@@ -981,7 +981,7 @@ impl CareConnectGpcDiagnosticReport1CodedDiagnosis {
             cx,
             "DiagnosticReport.codedDiagnosis.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT::take,
+            CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1004,7 +1004,7 @@ impl From<CareConnectGpcDiagnosticReport1CodedDiagnosis> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

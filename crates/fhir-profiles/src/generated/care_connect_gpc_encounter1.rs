@@ -500,7 +500,7 @@ impl From<CareConnectGpcEncounter1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Encounter.type.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcEncounter1TypeSnomedCT {
+pub struct CareConnectGpcEncounter1TypeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Encounter.type.coding:snomedCT.id`, 0..1.
@@ -533,10 +533,10 @@ pub struct CareConnectGpcEncounter1TypeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcEncounter1TypeSnomedCT {
+impl CareConnectGpcEncounter1TypeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcEncounter1TypeSnomedCT {
+        CareConnectGpcEncounter1TypeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -569,7 +569,7 @@ impl CareConnectGpcEncounter1TypeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcEncounter1TypeSnomedCT {
+        Some(CareConnectGpcEncounter1TypeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -582,8 +582,8 @@ impl CareConnectGpcEncounter1TypeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcEncounter1TypeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcEncounter1TypeSnomedCT) -> Self {
+impl From<CareConnectGpcEncounter1TypeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcEncounter1TypeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -621,7 +621,7 @@ pub struct CareConnectGpcEncounter1Type {
     /// Code defined by a terminology system
     ///
     /// `Encounter.type.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcEncounter1TypeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcEncounter1TypeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Encounter.type.coding`, 0..1.
@@ -659,7 +659,7 @@ impl CareConnectGpcEncounter1Type {
             cx,
             "Encounter.type.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcEncounter1TypeSnomedCT::take,
+            CareConnectGpcEncounter1TypeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -682,7 +682,7 @@ impl From<CareConnectGpcEncounter1Type> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -841,7 +841,7 @@ impl From<CareConnectGpcEncounter1Period> for Period {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Encounter.reason.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcEncounter1ReasonSnomedCT {
+pub struct CareConnectGpcEncounter1ReasonSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Encounter.reason.coding:snomedCT.id`, 0..1.
@@ -874,10 +874,10 @@ pub struct CareConnectGpcEncounter1ReasonSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcEncounter1ReasonSnomedCT {
+impl CareConnectGpcEncounter1ReasonSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcEncounter1ReasonSnomedCT {
+        CareConnectGpcEncounter1ReasonSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -915,7 +915,7 @@ impl CareConnectGpcEncounter1ReasonSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcEncounter1ReasonSnomedCT {
+        Some(CareConnectGpcEncounter1ReasonSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -928,8 +928,8 @@ impl CareConnectGpcEncounter1ReasonSnomedCT {
     }
 }
 
-impl From<CareConnectGpcEncounter1ReasonSnomedCT> for Coding {
-    fn from(v: CareConnectGpcEncounter1ReasonSnomedCT) -> Self {
+impl From<CareConnectGpcEncounter1ReasonSnomedCt> for Coding {
+    fn from(v: CareConnectGpcEncounter1ReasonSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -967,7 +967,7 @@ pub struct CareConnectGpcEncounter1Reason {
     /// Code defined by a terminology system
     ///
     /// `Encounter.reason.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcEncounter1ReasonSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcEncounter1ReasonSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Encounter.reason.coding`, 0..*.
@@ -1005,7 +1005,7 @@ impl CareConnectGpcEncounter1Reason {
             cx,
             "Encounter.reason.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcEncounter1ReasonSnomedCT::take,
+            CareConnectGpcEncounter1ReasonSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1028,7 +1028,7 @@ impl From<CareConnectGpcEncounter1Reason> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1146,7 +1146,7 @@ impl From<CareConnectGpcEncounter1HospitalizationPreAdmissionIdentifier> for Ide
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Encounter.hospitalization.reAdmission.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT {
+pub struct CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Encounter.hospitalization.reAdmission.coding:snomedCT.id`, 0..1.
@@ -1179,10 +1179,10 @@ pub struct CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT {
+impl CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT {
+        CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1220,7 +1220,7 @@ impl CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT {
+        Some(CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1233,8 +1233,8 @@ impl CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT {
     }
 }
 
-impl From<CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT> for Coding {
-    fn from(v: CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT) -> Self {
+impl From<CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCt> for Coding {
+    fn from(v: CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1272,7 +1272,7 @@ pub struct CareConnectGpcEncounter1HospitalizationReAdmission {
     /// Code defined by a terminology system
     ///
     /// `Encounter.hospitalization.reAdmission.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Encounter.hospitalization.reAdmission.coding`, 0..*.
@@ -1310,7 +1310,7 @@ impl CareConnectGpcEncounter1HospitalizationReAdmission {
             cx,
             "Encounter.hospitalization.reAdmission.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT::take,
+            CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1333,7 +1333,7 @@ impl From<CareConnectGpcEncounter1HospitalizationReAdmission> for CodeableConcep
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

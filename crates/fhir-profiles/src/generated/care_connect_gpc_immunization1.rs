@@ -483,7 +483,7 @@ impl From<CareConnectGpcImmunization1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Immunization.vaccineCode.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcImmunization1VaccineCodeSnomedCT {
+pub struct CareConnectGpcImmunization1VaccineCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Immunization.vaccineCode.coding:snomedCT.id`, 0..1.
@@ -512,10 +512,10 @@ pub struct CareConnectGpcImmunization1VaccineCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcImmunization1VaccineCodeSnomedCT {
+impl CareConnectGpcImmunization1VaccineCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcImmunization1VaccineCodeSnomedCT {
+        CareConnectGpcImmunization1VaccineCodeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -552,7 +552,7 @@ impl CareConnectGpcImmunization1VaccineCodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcImmunization1VaccineCodeSnomedCT {
+        Some(CareConnectGpcImmunization1VaccineCodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -564,8 +564,8 @@ impl CareConnectGpcImmunization1VaccineCodeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcImmunization1VaccineCodeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcImmunization1VaccineCodeSnomedCT) -> Self {
+impl From<CareConnectGpcImmunization1VaccineCodeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcImmunization1VaccineCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -602,7 +602,7 @@ pub struct CareConnectGpcImmunization1VaccineCode {
     /// Code defined by a terminology system
     ///
     /// `Immunization.vaccineCode.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcImmunization1VaccineCodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcImmunization1VaccineCodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Immunization.vaccineCode.coding`, 0..*.
@@ -640,7 +640,7 @@ impl CareConnectGpcImmunization1VaccineCode {
             cx,
             "Immunization.vaccineCode.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcImmunization1VaccineCodeSnomedCT::take,
+            CareConnectGpcImmunization1VaccineCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -663,7 +663,7 @@ impl From<CareConnectGpcImmunization1VaccineCode> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -677,7 +677,7 @@ impl From<CareConnectGpcImmunization1VaccineCode> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Immunization.site.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcImmunization1SiteSnomedCT {
+pub struct CareConnectGpcImmunization1SiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Immunization.site.coding:snomedCT.id`, 0..1.
@@ -710,10 +710,10 @@ pub struct CareConnectGpcImmunization1SiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcImmunization1SiteSnomedCT {
+impl CareConnectGpcImmunization1SiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcImmunization1SiteSnomedCT {
+        CareConnectGpcImmunization1SiteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -751,7 +751,7 @@ impl CareConnectGpcImmunization1SiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcImmunization1SiteSnomedCT {
+        Some(CareConnectGpcImmunization1SiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -764,8 +764,8 @@ impl CareConnectGpcImmunization1SiteSnomedCT {
     }
 }
 
-impl From<CareConnectGpcImmunization1SiteSnomedCT> for Coding {
-    fn from(v: CareConnectGpcImmunization1SiteSnomedCT) -> Self {
+impl From<CareConnectGpcImmunization1SiteSnomedCt> for Coding {
+    fn from(v: CareConnectGpcImmunization1SiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -803,7 +803,7 @@ pub struct CareConnectGpcImmunization1Site {
     /// Code defined by a terminology system
     ///
     /// `Immunization.site.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcImmunization1SiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcImmunization1SiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Immunization.site.coding`, 0..*.
@@ -841,7 +841,7 @@ impl CareConnectGpcImmunization1Site {
             cx,
             "Immunization.site.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcImmunization1SiteSnomedCT::take,
+            CareConnectGpcImmunization1SiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -864,7 +864,7 @@ impl From<CareConnectGpcImmunization1Site> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -878,7 +878,7 @@ impl From<CareConnectGpcImmunization1Site> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Immunization.route.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcImmunization1RouteSnomedCT {
+pub struct CareConnectGpcImmunization1RouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Immunization.route.coding:snomedCT.id`, 0..1.
@@ -911,10 +911,10 @@ pub struct CareConnectGpcImmunization1RouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcImmunization1RouteSnomedCT {
+impl CareConnectGpcImmunization1RouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcImmunization1RouteSnomedCT {
+        CareConnectGpcImmunization1RouteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -952,7 +952,7 @@ impl CareConnectGpcImmunization1RouteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcImmunization1RouteSnomedCT {
+        Some(CareConnectGpcImmunization1RouteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -965,8 +965,8 @@ impl CareConnectGpcImmunization1RouteSnomedCT {
     }
 }
 
-impl From<CareConnectGpcImmunization1RouteSnomedCT> for Coding {
-    fn from(v: CareConnectGpcImmunization1RouteSnomedCT) -> Self {
+impl From<CareConnectGpcImmunization1RouteSnomedCt> for Coding {
+    fn from(v: CareConnectGpcImmunization1RouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1004,7 +1004,7 @@ pub struct CareConnectGpcImmunization1Route {
     /// Code defined by a terminology system
     ///
     /// `Immunization.route.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcImmunization1RouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcImmunization1RouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Immunization.route.coding`, 0..*.
@@ -1042,7 +1042,7 @@ impl CareConnectGpcImmunization1Route {
             cx,
             "Immunization.route.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcImmunization1RouteSnomedCT::take,
+            CareConnectGpcImmunization1RouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1065,7 +1065,7 @@ impl From<CareConnectGpcImmunization1Route> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1079,7 +1079,7 @@ impl From<CareConnectGpcImmunization1Route> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Immunization.vaccinationProtocol.targetDisease.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
+pub struct CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Immunization.vaccinationProtocol.targetDisease.coding:snomedCT.id`, 0..1.
@@ -1112,10 +1112,10 @@ pub struct CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
+impl CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
+        CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1154,7 +1154,7 @@ impl CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
+            CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -1168,8 +1168,8 @@ impl CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
     }
 }
 
-impl From<CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT> for Coding {
-    fn from(v: CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT) -> Self {
+impl From<CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCt> for Coding {
+    fn from(v: CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1207,7 +1207,7 @@ pub struct CareConnectGpcImmunization1VaccinationProtocolTargetDisease {
     /// Code defined by a terminology system
     ///
     /// `Immunization.vaccinationProtocol.targetDisease.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Immunization.vaccinationProtocol.targetDisease.coding`, 0..*.
@@ -1245,7 +1245,7 @@ impl CareConnectGpcImmunization1VaccinationProtocolTargetDisease {
             cx,
             "Immunization.vaccinationProtocol.targetDisease.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT::take,
+            CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1270,7 +1270,7 @@ impl From<CareConnectGpcImmunization1VaccinationProtocolTargetDisease> for Codea
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -235,7 +235,7 @@ impl From<CareConnectGpcLocation1> for Location {
             contained: v.contained,
             extension: v.extension,
             modifier_extension: v.modifier_extension,
-            identifier: identifier,
+            identifier,
             status: v.status,
             operational_status: v.operational_status,
             name: v.name,
@@ -469,7 +469,7 @@ impl From<CareConnectGpcLocation1Address> for Address {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Location.physicalType.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcLocation1PhysicalTypeSnomedCT {
+pub struct CareConnectGpcLocation1PhysicalTypeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Location.physicalType.coding:snomedCT.id`, 0..1.
@@ -490,10 +490,10 @@ pub struct CareConnectGpcLocation1PhysicalTypeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcLocation1PhysicalTypeSnomedCT {
+impl CareConnectGpcLocation1PhysicalTypeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcLocation1PhysicalTypeSnomedCT {
+        CareConnectGpcLocation1PhysicalTypeSnomedCt {
             id: None,
             extension: Default::default(),
             code,
@@ -521,7 +521,7 @@ impl CareConnectGpcLocation1PhysicalTypeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcLocation1PhysicalTypeSnomedCT {
+        Some(CareConnectGpcLocation1PhysicalTypeSnomedCt {
             id: b.id,
             extension: b.extension,
             code: code?,
@@ -531,8 +531,8 @@ impl CareConnectGpcLocation1PhysicalTypeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcLocation1PhysicalTypeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcLocation1PhysicalTypeSnomedCT) -> Self {
+impl From<CareConnectGpcLocation1PhysicalTypeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcLocation1PhysicalTypeSnomedCt) -> Self {
         Coding {
             id: v.id,
             extension: v.extension,
@@ -633,7 +633,7 @@ impl From<CareConnectGpcLocation1PhysicalTypeReadV2> for Coding {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Location.physicalType.coding:readCTV3.system` = `http://read.info/ctv3`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcLocation1PhysicalTypeReadCTV3 {
+pub struct CareConnectGpcLocation1PhysicalTypeReadCtv3 {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Location.physicalType.coding:readCTV3.id`, 0..1.
@@ -654,10 +654,10 @@ pub struct CareConnectGpcLocation1PhysicalTypeReadCTV3 {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcLocation1PhysicalTypeReadCTV3 {
+impl CareConnectGpcLocation1PhysicalTypeReadCtv3 {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcLocation1PhysicalTypeReadCTV3 {
+        CareConnectGpcLocation1PhysicalTypeReadCtv3 {
             id: None,
             extension: Default::default(),
             code,
@@ -685,7 +685,7 @@ impl CareConnectGpcLocation1PhysicalTypeReadCTV3 {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcLocation1PhysicalTypeReadCTV3 {
+        Some(CareConnectGpcLocation1PhysicalTypeReadCtv3 {
             id: b.id,
             extension: b.extension,
             code: code?,
@@ -695,8 +695,8 @@ impl CareConnectGpcLocation1PhysicalTypeReadCTV3 {
     }
 }
 
-impl From<CareConnectGpcLocation1PhysicalTypeReadCTV3> for Coding {
-    fn from(v: CareConnectGpcLocation1PhysicalTypeReadCTV3) -> Self {
+impl From<CareConnectGpcLocation1PhysicalTypeReadCtv3> for Coding {
+    fn from(v: CareConnectGpcLocation1PhysicalTypeReadCtv3) -> Self {
         Coding {
             id: v.id,
             extension: v.extension,
@@ -725,7 +725,7 @@ pub struct CareConnectGpcLocation1PhysicalType {
     /// Code defined by a terminology system
     ///
     /// `Location.physicalType.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcLocation1PhysicalTypeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcLocation1PhysicalTypeSnomedCt>,
     /// Code defined by a terminology system
     ///
     /// `Location.physicalType.coding:readV2`, 0..*.
@@ -733,7 +733,7 @@ pub struct CareConnectGpcLocation1PhysicalType {
     /// Code defined by a terminology system
     ///
     /// `Location.physicalType.coding:readCTV3`, 0..*.
-    pub read_ctv3: Vec<CareConnectGpcLocation1PhysicalTypeReadCTV3>,
+    pub read_ctv3: Vec<CareConnectGpcLocation1PhysicalTypeReadCtv3>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Location.physicalType.coding`, 0..*.
@@ -773,7 +773,7 @@ impl CareConnectGpcLocation1PhysicalType {
             cx,
             "Location.physicalType.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcLocation1PhysicalTypeSnomedCT::take,
+            CareConnectGpcLocation1PhysicalTypeSnomedCt::take,
         );
         let read_v2 = rt::many(
             cx,
@@ -785,7 +785,7 @@ impl CareConnectGpcLocation1PhysicalType {
             cx,
             "Location.physicalType.coding:readCTV3",
             rt::part(&mut coding_parts, 2),
-            CareConnectGpcLocation1PhysicalTypeReadCTV3::take,
+            CareConnectGpcLocation1PhysicalTypeReadCtv3::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -812,7 +812,7 @@ impl From<CareConnectGpcLocation1PhysicalType> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -523,7 +523,7 @@ impl From<CareConnectGpcMedicationRequest1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `MedicationRequest.dosageInstruction.additionalInstruction.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT {
+pub struct CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `MedicationRequest.dosageInstruction.additionalInstruction.coding:snomedCT.id`, 0..1.
@@ -552,10 +552,10 @@ pub struct CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructio
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT {
+impl CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT {
+        CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -593,7 +593,7 @@ impl CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnome
             rt::same,
         );
         Some(
-            CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT {
+            CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -606,11 +606,11 @@ impl CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnome
     }
 }
 
-impl From<CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT>
+impl From<CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt>
     for Coding
 {
     fn from(
-        v: CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT,
+        v: CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt,
     ) -> Self {
         let mut extension = Vec::new();
         extension.extend(
@@ -649,7 +649,7 @@ pub struct CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructio
     ///
     /// `MedicationRequest.dosageInstruction.additionalInstruction.coding:snomedCT`, 0..1.
     pub snomed_ct:
-        Option<CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT>,
+        Option<CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `MedicationRequest.dosageInstruction.additionalInstruction.coding`, 0..*.
@@ -687,7 +687,7 @@ impl CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstruction {
             cx,
             "MedicationRequest.dosageInstruction.additionalInstruction.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT::take,
+            CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -714,7 +714,7 @@ impl From<CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstruction
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -728,7 +728,7 @@ impl From<CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstruction
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `MedicationRequest.dosageInstruction.route.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT {
+pub struct CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `MedicationRequest.dosageInstruction.route.coding:snomedCT.id`, 0..1.
@@ -757,10 +757,10 @@ pub struct CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT {
+impl CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT {
+        CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -798,7 +798,7 @@ impl CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT {
+            CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -811,8 +811,8 @@ impl CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT {
     }
 }
 
-impl From<CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT> for Coding {
-    fn from(v: CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT) -> Self {
+impl From<CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCt> for Coding {
+    fn from(v: CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -849,7 +849,7 @@ pub struct CareConnectGpcMedicationRequest1DosageInstructionRoute {
     /// Code defined by a terminology system
     ///
     /// `MedicationRequest.dosageInstruction.route.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `MedicationRequest.dosageInstruction.route.coding`, 0..*.
@@ -887,7 +887,7 @@ impl CareConnectGpcMedicationRequest1DosageInstructionRoute {
             cx,
             "MedicationRequest.dosageInstruction.route.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT::take,
+            CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -910,7 +910,7 @@ impl From<CareConnectGpcMedicationRequest1DosageInstructionRoute> for CodeableCo
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -483,7 +483,7 @@ impl From<CareConnectGpcMedicationStatement1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `MedicationStatement.dosage.route.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcMedicationStatement1DosageRouteSnomedCT {
+pub struct CareConnectGpcMedicationStatement1DosageRouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `MedicationStatement.dosage.route.coding:snomedCT.id`, 0..1.
@@ -512,10 +512,10 @@ pub struct CareConnectGpcMedicationStatement1DosageRouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcMedicationStatement1DosageRouteSnomedCT {
+impl CareConnectGpcMedicationStatement1DosageRouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcMedicationStatement1DosageRouteSnomedCT {
+        CareConnectGpcMedicationStatement1DosageRouteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -552,7 +552,7 @@ impl CareConnectGpcMedicationStatement1DosageRouteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcMedicationStatement1DosageRouteSnomedCT {
+        Some(CareConnectGpcMedicationStatement1DosageRouteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -564,8 +564,8 @@ impl CareConnectGpcMedicationStatement1DosageRouteSnomedCT {
     }
 }
 
-impl From<CareConnectGpcMedicationStatement1DosageRouteSnomedCT> for Coding {
-    fn from(v: CareConnectGpcMedicationStatement1DosageRouteSnomedCT) -> Self {
+impl From<CareConnectGpcMedicationStatement1DosageRouteSnomedCt> for Coding {
+    fn from(v: CareConnectGpcMedicationStatement1DosageRouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -602,7 +602,7 @@ pub struct CareConnectGpcMedicationStatement1DosageRoute {
     /// Code defined by a terminology system
     ///
     /// `MedicationStatement.dosage.route.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcMedicationStatement1DosageRouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcMedicationStatement1DosageRouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `MedicationStatement.dosage.route.coding`, 0..*.
@@ -640,7 +640,7 @@ impl CareConnectGpcMedicationStatement1DosageRoute {
             cx,
             "MedicationStatement.dosage.route.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcMedicationStatement1DosageRouteSnomedCT::take,
+            CareConnectGpcMedicationStatement1DosageRouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -663,7 +663,7 @@ impl From<CareConnectGpcMedicationStatement1DosageRoute> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

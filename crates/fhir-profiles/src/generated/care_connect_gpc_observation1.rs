@@ -483,7 +483,7 @@ impl From<CareConnectGpcObservation1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.category.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcObservation1CategorySnomedCT {
+pub struct CareConnectGpcObservation1CategorySnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.category.coding:snomedCT.id`, 0..1.
@@ -512,10 +512,10 @@ pub struct CareConnectGpcObservation1CategorySnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcObservation1CategorySnomedCT {
+impl CareConnectGpcObservation1CategorySnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcObservation1CategorySnomedCT {
+        CareConnectGpcObservation1CategorySnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -552,7 +552,7 @@ impl CareConnectGpcObservation1CategorySnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcObservation1CategorySnomedCT {
+        Some(CareConnectGpcObservation1CategorySnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -564,8 +564,8 @@ impl CareConnectGpcObservation1CategorySnomedCT {
     }
 }
 
-impl From<CareConnectGpcObservation1CategorySnomedCT> for Coding {
-    fn from(v: CareConnectGpcObservation1CategorySnomedCT) -> Self {
+impl From<CareConnectGpcObservation1CategorySnomedCt> for Coding {
+    fn from(v: CareConnectGpcObservation1CategorySnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -602,7 +602,7 @@ pub struct CareConnectGpcObservation1Category {
     /// Code defined by a terminology system
     ///
     /// `Observation.category.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcObservation1CategorySnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcObservation1CategorySnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.category.coding`, 0..*.
@@ -640,7 +640,7 @@ impl CareConnectGpcObservation1Category {
             cx,
             "Observation.category.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcObservation1CategorySnomedCT::take,
+            CareConnectGpcObservation1CategorySnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -663,7 +663,7 @@ impl From<CareConnectGpcObservation1Category> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -677,7 +677,7 @@ impl From<CareConnectGpcObservation1Category> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcObservation1CodeSnomedCT {
+pub struct CareConnectGpcObservation1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.code.coding:snomedCT.id`, 0..1.
@@ -706,10 +706,10 @@ pub struct CareConnectGpcObservation1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcObservation1CodeSnomedCT {
+impl CareConnectGpcObservation1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcObservation1CodeSnomedCT {
+        CareConnectGpcObservation1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -746,7 +746,7 @@ impl CareConnectGpcObservation1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcObservation1CodeSnomedCT {
+        Some(CareConnectGpcObservation1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -758,8 +758,8 @@ impl CareConnectGpcObservation1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcObservation1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcObservation1CodeSnomedCT) -> Self {
+impl From<CareConnectGpcObservation1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcObservation1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -796,7 +796,7 @@ pub struct CareConnectGpcObservation1Code {
     /// Code defined by a terminology system
     ///
     /// `Observation.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcObservation1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcObservation1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.code.coding`, 0..*.
@@ -834,7 +834,7 @@ impl CareConnectGpcObservation1Code {
             cx,
             "Observation.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcObservation1CodeSnomedCT::take,
+            CareConnectGpcObservation1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -857,7 +857,7 @@ impl From<CareConnectGpcObservation1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -871,7 +871,7 @@ impl From<CareConnectGpcObservation1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcObservation1BodySiteSnomedCT {
+pub struct CareConnectGpcObservation1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.bodySite.coding:snomedCT.id`, 0..1.
@@ -900,10 +900,10 @@ pub struct CareConnectGpcObservation1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcObservation1BodySiteSnomedCT {
+impl CareConnectGpcObservation1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcObservation1BodySiteSnomedCT {
+        CareConnectGpcObservation1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -940,7 +940,7 @@ impl CareConnectGpcObservation1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcObservation1BodySiteSnomedCT {
+        Some(CareConnectGpcObservation1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -952,8 +952,8 @@ impl CareConnectGpcObservation1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectGpcObservation1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectGpcObservation1BodySiteSnomedCT) -> Self {
+impl From<CareConnectGpcObservation1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectGpcObservation1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -990,7 +990,7 @@ pub struct CareConnectGpcObservation1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Observation.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcObservation1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcObservation1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.bodySite.coding`, 0..*.
@@ -1028,7 +1028,7 @@ impl CareConnectGpcObservation1BodySite {
             cx,
             "Observation.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcObservation1BodySiteSnomedCT::take,
+            CareConnectGpcObservation1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1051,7 +1051,7 @@ impl From<CareConnectGpcObservation1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1065,7 +1065,7 @@ impl From<CareConnectGpcObservation1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcObservation1MethodSnomedCT {
+pub struct CareConnectGpcObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -1094,10 +1094,10 @@ pub struct CareConnectGpcObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcObservation1MethodSnomedCT {
+impl CareConnectGpcObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcObservation1MethodSnomedCT {
+        CareConnectGpcObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1134,7 +1134,7 @@ impl CareConnectGpcObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcObservation1MethodSnomedCT {
+        Some(CareConnectGpcObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1146,8 +1146,8 @@ impl CareConnectGpcObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectGpcObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectGpcObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectGpcObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectGpcObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1184,7 +1184,7 @@ pub struct CareConnectGpcObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcObservation1MethodSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -1222,7 +1222,7 @@ impl CareConnectGpcObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcObservation1MethodSnomedCT::take,
+            CareConnectGpcObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1245,7 +1245,7 @@ impl From<CareConnectGpcObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1752,7 +1752,7 @@ impl From<CareConnectGpcObservation1ReferenceRange> for ObservationReferenceRang
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.component.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcObservation1ComponentCodeSnomedCT {
+pub struct CareConnectGpcObservation1ComponentCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.component.code.coding:snomedCT.id`, 0..1.
@@ -1781,10 +1781,10 @@ pub struct CareConnectGpcObservation1ComponentCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcObservation1ComponentCodeSnomedCT {
+impl CareConnectGpcObservation1ComponentCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcObservation1ComponentCodeSnomedCT {
+        CareConnectGpcObservation1ComponentCodeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1821,7 +1821,7 @@ impl CareConnectGpcObservation1ComponentCodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcObservation1ComponentCodeSnomedCT {
+        Some(CareConnectGpcObservation1ComponentCodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1833,8 +1833,8 @@ impl CareConnectGpcObservation1ComponentCodeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcObservation1ComponentCodeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcObservation1ComponentCodeSnomedCT) -> Self {
+impl From<CareConnectGpcObservation1ComponentCodeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcObservation1ComponentCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1871,7 +1871,7 @@ pub struct CareConnectGpcObservation1ComponentCode {
     /// Code defined by a terminology system
     ///
     /// `Observation.component.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcObservation1ComponentCodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcObservation1ComponentCodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.component.code.coding`, 0..*.
@@ -1909,7 +1909,7 @@ impl CareConnectGpcObservation1ComponentCode {
             cx,
             "Observation.component.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcObservation1ComponentCodeSnomedCT::take,
+            CareConnectGpcObservation1ComponentCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1932,7 +1932,7 @@ impl From<CareConnectGpcObservation1ComponentCode> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

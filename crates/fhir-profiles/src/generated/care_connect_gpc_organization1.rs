@@ -250,7 +250,7 @@ impl From<CareConnectGpcOrganization1> for Organization {
             contained: v.contained,
             extension: extension.into(),
             modifier_extension: v.modifier_extension,
-            identifier: identifier,
+            identifier,
             active: v.active,
             type_: v.type_.into_iter().collect(),
             name: Some(v.name),

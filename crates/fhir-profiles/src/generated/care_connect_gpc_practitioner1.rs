@@ -74,11 +74,11 @@ pub struct CareConnectGpcPractitioner1 {
     /// A identifier for the person as this agent
     ///
     /// `Practitioner.identifier:sdsUserID`, 0..1.
-    pub sds_user_id: Option<CareConnectGpcPractitioner1SdsUserID>,
+    pub sds_user_id: Option<CareConnectGpcPractitioner1SdsUserId>,
     /// A identifier for the person as this agent
     ///
     /// `Practitioner.identifier:sdsRoleProfileID`, 0..*.
-    pub sds_role_profile_id: Vec<CareConnectGpcPractitioner1SdsRoleProfileID>,
+    pub sds_role_profile_id: Vec<CareConnectGpcPractitioner1SdsRoleProfileId>,
     /// A identifier for the person as this agent (items in none of the slices above)
     ///
     /// `Practitioner.identifier`, 0..*.
@@ -167,13 +167,13 @@ impl CareConnectGpcPractitioner1 {
             cx,
             "Practitioner.identifier:sdsUserID",
             rt::part(&mut identifier_parts, 0),
-            CareConnectGpcPractitioner1SdsUserID::take,
+            CareConnectGpcPractitioner1SdsUserId::take,
         );
         let sds_role_profile_id = rt::many(
             cx,
             "Practitioner.identifier:sdsRoleProfileID",
             rt::part(&mut identifier_parts, 1),
-            CareConnectGpcPractitioner1SdsRoleProfileID::take,
+            CareConnectGpcPractitioner1SdsRoleProfileId::take,
         );
         let _ = &mut identifier_parts;
         let identifier = identifier_rest;
@@ -233,7 +233,7 @@ impl From<CareConnectGpcPractitioner1> for Practitioner {
             contained: v.contained,
             extension: extension.into(),
             modifier_extension: v.modifier_extension,
-            identifier: identifier,
+            identifier,
             active: v.active,
             name: vec![v.name],
             telecom: v.telecom,
@@ -286,7 +286,7 @@ impl From<CareConnectGpcPractitioner1> for Resource {
 ///
 /// Fixed by the profile (written by the conversion to [`Identifier`]): `Practitioner.identifier:sdsUserID.system` = `https://fhir.nhs.uk/Id/sds-user-id`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcPractitioner1SdsUserID {
+pub struct CareConnectGpcPractitioner1SdsUserId {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Practitioner.identifier:sdsUserID.id`, 0..1.
@@ -303,10 +303,10 @@ pub struct CareConnectGpcPractitioner1SdsUserID {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcPractitioner1SdsUserID {
+impl CareConnectGpcPractitioner1SdsUserId {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(value: FhirString) -> Self {
-        CareConnectGpcPractitioner1SdsUserID {
+        CareConnectGpcPractitioner1SdsUserId {
             id: None,
             extension: Default::default(),
             value,
@@ -327,7 +327,7 @@ impl CareConnectGpcPractitioner1SdsUserID {
             b.value,
             rt::same,
         );
-        Some(CareConnectGpcPractitioner1SdsUserID {
+        Some(CareConnectGpcPractitioner1SdsUserId {
             id: b.id,
             extension: b.extension,
             value: value?,
@@ -336,8 +336,8 @@ impl CareConnectGpcPractitioner1SdsUserID {
     }
 }
 
-impl From<CareConnectGpcPractitioner1SdsUserID> for Identifier {
-    fn from(v: CareConnectGpcPractitioner1SdsUserID) -> Self {
+impl From<CareConnectGpcPractitioner1SdsUserId> for Identifier {
+    fn from(v: CareConnectGpcPractitioner1SdsUserId) -> Self {
         Identifier {
             id: v.id,
             extension: v.extension,
@@ -355,7 +355,7 @@ impl From<CareConnectGpcPractitioner1SdsUserID> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Identifier`]): `Practitioner.identifier:sdsRoleProfileID.system` = `https://fhir.nhs.uk/Id/sds-role-profile-id`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcPractitioner1SdsRoleProfileID {
+pub struct CareConnectGpcPractitioner1SdsRoleProfileId {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Practitioner.identifier:sdsRoleProfileID.id`, 0..1.
@@ -372,10 +372,10 @@ pub struct CareConnectGpcPractitioner1SdsRoleProfileID {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcPractitioner1SdsRoleProfileID {
+impl CareConnectGpcPractitioner1SdsRoleProfileId {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(value: FhirString) -> Self {
-        CareConnectGpcPractitioner1SdsRoleProfileID {
+        CareConnectGpcPractitioner1SdsRoleProfileId {
             id: None,
             extension: Default::default(),
             value,
@@ -396,7 +396,7 @@ impl CareConnectGpcPractitioner1SdsRoleProfileID {
             b.value,
             rt::same,
         );
-        Some(CareConnectGpcPractitioner1SdsRoleProfileID {
+        Some(CareConnectGpcPractitioner1SdsRoleProfileId {
             id: b.id,
             extension: b.extension,
             value: value?,
@@ -405,8 +405,8 @@ impl CareConnectGpcPractitioner1SdsRoleProfileID {
     }
 }
 
-impl From<CareConnectGpcPractitioner1SdsRoleProfileID> for Identifier {
-    fn from(v: CareConnectGpcPractitioner1SdsRoleProfileID) -> Self {
+impl From<CareConnectGpcPractitioner1SdsRoleProfileId> for Identifier {
+    fn from(v: CareConnectGpcPractitioner1SdsRoleProfileId) -> Self {
         Identifier {
             id: v.id,
             extension: v.extension,

@@ -600,7 +600,7 @@ impl From<CareConnectGpcProblemHeaderCondition1Category> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcProblemHeaderCondition1CodeSnomedCT {
+pub struct CareConnectGpcProblemHeaderCondition1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.code.coding:snomedCT.id`, 0..1.
@@ -629,10 +629,10 @@ pub struct CareConnectGpcProblemHeaderCondition1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcProblemHeaderCondition1CodeSnomedCT {
+impl CareConnectGpcProblemHeaderCondition1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcProblemHeaderCondition1CodeSnomedCT {
+        CareConnectGpcProblemHeaderCondition1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -664,7 +664,7 @@ impl CareConnectGpcProblemHeaderCondition1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcProblemHeaderCondition1CodeSnomedCT {
+        Some(CareConnectGpcProblemHeaderCondition1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -676,8 +676,8 @@ impl CareConnectGpcProblemHeaderCondition1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcProblemHeaderCondition1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcProblemHeaderCondition1CodeSnomedCT) -> Self {
+impl From<CareConnectGpcProblemHeaderCondition1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcProblemHeaderCondition1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -714,7 +714,7 @@ pub struct CareConnectGpcProblemHeaderCondition1Code {
     /// Code defined by a terminology system
     ///
     /// `Condition.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectGpcProblemHeaderCondition1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectGpcProblemHeaderCondition1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.code.coding`, 0..*.
@@ -747,7 +747,7 @@ impl CareConnectGpcProblemHeaderCondition1Code {
             cx,
             "Condition.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcProblemHeaderCondition1CodeSnomedCT::take,
+            CareConnectGpcProblemHeaderCondition1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -770,7 +770,7 @@ impl From<CareConnectGpcProblemHeaderCondition1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

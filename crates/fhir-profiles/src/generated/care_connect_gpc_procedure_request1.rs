@@ -478,7 +478,7 @@ impl From<CareConnectGpcProcedureRequest1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `ProcedureRequest.category.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcProcedureRequest1CategorySnomedCT {
+pub struct CareConnectGpcProcedureRequest1CategorySnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `ProcedureRequest.category.coding:snomedCT.id`, 0..1.
@@ -507,10 +507,10 @@ pub struct CareConnectGpcProcedureRequest1CategorySnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcProcedureRequest1CategorySnomedCT {
+impl CareConnectGpcProcedureRequest1CategorySnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcProcedureRequest1CategorySnomedCT {
+        CareConnectGpcProcedureRequest1CategorySnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -547,7 +547,7 @@ impl CareConnectGpcProcedureRequest1CategorySnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcProcedureRequest1CategorySnomedCT {
+        Some(CareConnectGpcProcedureRequest1CategorySnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -559,8 +559,8 @@ impl CareConnectGpcProcedureRequest1CategorySnomedCT {
     }
 }
 
-impl From<CareConnectGpcProcedureRequest1CategorySnomedCT> for Coding {
-    fn from(v: CareConnectGpcProcedureRequest1CategorySnomedCT) -> Self {
+impl From<CareConnectGpcProcedureRequest1CategorySnomedCt> for Coding {
+    fn from(v: CareConnectGpcProcedureRequest1CategorySnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -597,7 +597,7 @@ pub struct CareConnectGpcProcedureRequest1Category {
     /// Code defined by a terminology system
     ///
     /// `ProcedureRequest.category.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcProcedureRequest1CategorySnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcProcedureRequest1CategorySnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `ProcedureRequest.category.coding`, 0..*.
@@ -635,7 +635,7 @@ impl CareConnectGpcProcedureRequest1Category {
             cx,
             "ProcedureRequest.category.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcProcedureRequest1CategorySnomedCT::take,
+            CareConnectGpcProcedureRequest1CategorySnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -658,7 +658,7 @@ impl From<CareConnectGpcProcedureRequest1Category> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -672,7 +672,7 @@ impl From<CareConnectGpcProcedureRequest1Category> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `ProcedureRequest.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcProcedureRequest1CodeSnomedCT {
+pub struct CareConnectGpcProcedureRequest1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `ProcedureRequest.code.coding:snomedCT.id`, 0..1.
@@ -701,10 +701,10 @@ pub struct CareConnectGpcProcedureRequest1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcProcedureRequest1CodeSnomedCT {
+impl CareConnectGpcProcedureRequest1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcProcedureRequest1CodeSnomedCT {
+        CareConnectGpcProcedureRequest1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -741,7 +741,7 @@ impl CareConnectGpcProcedureRequest1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcProcedureRequest1CodeSnomedCT {
+        Some(CareConnectGpcProcedureRequest1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -753,8 +753,8 @@ impl CareConnectGpcProcedureRequest1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcProcedureRequest1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcProcedureRequest1CodeSnomedCT) -> Self {
+impl From<CareConnectGpcProcedureRequest1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcProcedureRequest1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -791,7 +791,7 @@ pub struct CareConnectGpcProcedureRequest1Code {
     /// Code defined by a terminology system
     ///
     /// `ProcedureRequest.code.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcProcedureRequest1CodeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcProcedureRequest1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `ProcedureRequest.code.coding`, 0..*.
@@ -829,7 +829,7 @@ impl CareConnectGpcProcedureRequest1Code {
             cx,
             "ProcedureRequest.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcProcedureRequest1CodeSnomedCT::take,
+            CareConnectGpcProcedureRequest1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -852,7 +852,7 @@ impl From<CareConnectGpcProcedureRequest1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -866,7 +866,7 @@ impl From<CareConnectGpcProcedureRequest1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `ProcedureRequest.reasonCode.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcProcedureRequest1ReasonCodeSnomedCT {
+pub struct CareConnectGpcProcedureRequest1ReasonCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `ProcedureRequest.reasonCode.coding:snomedCT.id`, 0..1.
@@ -895,10 +895,10 @@ pub struct CareConnectGpcProcedureRequest1ReasonCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcProcedureRequest1ReasonCodeSnomedCT {
+impl CareConnectGpcProcedureRequest1ReasonCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcProcedureRequest1ReasonCodeSnomedCT {
+        CareConnectGpcProcedureRequest1ReasonCodeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -935,7 +935,7 @@ impl CareConnectGpcProcedureRequest1ReasonCodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcProcedureRequest1ReasonCodeSnomedCT {
+        Some(CareConnectGpcProcedureRequest1ReasonCodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -947,8 +947,8 @@ impl CareConnectGpcProcedureRequest1ReasonCodeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcProcedureRequest1ReasonCodeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcProcedureRequest1ReasonCodeSnomedCT) -> Self {
+impl From<CareConnectGpcProcedureRequest1ReasonCodeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcProcedureRequest1ReasonCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -985,7 +985,7 @@ pub struct CareConnectGpcProcedureRequest1ReasonCode {
     /// Code defined by a terminology system
     ///
     /// `ProcedureRequest.reasonCode.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcProcedureRequest1ReasonCodeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcProcedureRequest1ReasonCodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `ProcedureRequest.reasonCode.coding`, 0..*.
@@ -1023,7 +1023,7 @@ impl CareConnectGpcProcedureRequest1ReasonCode {
             cx,
             "ProcedureRequest.reasonCode.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcProcedureRequest1ReasonCodeSnomedCT::take,
+            CareConnectGpcProcedureRequest1ReasonCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1046,7 +1046,7 @@ impl From<CareConnectGpcProcedureRequest1ReasonCode> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1060,7 +1060,7 @@ impl From<CareConnectGpcProcedureRequest1ReasonCode> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `ProcedureRequest.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcProcedureRequest1BodySiteSnomedCT {
+pub struct CareConnectGpcProcedureRequest1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `ProcedureRequest.bodySite.coding:snomedCT.id`, 0..1.
@@ -1089,10 +1089,10 @@ pub struct CareConnectGpcProcedureRequest1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcProcedureRequest1BodySiteSnomedCT {
+impl CareConnectGpcProcedureRequest1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectGpcProcedureRequest1BodySiteSnomedCT {
+        CareConnectGpcProcedureRequest1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1129,7 +1129,7 @@ impl CareConnectGpcProcedureRequest1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcProcedureRequest1BodySiteSnomedCT {
+        Some(CareConnectGpcProcedureRequest1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1141,8 +1141,8 @@ impl CareConnectGpcProcedureRequest1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectGpcProcedureRequest1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectGpcProcedureRequest1BodySiteSnomedCT) -> Self {
+impl From<CareConnectGpcProcedureRequest1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectGpcProcedureRequest1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1179,7 +1179,7 @@ pub struct CareConnectGpcProcedureRequest1BodySite {
     /// Code defined by a terminology system
     ///
     /// `ProcedureRequest.bodySite.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcProcedureRequest1BodySiteSnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcProcedureRequest1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `ProcedureRequest.bodySite.coding`, 0..*.
@@ -1217,7 +1217,7 @@ impl CareConnectGpcProcedureRequest1BodySite {
             cx,
             "ProcedureRequest.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcProcedureRequest1BodySiteSnomedCT::take,
+            CareConnectGpcProcedureRequest1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1240,7 +1240,7 @@ impl From<CareConnectGpcProcedureRequest1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -356,7 +356,7 @@ impl From<CareConnectGpcSpecimen1Identifier> for Identifier {
 ///
 /// `Specimen.type.coding:snomedCT` as profiled by `CareConnect-GPC-Specimen-1`: a [`Coding`] with the profile's constraints.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcSpecimen1TypeSnomedCT {
+pub struct CareConnectGpcSpecimen1TypeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Specimen.type.coding:snomedCT.id`, 0..1.
@@ -393,10 +393,10 @@ pub struct CareConnectGpcSpecimen1TypeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcSpecimen1TypeSnomedCT {
+impl CareConnectGpcSpecimen1TypeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(system: Uri, code: Code, display: FhirString) -> Self {
-        CareConnectGpcSpecimen1TypeSnomedCT {
+        CareConnectGpcSpecimen1TypeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -431,7 +431,7 @@ impl CareConnectGpcSpecimen1TypeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcSpecimen1TypeSnomedCT {
+        Some(CareConnectGpcSpecimen1TypeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -445,8 +445,8 @@ impl CareConnectGpcSpecimen1TypeSnomedCT {
     }
 }
 
-impl From<CareConnectGpcSpecimen1TypeSnomedCT> for Coding {
-    fn from(v: CareConnectGpcSpecimen1TypeSnomedCT) -> Self {
+impl From<CareConnectGpcSpecimen1TypeSnomedCt> for Coding {
+    fn from(v: CareConnectGpcSpecimen1TypeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -484,7 +484,7 @@ pub struct CareConnectGpcSpecimen1Type {
     /// Code defined by a terminology system
     ///
     /// `Specimen.type.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcSpecimen1TypeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcSpecimen1TypeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Specimen.type.coding`, 0..*.
@@ -522,7 +522,7 @@ impl CareConnectGpcSpecimen1Type {
             cx,
             "Specimen.type.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcSpecimen1TypeSnomedCT::take,
+            CareConnectGpcSpecimen1TypeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -545,7 +545,7 @@ impl From<CareConnectGpcSpecimen1Type> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -557,7 +557,7 @@ impl From<CareConnectGpcSpecimen1Type> for CodeableConcept {
 ///
 /// `Specimen.collection.bodySite.coding:snomedCT` as profiled by `CareConnect-GPC-Specimen-1`: a [`Coding`] with the profile's constraints.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectGpcSpecimen1CollectionBodySiteSnomedCT {
+pub struct CareConnectGpcSpecimen1CollectionBodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Specimen.collection.bodySite.coding:snomedCT.id`, 0..1.
@@ -594,10 +594,10 @@ pub struct CareConnectGpcSpecimen1CollectionBodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectGpcSpecimen1CollectionBodySiteSnomedCT {
+impl CareConnectGpcSpecimen1CollectionBodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(system: Uri, code: Code, display: FhirString) -> Self {
-        CareConnectGpcSpecimen1CollectionBodySiteSnomedCT {
+        CareConnectGpcSpecimen1CollectionBodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -637,7 +637,7 @@ impl CareConnectGpcSpecimen1CollectionBodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectGpcSpecimen1CollectionBodySiteSnomedCT {
+        Some(CareConnectGpcSpecimen1CollectionBodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -651,8 +651,8 @@ impl CareConnectGpcSpecimen1CollectionBodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectGpcSpecimen1CollectionBodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectGpcSpecimen1CollectionBodySiteSnomedCT) -> Self {
+impl From<CareConnectGpcSpecimen1CollectionBodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectGpcSpecimen1CollectionBodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -690,7 +690,7 @@ pub struct CareConnectGpcSpecimen1CollectionBodySite {
     /// Code defined by a terminology system
     ///
     /// `Specimen.collection.bodySite.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectGpcSpecimen1CollectionBodySiteSnomedCT>,
+    pub snomed_ct: Vec<CareConnectGpcSpecimen1CollectionBodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Specimen.collection.bodySite.coding`, 0..*.
@@ -728,7 +728,7 @@ impl CareConnectGpcSpecimen1CollectionBodySite {
             cx,
             "Specimen.collection.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectGpcSpecimen1CollectionBodySiteSnomedCT::take,
+            CareConnectGpcSpecimen1CollectionBodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -751,7 +751,7 @@ impl From<CareConnectGpcSpecimen1CollectionBodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -673,7 +673,7 @@ impl From<CareConnectHeartRateObservation1CodeLoinc> for Coding {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.code.coding:snomedCT.system` = `http://snomed.info/sct`, `Observation.code.coding:snomedCT.code` = `364075005`, `Observation.code.coding:snomedCT.display` = `Heart rate`.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct CareConnectHeartRateObservation1CodeSnomedCT {
+pub struct CareConnectHeartRateObservation1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.code.coding:snomedCT.id`, 0..1.
@@ -694,10 +694,10 @@ pub struct CareConnectHeartRateObservation1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectHeartRateObservation1CodeSnomedCT {
+impl CareConnectHeartRateObservation1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new() -> Self {
-        CareConnectHeartRateObservation1CodeSnomedCT {
+        CareConnectHeartRateObservation1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -726,7 +726,7 @@ impl CareConnectHeartRateObservation1CodeSnomedCT {
             "Observation.code.coding:snomedCT.display",
             b.display.as_ref(),
         );
-        Some(CareConnectHeartRateObservation1CodeSnomedCT {
+        Some(CareConnectHeartRateObservation1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -736,8 +736,8 @@ impl CareConnectHeartRateObservation1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectHeartRateObservation1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectHeartRateObservation1CodeSnomedCT) -> Self {
+impl From<CareConnectHeartRateObservation1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectHeartRateObservation1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -778,7 +778,7 @@ pub struct CareConnectHeartRateObservation1Code {
     /// Code defined by a terminology system
     ///
     /// `Observation.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectHeartRateObservation1CodeSnomedCT,
+    pub snomed_ct: CareConnectHeartRateObservation1CodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.code.coding`, 1..*.
@@ -795,7 +795,7 @@ impl CareConnectHeartRateObservation1Code {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectHeartRateObservation1CodeLoinc,
-        snomed_ct: CareConnectHeartRateObservation1CodeSnomedCT,
+        snomed_ct: CareConnectHeartRateObservation1CodeSnomedCt,
     ) -> Self {
         CareConnectHeartRateObservation1Code {
             id: None,
@@ -826,7 +826,7 @@ impl CareConnectHeartRateObservation1Code {
             cx,
             "Observation.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectHeartRateObservation1CodeSnomedCT::take,
+            CareConnectHeartRateObservation1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -851,7 +851,7 @@ impl From<CareConnectHeartRateObservation1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -865,7 +865,7 @@ impl From<CareConnectHeartRateObservation1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectHeartRateObservation1BodySiteSnomedCT {
+pub struct CareConnectHeartRateObservation1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.bodySite.coding:snomedCT.id`, 0..1.
@@ -894,10 +894,10 @@ pub struct CareConnectHeartRateObservation1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectHeartRateObservation1BodySiteSnomedCT {
+impl CareConnectHeartRateObservation1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectHeartRateObservation1BodySiteSnomedCT {
+        CareConnectHeartRateObservation1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -934,7 +934,7 @@ impl CareConnectHeartRateObservation1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectHeartRateObservation1BodySiteSnomedCT {
+        Some(CareConnectHeartRateObservation1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -946,8 +946,8 @@ impl CareConnectHeartRateObservation1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectHeartRateObservation1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectHeartRateObservation1BodySiteSnomedCT) -> Self {
+impl From<CareConnectHeartRateObservation1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectHeartRateObservation1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -984,7 +984,7 @@ pub struct CareConnectHeartRateObservation1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Observation.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectHeartRateObservation1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectHeartRateObservation1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.bodySite.coding`, 0..*.
@@ -1022,7 +1022,7 @@ impl CareConnectHeartRateObservation1BodySite {
             cx,
             "Observation.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectHeartRateObservation1BodySiteSnomedCT::take,
+            CareConnectHeartRateObservation1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1045,7 +1045,7 @@ impl From<CareConnectHeartRateObservation1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1059,7 +1059,7 @@ impl From<CareConnectHeartRateObservation1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectHeartRateObservation1MethodSnomedCT {
+pub struct CareConnectHeartRateObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -1088,10 +1088,10 @@ pub struct CareConnectHeartRateObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectHeartRateObservation1MethodSnomedCT {
+impl CareConnectHeartRateObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectHeartRateObservation1MethodSnomedCT {
+        CareConnectHeartRateObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1128,7 +1128,7 @@ impl CareConnectHeartRateObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectHeartRateObservation1MethodSnomedCT {
+        Some(CareConnectHeartRateObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1140,8 +1140,8 @@ impl CareConnectHeartRateObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectHeartRateObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectHeartRateObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectHeartRateObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectHeartRateObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1178,7 +1178,7 @@ pub struct CareConnectHeartRateObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectHeartRateObservation1MethodSnomedCT>,
+    pub snomed_ct: Option<CareConnectHeartRateObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -1216,7 +1216,7 @@ impl CareConnectHeartRateObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectHeartRateObservation1MethodSnomedCT::take,
+            CareConnectHeartRateObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1239,7 +1239,7 @@ impl From<CareConnectHeartRateObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1410,7 +1410,7 @@ impl From<CareConnectHeartRateObservation1ComponentCodeLoinc> for Coding {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.component.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectHeartRateObservation1ComponentCodeSnomedCT {
+pub struct CareConnectHeartRateObservation1ComponentCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.component.code.coding:snomedCT.id`, 0..1.
@@ -1439,10 +1439,10 @@ pub struct CareConnectHeartRateObservation1ComponentCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectHeartRateObservation1ComponentCodeSnomedCT {
+impl CareConnectHeartRateObservation1ComponentCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectHeartRateObservation1ComponentCodeSnomedCT {
+        CareConnectHeartRateObservation1ComponentCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1479,7 +1479,7 @@ impl CareConnectHeartRateObservation1ComponentCodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectHeartRateObservation1ComponentCodeSnomedCT {
+        Some(CareConnectHeartRateObservation1ComponentCodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1491,8 +1491,8 @@ impl CareConnectHeartRateObservation1ComponentCodeSnomedCT {
     }
 }
 
-impl From<CareConnectHeartRateObservation1ComponentCodeSnomedCT> for Coding {
-    fn from(v: CareConnectHeartRateObservation1ComponentCodeSnomedCT) -> Self {
+impl From<CareConnectHeartRateObservation1ComponentCodeSnomedCt> for Coding {
+    fn from(v: CareConnectHeartRateObservation1ComponentCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1533,7 +1533,7 @@ pub struct CareConnectHeartRateObservation1ComponentCode {
     /// Code defined by a terminology system
     ///
     /// `Observation.component.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectHeartRateObservation1ComponentCodeSnomedCT,
+    pub snomed_ct: CareConnectHeartRateObservation1ComponentCodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.component.code.coding`, 1..*.
@@ -1550,7 +1550,7 @@ impl CareConnectHeartRateObservation1ComponentCode {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectHeartRateObservation1ComponentCodeLoinc,
-        snomed_ct: CareConnectHeartRateObservation1ComponentCodeSnomedCT,
+        snomed_ct: CareConnectHeartRateObservation1ComponentCodeSnomedCt,
     ) -> Self {
         CareConnectHeartRateObservation1ComponentCode {
             id: None,
@@ -1581,7 +1581,7 @@ impl CareConnectHeartRateObservation1ComponentCode {
             cx,
             "Observation.component.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectHeartRateObservation1ComponentCodeSnomedCT::take,
+            CareConnectHeartRateObservation1ComponentCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1606,7 +1606,7 @@ impl From<CareConnectHeartRateObservation1ComponentCode> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -491,7 +491,7 @@ impl From<CareConnectImmunization1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Immunization.site.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectImmunization1SiteSnomedCT {
+pub struct CareConnectImmunization1SiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Immunization.site.coding:snomedCT.id`, 0..1.
@@ -524,10 +524,10 @@ pub struct CareConnectImmunization1SiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectImmunization1SiteSnomedCT {
+impl CareConnectImmunization1SiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectImmunization1SiteSnomedCT {
+        CareConnectImmunization1SiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -565,7 +565,7 @@ impl CareConnectImmunization1SiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectImmunization1SiteSnomedCT {
+        Some(CareConnectImmunization1SiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -578,8 +578,8 @@ impl CareConnectImmunization1SiteSnomedCT {
     }
 }
 
-impl From<CareConnectImmunization1SiteSnomedCT> for Coding {
-    fn from(v: CareConnectImmunization1SiteSnomedCT) -> Self {
+impl From<CareConnectImmunization1SiteSnomedCt> for Coding {
+    fn from(v: CareConnectImmunization1SiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -617,7 +617,7 @@ pub struct CareConnectImmunization1Site {
     /// Code defined by a terminology system
     ///
     /// `Immunization.site.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectImmunization1SiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectImmunization1SiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Immunization.site.coding`, 0..*.
@@ -655,7 +655,7 @@ impl CareConnectImmunization1Site {
             cx,
             "Immunization.site.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectImmunization1SiteSnomedCT::take,
+            CareConnectImmunization1SiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -678,7 +678,7 @@ impl From<CareConnectImmunization1Site> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -692,7 +692,7 @@ impl From<CareConnectImmunization1Site> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Immunization.route.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectImmunization1RouteSnomedCT {
+pub struct CareConnectImmunization1RouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Immunization.route.coding:snomedCT.id`, 0..1.
@@ -725,10 +725,10 @@ pub struct CareConnectImmunization1RouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectImmunization1RouteSnomedCT {
+impl CareConnectImmunization1RouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectImmunization1RouteSnomedCT {
+        CareConnectImmunization1RouteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -766,7 +766,7 @@ impl CareConnectImmunization1RouteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectImmunization1RouteSnomedCT {
+        Some(CareConnectImmunization1RouteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -779,8 +779,8 @@ impl CareConnectImmunization1RouteSnomedCT {
     }
 }
 
-impl From<CareConnectImmunization1RouteSnomedCT> for Coding {
-    fn from(v: CareConnectImmunization1RouteSnomedCT) -> Self {
+impl From<CareConnectImmunization1RouteSnomedCt> for Coding {
+    fn from(v: CareConnectImmunization1RouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -818,7 +818,7 @@ pub struct CareConnectImmunization1Route {
     /// Code defined by a terminology system
     ///
     /// `Immunization.route.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectImmunization1RouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectImmunization1RouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Immunization.route.coding`, 0..*.
@@ -856,7 +856,7 @@ impl CareConnectImmunization1Route {
             cx,
             "Immunization.route.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectImmunization1RouteSnomedCT::take,
+            CareConnectImmunization1RouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -879,7 +879,7 @@ impl From<CareConnectImmunization1Route> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -893,7 +893,7 @@ impl From<CareConnectImmunization1Route> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Immunization.vaccinationProtocol.targetDisease.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
+pub struct CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Immunization.vaccinationProtocol.targetDisease.coding:snomedCT.id`, 0..1.
@@ -926,10 +926,10 @@ pub struct CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
+impl CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
+        CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -968,7 +968,7 @@ impl CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
+            CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -982,8 +982,8 @@ impl CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT {
     }
 }
 
-impl From<CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT> for Coding {
-    fn from(v: CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT) -> Self {
+impl From<CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCt> for Coding {
+    fn from(v: CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1021,7 +1021,7 @@ pub struct CareConnectImmunization1VaccinationProtocolTargetDisease {
     /// Code defined by a terminology system
     ///
     /// `Immunization.vaccinationProtocol.targetDisease.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT>,
+    pub snomed_ct: Option<CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Immunization.vaccinationProtocol.targetDisease.coding`, 0..*.
@@ -1059,7 +1059,7 @@ impl CareConnectImmunization1VaccinationProtocolTargetDisease {
             cx,
             "Immunization.vaccinationProtocol.targetDisease.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT::take,
+            CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1082,7 +1082,7 @@ impl From<CareConnectImmunization1VaccinationProtocolTargetDisease> for Codeable
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -441,7 +441,7 @@ impl From<CareConnectInspiredOxygenObservation1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.category.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectInspiredOxygenObservation1CategorySnomedCT {
+pub struct CareConnectInspiredOxygenObservation1CategorySnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.category.coding:snomedCT.id`, 0..1.
@@ -470,10 +470,10 @@ pub struct CareConnectInspiredOxygenObservation1CategorySnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectInspiredOxygenObservation1CategorySnomedCT {
+impl CareConnectInspiredOxygenObservation1CategorySnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectInspiredOxygenObservation1CategorySnomedCT {
+        CareConnectInspiredOxygenObservation1CategorySnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -510,7 +510,7 @@ impl CareConnectInspiredOxygenObservation1CategorySnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectInspiredOxygenObservation1CategorySnomedCT {
+        Some(CareConnectInspiredOxygenObservation1CategorySnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -522,8 +522,8 @@ impl CareConnectInspiredOxygenObservation1CategorySnomedCT {
     }
 }
 
-impl From<CareConnectInspiredOxygenObservation1CategorySnomedCT> for Coding {
-    fn from(v: CareConnectInspiredOxygenObservation1CategorySnomedCT) -> Self {
+impl From<CareConnectInspiredOxygenObservation1CategorySnomedCt> for Coding {
+    fn from(v: CareConnectInspiredOxygenObservation1CategorySnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -560,7 +560,7 @@ pub struct CareConnectInspiredOxygenObservation1Category {
     /// Code defined by a terminology system
     ///
     /// `Observation.category.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectInspiredOxygenObservation1CategorySnomedCT>,
+    pub snomed_ct: Option<CareConnectInspiredOxygenObservation1CategorySnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.category.coding`, 0..*.
@@ -593,7 +593,7 @@ impl CareConnectInspiredOxygenObservation1Category {
             cx,
             "Observation.category.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectInspiredOxygenObservation1CategorySnomedCT::take,
+            CareConnectInspiredOxygenObservation1CategorySnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -616,7 +616,7 @@ impl From<CareConnectInspiredOxygenObservation1Category> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -773,7 +773,7 @@ impl From<CareConnectInspiredOxygenObservation1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectInspiredOxygenObservation1BodySiteSnomedCT {
+pub struct CareConnectInspiredOxygenObservation1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.bodySite.coding:snomedCT.id`, 0..1.
@@ -802,10 +802,10 @@ pub struct CareConnectInspiredOxygenObservation1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectInspiredOxygenObservation1BodySiteSnomedCT {
+impl CareConnectInspiredOxygenObservation1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectInspiredOxygenObservation1BodySiteSnomedCT {
+        CareConnectInspiredOxygenObservation1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -842,7 +842,7 @@ impl CareConnectInspiredOxygenObservation1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectInspiredOxygenObservation1BodySiteSnomedCT {
+        Some(CareConnectInspiredOxygenObservation1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -854,8 +854,8 @@ impl CareConnectInspiredOxygenObservation1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectInspiredOxygenObservation1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectInspiredOxygenObservation1BodySiteSnomedCT) -> Self {
+impl From<CareConnectInspiredOxygenObservation1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectInspiredOxygenObservation1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -892,7 +892,7 @@ pub struct CareConnectInspiredOxygenObservation1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Observation.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectInspiredOxygenObservation1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectInspiredOxygenObservation1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.bodySite.coding`, 0..*.
@@ -925,7 +925,7 @@ impl CareConnectInspiredOxygenObservation1BodySite {
             cx,
             "Observation.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectInspiredOxygenObservation1BodySiteSnomedCT::take,
+            CareConnectInspiredOxygenObservation1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -948,7 +948,7 @@ impl From<CareConnectInspiredOxygenObservation1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -962,7 +962,7 @@ impl From<CareConnectInspiredOxygenObservation1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectInspiredOxygenObservation1MethodSnomedCT {
+pub struct CareConnectInspiredOxygenObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -991,10 +991,10 @@ pub struct CareConnectInspiredOxygenObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectInspiredOxygenObservation1MethodSnomedCT {
+impl CareConnectInspiredOxygenObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectInspiredOxygenObservation1MethodSnomedCT {
+        CareConnectInspiredOxygenObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1031,7 +1031,7 @@ impl CareConnectInspiredOxygenObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectInspiredOxygenObservation1MethodSnomedCT {
+        Some(CareConnectInspiredOxygenObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1043,8 +1043,8 @@ impl CareConnectInspiredOxygenObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectInspiredOxygenObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectInspiredOxygenObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectInspiredOxygenObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectInspiredOxygenObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1081,7 +1081,7 @@ pub struct CareConnectInspiredOxygenObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectInspiredOxygenObservation1MethodSnomedCT>,
+    pub snomed_ct: Option<CareConnectInspiredOxygenObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -1114,7 +1114,7 @@ impl CareConnectInspiredOxygenObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectInspiredOxygenObservation1MethodSnomedCT::take,
+            CareConnectInspiredOxygenObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1137,7 +1137,7 @@ impl From<CareConnectInspiredOxygenObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1151,7 +1151,7 @@ impl From<CareConnectInspiredOxygenObservation1Method> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.component.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT {
+pub struct CareConnectInspiredOxygenObservation1ComponentCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.component.code.coding:snomedCT.id`, 0..1.
@@ -1180,10 +1180,10 @@ pub struct CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT {
+impl CareConnectInspiredOxygenObservation1ComponentCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT {
+        CareConnectInspiredOxygenObservation1ComponentCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1220,7 +1220,7 @@ impl CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT {
+        Some(CareConnectInspiredOxygenObservation1ComponentCodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1232,8 +1232,8 @@ impl CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT {
     }
 }
 
-impl From<CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT> for Coding {
-    fn from(v: CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT) -> Self {
+impl From<CareConnectInspiredOxygenObservation1ComponentCodeSnomedCt> for Coding {
+    fn from(v: CareConnectInspiredOxygenObservation1ComponentCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1270,7 +1270,7 @@ pub struct CareConnectInspiredOxygenObservation1ComponentCode {
     /// Code defined by a terminology system
     ///
     /// `Observation.component.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectInspiredOxygenObservation1ComponentCodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.component.code.coding`, 0..*.
@@ -1303,7 +1303,7 @@ impl CareConnectInspiredOxygenObservation1ComponentCode {
             cx,
             "Observation.component.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT::take,
+            CareConnectInspiredOxygenObservation1ComponentCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1326,7 +1326,7 @@ impl From<CareConnectInspiredOxygenObservation1ComponentCode> for CodeableConcep
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -1054,7 +1054,7 @@ impl From<CareConnectItkAllergyIntolerance1Asserter> for Reference {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `AllergyIntolerance.reaction.substance.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT {
+pub struct CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `AllergyIntolerance.reaction.substance.coding:snomedCT.id`, 0..1.
@@ -1083,10 +1083,10 @@ pub struct CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT {
+impl CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT {
+        CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1123,7 +1123,7 @@ impl CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT {
+        Some(CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1135,8 +1135,8 @@ impl CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT {
     }
 }
 
-impl From<CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT> for Coding {
-    fn from(v: CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT) -> Self {
+impl From<CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCt> for Coding {
+    fn from(v: CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1173,7 +1173,7 @@ pub struct CareConnectItkAllergyIntolerance1ReactionSubstance {
     /// Code defined by a terminology system
     ///
     /// `AllergyIntolerance.reaction.substance.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `AllergyIntolerance.reaction.substance.coding`, 0..*.
@@ -1211,7 +1211,7 @@ impl CareConnectItkAllergyIntolerance1ReactionSubstance {
             cx,
             "AllergyIntolerance.reaction.substance.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT::take,
+            CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1234,7 +1234,7 @@ impl From<CareConnectItkAllergyIntolerance1ReactionSubstance> for CodeableConcep
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1248,7 +1248,7 @@ impl From<CareConnectItkAllergyIntolerance1ReactionSubstance> for CodeableConcep
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `AllergyIntolerance.reaction.manifestation.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT {
+pub struct CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `AllergyIntolerance.reaction.manifestation.coding:snomedCT.id`, 0..1.
@@ -1277,10 +1277,10 @@ pub struct CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT {
+impl CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT {
+        CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1318,7 +1318,7 @@ impl CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT {
+            CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -1331,8 +1331,8 @@ impl CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT {
     }
 }
 
-impl From<CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT> for Coding {
-    fn from(v: CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT) -> Self {
+impl From<CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCt> for Coding {
+    fn from(v: CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1369,7 +1369,7 @@ pub struct CareConnectItkAllergyIntolerance1ReactionManifestation {
     /// Code defined by a terminology system
     ///
     /// `AllergyIntolerance.reaction.manifestation.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `AllergyIntolerance.reaction.manifestation.coding`, 0..*.
@@ -1407,7 +1407,7 @@ impl CareConnectItkAllergyIntolerance1ReactionManifestation {
             cx,
             "AllergyIntolerance.reaction.manifestation.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT::take,
+            CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1430,7 +1430,7 @@ impl From<CareConnectItkAllergyIntolerance1ReactionManifestation> for CodeableCo
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1444,7 +1444,7 @@ impl From<CareConnectItkAllergyIntolerance1ReactionManifestation> for CodeableCo
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `AllergyIntolerance.reaction.exposureRoute.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT {
+pub struct CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `AllergyIntolerance.reaction.exposureRoute.coding:snomedCT.id`, 0..1.
@@ -1473,10 +1473,10 @@ pub struct CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT {
+impl CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT {
+        CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1514,7 +1514,7 @@ impl CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT {
+            CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -1527,8 +1527,8 @@ impl CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT {
     }
 }
 
-impl From<CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT> for Coding {
-    fn from(v: CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT) -> Self {
+impl From<CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCt> for Coding {
+    fn from(v: CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1565,7 +1565,7 @@ pub struct CareConnectItkAllergyIntolerance1ReactionExposureRoute {
     /// Code defined by a terminology system
     ///
     /// `AllergyIntolerance.reaction.exposureRoute.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `AllergyIntolerance.reaction.exposureRoute.coding`, 0..*.
@@ -1603,7 +1603,7 @@ impl CareConnectItkAllergyIntolerance1ReactionExposureRoute {
             cx,
             "AllergyIntolerance.reaction.exposureRoute.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT::take,
+            CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1626,7 +1626,7 @@ impl From<CareConnectItkAllergyIntolerance1ReactionExposureRoute> for CodeableCo
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -977,7 +977,7 @@ impl From<CareConnectItkCondition1Severity> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkCondition1CodeSnomedCT {
+pub struct CareConnectItkCondition1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.code.coding:snomedCT.id`, 0..1.
@@ -1006,10 +1006,10 @@ pub struct CareConnectItkCondition1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkCondition1CodeSnomedCT {
+impl CareConnectItkCondition1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkCondition1CodeSnomedCT {
+        CareConnectItkCondition1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1041,7 +1041,7 @@ impl CareConnectItkCondition1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkCondition1CodeSnomedCT {
+        Some(CareConnectItkCondition1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1053,8 +1053,8 @@ impl CareConnectItkCondition1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectItkCondition1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectItkCondition1CodeSnomedCT) -> Self {
+impl From<CareConnectItkCondition1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectItkCondition1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1091,7 +1091,7 @@ pub struct CareConnectItkCondition1Code {
     /// Code defined by a terminology system
     ///
     /// `Condition.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkCondition1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkCondition1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.code.coding`, 0..*.
@@ -1129,7 +1129,7 @@ impl CareConnectItkCondition1Code {
             cx,
             "Condition.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkCondition1CodeSnomedCT::take,
+            CareConnectItkCondition1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1152,7 +1152,7 @@ impl From<CareConnectItkCondition1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1166,7 +1166,7 @@ impl From<CareConnectItkCondition1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkCondition1BodySiteSnomedCT {
+pub struct CareConnectItkCondition1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.bodySite.coding:snomedCT.id`, 0..1.
@@ -1195,10 +1195,10 @@ pub struct CareConnectItkCondition1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkCondition1BodySiteSnomedCT {
+impl CareConnectItkCondition1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkCondition1BodySiteSnomedCT {
+        CareConnectItkCondition1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1235,7 +1235,7 @@ impl CareConnectItkCondition1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkCondition1BodySiteSnomedCT {
+        Some(CareConnectItkCondition1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1247,8 +1247,8 @@ impl CareConnectItkCondition1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectItkCondition1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectItkCondition1BodySiteSnomedCT) -> Self {
+impl From<CareConnectItkCondition1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectItkCondition1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1285,7 +1285,7 @@ pub struct CareConnectItkCondition1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Condition.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkCondition1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkCondition1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.bodySite.coding`, 0..*.
@@ -1323,7 +1323,7 @@ impl CareConnectItkCondition1BodySite {
             cx,
             "Condition.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkCondition1BodySiteSnomedCT::take,
+            CareConnectItkCondition1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1346,7 +1346,7 @@ impl From<CareConnectItkCondition1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1570,7 +1570,7 @@ impl From<CareConnectItkCondition1Asserter> for Reference {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.stage.summary.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkCondition1StageSummarySnomedCT {
+pub struct CareConnectItkCondition1StageSummarySnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.stage.summary.coding:snomedCT.id`, 0..1.
@@ -1599,10 +1599,10 @@ pub struct CareConnectItkCondition1StageSummarySnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkCondition1StageSummarySnomedCT {
+impl CareConnectItkCondition1StageSummarySnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkCondition1StageSummarySnomedCT {
+        CareConnectItkCondition1StageSummarySnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1639,7 +1639,7 @@ impl CareConnectItkCondition1StageSummarySnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkCondition1StageSummarySnomedCT {
+        Some(CareConnectItkCondition1StageSummarySnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1651,8 +1651,8 @@ impl CareConnectItkCondition1StageSummarySnomedCT {
     }
 }
 
-impl From<CareConnectItkCondition1StageSummarySnomedCT> for Coding {
-    fn from(v: CareConnectItkCondition1StageSummarySnomedCT) -> Self {
+impl From<CareConnectItkCondition1StageSummarySnomedCt> for Coding {
+    fn from(v: CareConnectItkCondition1StageSummarySnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1689,7 +1689,7 @@ pub struct CareConnectItkCondition1StageSummary {
     /// Code defined by a terminology system
     ///
     /// `Condition.stage.summary.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectItkCondition1StageSummarySnomedCT>,
+    pub snomed_ct: Vec<CareConnectItkCondition1StageSummarySnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.stage.summary.coding`, 0..*.
@@ -1727,7 +1727,7 @@ impl CareConnectItkCondition1StageSummary {
             cx,
             "Condition.stage.summary.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkCondition1StageSummarySnomedCT::take,
+            CareConnectItkCondition1StageSummarySnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1750,7 +1750,7 @@ impl From<CareConnectItkCondition1StageSummary> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

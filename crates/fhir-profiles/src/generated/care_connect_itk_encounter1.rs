@@ -1035,7 +1035,7 @@ impl From<CareConnectItkEncounter1ClassHistory> for EncounterClassHistory {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Encounter.type.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkEncounter1TypeSnomedCT {
+pub struct CareConnectItkEncounter1TypeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Encounter.type.coding:snomedCT.id`, 0..1.
@@ -1064,10 +1064,10 @@ pub struct CareConnectItkEncounter1TypeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkEncounter1TypeSnomedCT {
+impl CareConnectItkEncounter1TypeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkEncounter1TypeSnomedCT {
+        CareConnectItkEncounter1TypeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1099,7 +1099,7 @@ impl CareConnectItkEncounter1TypeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkEncounter1TypeSnomedCT {
+        Some(CareConnectItkEncounter1TypeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1111,8 +1111,8 @@ impl CareConnectItkEncounter1TypeSnomedCT {
     }
 }
 
-impl From<CareConnectItkEncounter1TypeSnomedCT> for Coding {
-    fn from(v: CareConnectItkEncounter1TypeSnomedCT) -> Self {
+impl From<CareConnectItkEncounter1TypeSnomedCt> for Coding {
+    fn from(v: CareConnectItkEncounter1TypeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1149,7 +1149,7 @@ pub struct CareConnectItkEncounter1Type {
     /// Code defined by a terminology system
     ///
     /// `Encounter.type.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkEncounter1TypeSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkEncounter1TypeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Encounter.type.coding`, 0..*.
@@ -1187,7 +1187,7 @@ impl CareConnectItkEncounter1Type {
             cx,
             "Encounter.type.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkEncounter1TypeSnomedCT::take,
+            CareConnectItkEncounter1TypeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1210,7 +1210,7 @@ impl From<CareConnectItkEncounter1Type> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1780,7 +1780,7 @@ impl From<CareConnectItkEncounter1Participant> for EncounterParticipant {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Encounter.reason.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkEncounter1ReasonSnomedCT {
+pub struct CareConnectItkEncounter1ReasonSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Encounter.reason.coding:snomedCT.id`, 0..1.
@@ -1809,10 +1809,10 @@ pub struct CareConnectItkEncounter1ReasonSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkEncounter1ReasonSnomedCT {
+impl CareConnectItkEncounter1ReasonSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkEncounter1ReasonSnomedCT {
+        CareConnectItkEncounter1ReasonSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1849,7 +1849,7 @@ impl CareConnectItkEncounter1ReasonSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkEncounter1ReasonSnomedCT {
+        Some(CareConnectItkEncounter1ReasonSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1861,8 +1861,8 @@ impl CareConnectItkEncounter1ReasonSnomedCT {
     }
 }
 
-impl From<CareConnectItkEncounter1ReasonSnomedCT> for Coding {
-    fn from(v: CareConnectItkEncounter1ReasonSnomedCT) -> Self {
+impl From<CareConnectItkEncounter1ReasonSnomedCt> for Coding {
+    fn from(v: CareConnectItkEncounter1ReasonSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1899,7 +1899,7 @@ pub struct CareConnectItkEncounter1Reason {
     /// Code defined by a terminology system
     ///
     /// `Encounter.reason.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectItkEncounter1ReasonSnomedCT>,
+    pub snomed_ct: Vec<CareConnectItkEncounter1ReasonSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Encounter.reason.coding`, 0..*.
@@ -1937,7 +1937,7 @@ impl CareConnectItkEncounter1Reason {
             cx,
             "Encounter.reason.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkEncounter1ReasonSnomedCT::take,
+            CareConnectItkEncounter1ReasonSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1960,7 +1960,7 @@ impl From<CareConnectItkEncounter1Reason> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -2918,7 +2918,7 @@ impl From<CareConnectItkEncounter1HospitalizationAdmitSource> for CodeableConcep
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Encounter.hospitalization.reAdmission.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT {
+pub struct CareConnectItkEncounter1HospitalizationReAdmissionSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Encounter.hospitalization.reAdmission.coding:snomedCT.id`, 0..1.
@@ -2947,10 +2947,10 @@ pub struct CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT {
+impl CareConnectItkEncounter1HospitalizationReAdmissionSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT {
+        CareConnectItkEncounter1HospitalizationReAdmissionSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -2987,7 +2987,7 @@ impl CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT {
+        Some(CareConnectItkEncounter1HospitalizationReAdmissionSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -2999,8 +2999,8 @@ impl CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT {
     }
 }
 
-impl From<CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT> for Coding {
-    fn from(v: CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT) -> Self {
+impl From<CareConnectItkEncounter1HospitalizationReAdmissionSnomedCt> for Coding {
+    fn from(v: CareConnectItkEncounter1HospitalizationReAdmissionSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -3037,7 +3037,7 @@ pub struct CareConnectItkEncounter1HospitalizationReAdmission {
     /// Code defined by a terminology system
     ///
     /// `Encounter.hospitalization.reAdmission.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkEncounter1HospitalizationReAdmissionSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Encounter.hospitalization.reAdmission.coding`, 0..*.
@@ -3075,7 +3075,7 @@ impl CareConnectItkEncounter1HospitalizationReAdmission {
             cx,
             "Encounter.hospitalization.reAdmission.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT::take,
+            CareConnectItkEncounter1HospitalizationReAdmissionSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -3098,7 +3098,7 @@ impl From<CareConnectItkEncounter1HospitalizationReAdmission> for CodeableConcep
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -155,7 +155,7 @@ impl From<CareConnectItkHeaderOrganization1> for Organization {
             contained: v.contained,
             extension: v.extension,
             modifier_extension: v.modifier_extension,
-            identifier: identifier,
+            identifier,
             xml_comments: v.xml_comments,
             ..Default::default()
         }

@@ -65,11 +65,11 @@ pub struct CareConnectItkHeaderPractitioner1 {
     /// The SDS identifier that uniquely identifies the person
     ///
     /// `Practitioner.identifier:sdsUserID`, 0..1.
-    pub sds_user_id: Option<CareConnectItkHeaderPractitioner1SdsUserID>,
+    pub sds_user_id: Option<CareConnectItkHeaderPractitioner1SdsUserId>,
     /// The SDS identifier that uniquely identifies the role profile of the person
     ///
     /// `Practitioner.identifier:sdsRoleProfileID`, 0..*.
-    pub sds_role_profile_id: Vec<CareConnectItkHeaderPractitioner1SdsRoleProfileID>,
+    pub sds_role_profile_id: Vec<CareConnectItkHeaderPractitioner1SdsRoleProfileId>,
     /// A identifier for the person as this agent (items in none of the slices above)
     ///
     /// `Practitioner.identifier`, 0..*.
@@ -123,13 +123,13 @@ impl CareConnectItkHeaderPractitioner1 {
             cx,
             "Practitioner.identifier:sdsUserID",
             rt::part(&mut identifier_parts, 0),
-            CareConnectItkHeaderPractitioner1SdsUserID::take,
+            CareConnectItkHeaderPractitioner1SdsUserId::take,
         );
         let sds_role_profile_id = rt::many(
             cx,
             "Practitioner.identifier:sdsRoleProfileID",
             rt::part(&mut identifier_parts, 1),
-            CareConnectItkHeaderPractitioner1SdsRoleProfileID::take,
+            CareConnectItkHeaderPractitioner1SdsRoleProfileId::take,
         );
         let _ = &mut identifier_parts;
         let identifier = identifier_rest;
@@ -176,7 +176,7 @@ impl From<CareConnectItkHeaderPractitioner1> for Practitioner {
             contained: v.contained,
             extension: v.extension,
             modifier_extension: v.modifier_extension,
-            identifier: identifier,
+            identifier,
             active: v.active,
             name: v.name.into_iter().map(HumanName::from).collect(),
             xml_comments: v.xml_comments,
@@ -223,7 +223,7 @@ impl From<CareConnectItkHeaderPractitioner1> for Resource {
 ///
 /// Fixed by the profile (written by the conversion to [`Identifier`]): `Practitioner.identifier:sdsUserID.system` = `https://fhir.nhs.uk/Id/sds-user-id`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkHeaderPractitioner1SdsUserID {
+pub struct CareConnectItkHeaderPractitioner1SdsUserId {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Practitioner.identifier:sdsUserID.id`, 0..1.
@@ -256,10 +256,10 @@ pub struct CareConnectItkHeaderPractitioner1SdsUserID {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkHeaderPractitioner1SdsUserID {
+impl CareConnectItkHeaderPractitioner1SdsUserId {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(value: FhirString) -> Self {
-        CareConnectItkHeaderPractitioner1SdsUserID {
+        CareConnectItkHeaderPractitioner1SdsUserId {
             id: None,
             extension: Default::default(),
             use_: None,
@@ -284,7 +284,7 @@ impl CareConnectItkHeaderPractitioner1SdsUserID {
             b.value,
             rt::same,
         );
-        Some(CareConnectItkHeaderPractitioner1SdsUserID {
+        Some(CareConnectItkHeaderPractitioner1SdsUserId {
             id: b.id,
             extension: b.extension,
             use_: b.use_,
@@ -297,8 +297,8 @@ impl CareConnectItkHeaderPractitioner1SdsUserID {
     }
 }
 
-impl From<CareConnectItkHeaderPractitioner1SdsUserID> for Identifier {
-    fn from(v: CareConnectItkHeaderPractitioner1SdsUserID) -> Self {
+impl From<CareConnectItkHeaderPractitioner1SdsUserId> for Identifier {
+    fn from(v: CareConnectItkHeaderPractitioner1SdsUserId) -> Self {
         Identifier {
             id: v.id,
             extension: v.extension,
@@ -320,7 +320,7 @@ impl From<CareConnectItkHeaderPractitioner1SdsUserID> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Identifier`]): `Practitioner.identifier:sdsRoleProfileID.system` = `https://fhir.nhs.uk/Id/sds-role-profile-id`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkHeaderPractitioner1SdsRoleProfileID {
+pub struct CareConnectItkHeaderPractitioner1SdsRoleProfileId {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Practitioner.identifier:sdsRoleProfileID.id`, 0..1.
@@ -353,10 +353,10 @@ pub struct CareConnectItkHeaderPractitioner1SdsRoleProfileID {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkHeaderPractitioner1SdsRoleProfileID {
+impl CareConnectItkHeaderPractitioner1SdsRoleProfileId {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(value: FhirString) -> Self {
-        CareConnectItkHeaderPractitioner1SdsRoleProfileID {
+        CareConnectItkHeaderPractitioner1SdsRoleProfileId {
             id: None,
             extension: Default::default(),
             use_: None,
@@ -381,7 +381,7 @@ impl CareConnectItkHeaderPractitioner1SdsRoleProfileID {
             b.value,
             rt::same,
         );
-        Some(CareConnectItkHeaderPractitioner1SdsRoleProfileID {
+        Some(CareConnectItkHeaderPractitioner1SdsRoleProfileId {
             id: b.id,
             extension: b.extension,
             use_: b.use_,
@@ -394,8 +394,8 @@ impl CareConnectItkHeaderPractitioner1SdsRoleProfileID {
     }
 }
 
-impl From<CareConnectItkHeaderPractitioner1SdsRoleProfileID> for Identifier {
-    fn from(v: CareConnectItkHeaderPractitioner1SdsRoleProfileID) -> Self {
+impl From<CareConnectItkHeaderPractitioner1SdsRoleProfileId> for Identifier {
+    fn from(v: CareConnectItkHeaderPractitioner1SdsRoleProfileId) -> Self {
         Identifier {
             id: v.id,
             extension: v.extension,

@@ -164,7 +164,7 @@ impl From<CareConnectItkHeaderPractitionerRole1> for PractitionerRole {
             modifier_extension: v.modifier_extension,
             practitioner: v.practitioner.map(Reference::from),
             organization: v.organization.map(Reference::from),
-            code: code,
+            code,
             xml_comments: v.xml_comments,
             ..Default::default()
         }

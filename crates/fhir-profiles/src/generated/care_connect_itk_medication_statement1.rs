@@ -1960,7 +1960,7 @@ impl From<CareConnectItkMedicationStatement1DosageSite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `MedicationStatement.dosage.route.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkMedicationStatement1DosageRouteSnomedCT {
+pub struct CareConnectItkMedicationStatement1DosageRouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `MedicationStatement.dosage.route.coding:snomedCT.id`, 0..1.
@@ -1989,10 +1989,10 @@ pub struct CareConnectItkMedicationStatement1DosageRouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkMedicationStatement1DosageRouteSnomedCT {
+impl CareConnectItkMedicationStatement1DosageRouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkMedicationStatement1DosageRouteSnomedCT {
+        CareConnectItkMedicationStatement1DosageRouteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -2029,7 +2029,7 @@ impl CareConnectItkMedicationStatement1DosageRouteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkMedicationStatement1DosageRouteSnomedCT {
+        Some(CareConnectItkMedicationStatement1DosageRouteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -2041,8 +2041,8 @@ impl CareConnectItkMedicationStatement1DosageRouteSnomedCT {
     }
 }
 
-impl From<CareConnectItkMedicationStatement1DosageRouteSnomedCT> for Coding {
-    fn from(v: CareConnectItkMedicationStatement1DosageRouteSnomedCT) -> Self {
+impl From<CareConnectItkMedicationStatement1DosageRouteSnomedCt> for Coding {
+    fn from(v: CareConnectItkMedicationStatement1DosageRouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -2079,7 +2079,7 @@ pub struct CareConnectItkMedicationStatement1DosageRoute {
     /// Code defined by a terminology system
     ///
     /// `MedicationStatement.dosage.route.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkMedicationStatement1DosageRouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkMedicationStatement1DosageRouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `MedicationStatement.dosage.route.coding`, 0..*.
@@ -2117,7 +2117,7 @@ impl CareConnectItkMedicationStatement1DosageRoute {
             cx,
             "MedicationStatement.dosage.route.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkMedicationStatement1DosageRouteSnomedCT::take,
+            CareConnectItkMedicationStatement1DosageRouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -2140,7 +2140,7 @@ impl From<CareConnectItkMedicationStatement1DosageRoute> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -839,7 +839,7 @@ impl From<CareConnectItkProcedure1PartOf> for Reference {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Procedure.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkProcedure1CodeSnomedCT {
+pub struct CareConnectItkProcedure1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Procedure.code.coding:snomedCT.id`, 0..1.
@@ -868,10 +868,10 @@ pub struct CareConnectItkProcedure1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkProcedure1CodeSnomedCT {
+impl CareConnectItkProcedure1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkProcedure1CodeSnomedCT {
+        CareConnectItkProcedure1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -903,7 +903,7 @@ impl CareConnectItkProcedure1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkProcedure1CodeSnomedCT {
+        Some(CareConnectItkProcedure1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -915,8 +915,8 @@ impl CareConnectItkProcedure1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectItkProcedure1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectItkProcedure1CodeSnomedCT) -> Self {
+impl From<CareConnectItkProcedure1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectItkProcedure1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -953,7 +953,7 @@ pub struct CareConnectItkProcedure1Code {
     /// Code defined by a terminology system
     ///
     /// `Procedure.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkProcedure1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkProcedure1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Procedure.code.coding`, 0..*.
@@ -991,7 +991,7 @@ impl CareConnectItkProcedure1Code {
             cx,
             "Procedure.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkProcedure1CodeSnomedCT::take,
+            CareConnectItkProcedure1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1014,7 +1014,7 @@ impl From<CareConnectItkProcedure1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1880,7 +1880,7 @@ impl From<CareConnectItkProcedure1ReasonReference> for Reference {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Procedure.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkProcedure1BodySiteSnomedCT {
+pub struct CareConnectItkProcedure1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Procedure.bodySite.coding:snomedCT.id`, 0..1.
@@ -1909,10 +1909,10 @@ pub struct CareConnectItkProcedure1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkProcedure1BodySiteSnomedCT {
+impl CareConnectItkProcedure1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkProcedure1BodySiteSnomedCT {
+        CareConnectItkProcedure1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -1949,7 +1949,7 @@ impl CareConnectItkProcedure1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkProcedure1BodySiteSnomedCT {
+        Some(CareConnectItkProcedure1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1961,8 +1961,8 @@ impl CareConnectItkProcedure1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectItkProcedure1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectItkProcedure1BodySiteSnomedCT) -> Self {
+impl From<CareConnectItkProcedure1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectItkProcedure1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1999,7 +1999,7 @@ pub struct CareConnectItkProcedure1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Procedure.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkProcedure1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkProcedure1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Procedure.bodySite.coding`, 0..*.
@@ -2037,7 +2037,7 @@ impl CareConnectItkProcedure1BodySite {
             cx,
             "Procedure.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkProcedure1BodySiteSnomedCT::take,
+            CareConnectItkProcedure1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -2060,7 +2060,7 @@ impl From<CareConnectItkProcedure1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -2228,7 +2228,7 @@ impl From<CareConnectItkProcedure1Outcome> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Procedure.complication.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectItkProcedure1ComplicationSnomedCT {
+pub struct CareConnectItkProcedure1ComplicationSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Procedure.complication.coding:snomedCT.id`, 0..1.
@@ -2257,10 +2257,10 @@ pub struct CareConnectItkProcedure1ComplicationSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectItkProcedure1ComplicationSnomedCT {
+impl CareConnectItkProcedure1ComplicationSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectItkProcedure1ComplicationSnomedCT {
+        CareConnectItkProcedure1ComplicationSnomedCt {
             id: None,
             snomed_ct_description_id: None,
             extension: Default::default(),
@@ -2297,7 +2297,7 @@ impl CareConnectItkProcedure1ComplicationSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectItkProcedure1ComplicationSnomedCT {
+        Some(CareConnectItkProcedure1ComplicationSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -2309,8 +2309,8 @@ impl CareConnectItkProcedure1ComplicationSnomedCT {
     }
 }
 
-impl From<CareConnectItkProcedure1ComplicationSnomedCT> for Coding {
-    fn from(v: CareConnectItkProcedure1ComplicationSnomedCT) -> Self {
+impl From<CareConnectItkProcedure1ComplicationSnomedCt> for Coding {
+    fn from(v: CareConnectItkProcedure1ComplicationSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -2347,7 +2347,7 @@ pub struct CareConnectItkProcedure1Complication {
     /// Code defined by a terminology system
     ///
     /// `Procedure.complication.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectItkProcedure1ComplicationSnomedCT>,
+    pub snomed_ct: Option<CareConnectItkProcedure1ComplicationSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Procedure.complication.coding`, 0..*.
@@ -2385,7 +2385,7 @@ impl CareConnectItkProcedure1Complication {
             cx,
             "Procedure.complication.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectItkProcedure1ComplicationSnomedCT::take,
+            CareConnectItkProcedure1ComplicationSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -2408,7 +2408,7 @@ impl From<CareConnectItkProcedure1Complication> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

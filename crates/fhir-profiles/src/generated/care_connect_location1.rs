@@ -231,7 +231,7 @@ impl From<CareConnectLocation1> for Location {
             contained: v.contained,
             extension: v.extension,
             modifier_extension: v.modifier_extension,
-            identifier: identifier,
+            identifier,
             status: v.status,
             operational_status: v.operational_status,
             name: v.name,

@@ -333,7 +333,7 @@ impl From<CareConnectMedicationAdministration1> for Resource {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `MedicationAdministration.dosage.route.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectMedicationAdministration1DosageRouteSnomedCT {
+pub struct CareConnectMedicationAdministration1DosageRouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `MedicationAdministration.dosage.route.coding:snomedCT.id`, 0..1.
@@ -366,10 +366,10 @@ pub struct CareConnectMedicationAdministration1DosageRouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectMedicationAdministration1DosageRouteSnomedCT {
+impl CareConnectMedicationAdministration1DosageRouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectMedicationAdministration1DosageRouteSnomedCT {
+        CareConnectMedicationAdministration1DosageRouteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -407,7 +407,7 @@ impl CareConnectMedicationAdministration1DosageRouteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectMedicationAdministration1DosageRouteSnomedCT {
+        Some(CareConnectMedicationAdministration1DosageRouteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -420,8 +420,8 @@ impl CareConnectMedicationAdministration1DosageRouteSnomedCT {
     }
 }
 
-impl From<CareConnectMedicationAdministration1DosageRouteSnomedCT> for Coding {
-    fn from(v: CareConnectMedicationAdministration1DosageRouteSnomedCT) -> Self {
+impl From<CareConnectMedicationAdministration1DosageRouteSnomedCt> for Coding {
+    fn from(v: CareConnectMedicationAdministration1DosageRouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -459,7 +459,7 @@ pub struct CareConnectMedicationAdministration1DosageRoute {
     /// Code defined by a terminology system
     ///
     /// `MedicationAdministration.dosage.route.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectMedicationAdministration1DosageRouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectMedicationAdministration1DosageRouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `MedicationAdministration.dosage.route.coding`, 0..*.
@@ -492,7 +492,7 @@ impl CareConnectMedicationAdministration1DosageRoute {
             cx,
             "MedicationAdministration.dosage.route.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectMedicationAdministration1DosageRouteSnomedCT::take,
+            CareConnectMedicationAdministration1DosageRouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -515,7 +515,7 @@ impl From<CareConnectMedicationAdministration1DosageRoute> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -518,7 +518,7 @@ impl From<CareConnectMedicationRequest1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `MedicationRequest.dosageInstruction.additionalInstruction.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT {
+pub struct CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `MedicationRequest.dosageInstruction.additionalInstruction.coding:snomedCT.id`, 0..1.
@@ -551,10 +551,10 @@ pub struct CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSn
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT {
+impl CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT {
+        CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -593,7 +593,7 @@ impl CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT
             rt::same,
         );
         Some(
-            CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT {
+            CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -607,9 +607,9 @@ impl CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT
     }
 }
 
-impl From<CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT> for Coding {
+impl From<CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt> for Coding {
     fn from(
-        v: CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT,
+        v: CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt,
     ) -> Self {
         let mut extension = Vec::new();
         extension.extend(
@@ -649,7 +649,7 @@ pub struct CareConnectMedicationRequest1DosageInstructionAdditionalInstruction {
     ///
     /// `MedicationRequest.dosageInstruction.additionalInstruction.coding:snomedCT`, 0..1.
     pub snomed_ct:
-        Option<CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT>,
+        Option<CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `MedicationRequest.dosageInstruction.additionalInstruction.coding`, 0..*.
@@ -687,7 +687,7 @@ impl CareConnectMedicationRequest1DosageInstructionAdditionalInstruction {
             cx,
             "MedicationRequest.dosageInstruction.additionalInstruction.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT::take,
+            CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -712,7 +712,7 @@ impl From<CareConnectMedicationRequest1DosageInstructionAdditionalInstruction> f
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -726,7 +726,7 @@ impl From<CareConnectMedicationRequest1DosageInstructionAdditionalInstruction> f
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `MedicationRequest.dosageInstruction.route.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectMedicationRequest1DosageInstructionRouteSnomedCT {
+pub struct CareConnectMedicationRequest1DosageInstructionRouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `MedicationRequest.dosageInstruction.route.coding:snomedCT.id`, 0..1.
@@ -759,10 +759,10 @@ pub struct CareConnectMedicationRequest1DosageInstructionRouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectMedicationRequest1DosageInstructionRouteSnomedCT {
+impl CareConnectMedicationRequest1DosageInstructionRouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectMedicationRequest1DosageInstructionRouteSnomedCT {
+        CareConnectMedicationRequest1DosageInstructionRouteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -801,7 +801,7 @@ impl CareConnectMedicationRequest1DosageInstructionRouteSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectMedicationRequest1DosageInstructionRouteSnomedCT {
+            CareConnectMedicationRequest1DosageInstructionRouteSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -815,8 +815,8 @@ impl CareConnectMedicationRequest1DosageInstructionRouteSnomedCT {
     }
 }
 
-impl From<CareConnectMedicationRequest1DosageInstructionRouteSnomedCT> for Coding {
-    fn from(v: CareConnectMedicationRequest1DosageInstructionRouteSnomedCT) -> Self {
+impl From<CareConnectMedicationRequest1DosageInstructionRouteSnomedCt> for Coding {
+    fn from(v: CareConnectMedicationRequest1DosageInstructionRouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -854,7 +854,7 @@ pub struct CareConnectMedicationRequest1DosageInstructionRoute {
     /// Code defined by a terminology system
     ///
     /// `MedicationRequest.dosageInstruction.route.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectMedicationRequest1DosageInstructionRouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectMedicationRequest1DosageInstructionRouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `MedicationRequest.dosageInstruction.route.coding`, 0..*.
@@ -892,7 +892,7 @@ impl CareConnectMedicationRequest1DosageInstructionRoute {
             cx,
             "MedicationRequest.dosageInstruction.route.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectMedicationRequest1DosageInstructionRouteSnomedCT::take,
+            CareConnectMedicationRequest1DosageInstructionRouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -915,7 +915,7 @@ impl From<CareConnectMedicationRequest1DosageInstructionRoute> for CodeableConce
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -456,7 +456,7 @@ impl From<CareConnectMedicationStatement1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `MedicationStatement.dosage.route.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectMedicationStatement1DosageRouteSnomedCT {
+pub struct CareConnectMedicationStatement1DosageRouteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `MedicationStatement.dosage.route.coding:snomedCT.id`, 0..1.
@@ -489,10 +489,10 @@ pub struct CareConnectMedicationStatement1DosageRouteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectMedicationStatement1DosageRouteSnomedCT {
+impl CareConnectMedicationStatement1DosageRouteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectMedicationStatement1DosageRouteSnomedCT {
+        CareConnectMedicationStatement1DosageRouteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -530,7 +530,7 @@ impl CareConnectMedicationStatement1DosageRouteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectMedicationStatement1DosageRouteSnomedCT {
+        Some(CareConnectMedicationStatement1DosageRouteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -543,8 +543,8 @@ impl CareConnectMedicationStatement1DosageRouteSnomedCT {
     }
 }
 
-impl From<CareConnectMedicationStatement1DosageRouteSnomedCT> for Coding {
-    fn from(v: CareConnectMedicationStatement1DosageRouteSnomedCT) -> Self {
+impl From<CareConnectMedicationStatement1DosageRouteSnomedCt> for Coding {
+    fn from(v: CareConnectMedicationStatement1DosageRouteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -582,7 +582,7 @@ pub struct CareConnectMedicationStatement1DosageRoute {
     /// Code defined by a terminology system
     ///
     /// `MedicationStatement.dosage.route.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectMedicationStatement1DosageRouteSnomedCT>,
+    pub snomed_ct: Option<CareConnectMedicationStatement1DosageRouteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `MedicationStatement.dosage.route.coding`, 0..*.
@@ -620,7 +620,7 @@ impl CareConnectMedicationStatement1DosageRoute {
             cx,
             "MedicationStatement.dosage.route.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectMedicationStatement1DosageRouteSnomedCT::take,
+            CareConnectMedicationStatement1DosageRouteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -643,7 +643,7 @@ impl From<CareConnectMedicationStatement1DosageRoute> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

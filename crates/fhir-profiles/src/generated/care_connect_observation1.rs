@@ -439,7 +439,7 @@ impl From<CareConnectObservation1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectObservation1CodeSnomedCT {
+pub struct CareConnectObservation1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.code.coding:snomedCT.id`, 0..1.
@@ -468,10 +468,10 @@ pub struct CareConnectObservation1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectObservation1CodeSnomedCT {
+impl CareConnectObservation1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectObservation1CodeSnomedCT {
+        CareConnectObservation1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -508,7 +508,7 @@ impl CareConnectObservation1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectObservation1CodeSnomedCT {
+        Some(CareConnectObservation1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -520,8 +520,8 @@ impl CareConnectObservation1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectObservation1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectObservation1CodeSnomedCT) -> Self {
+impl From<CareConnectObservation1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectObservation1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -558,7 +558,7 @@ pub struct CareConnectObservation1Code {
     /// Code defined by a terminology system
     ///
     /// `Observation.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectObservation1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectObservation1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.code.coding`, 0..*.
@@ -596,7 +596,7 @@ impl CareConnectObservation1Code {
             cx,
             "Observation.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectObservation1CodeSnomedCT::take,
+            CareConnectObservation1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -619,7 +619,7 @@ impl From<CareConnectObservation1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -633,7 +633,7 @@ impl From<CareConnectObservation1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectObservation1BodySiteSnomedCT {
+pub struct CareConnectObservation1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.bodySite.coding:snomedCT.id`, 0..1.
@@ -662,10 +662,10 @@ pub struct CareConnectObservation1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectObservation1BodySiteSnomedCT {
+impl CareConnectObservation1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectObservation1BodySiteSnomedCT {
+        CareConnectObservation1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -702,7 +702,7 @@ impl CareConnectObservation1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectObservation1BodySiteSnomedCT {
+        Some(CareConnectObservation1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -714,8 +714,8 @@ impl CareConnectObservation1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectObservation1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectObservation1BodySiteSnomedCT) -> Self {
+impl From<CareConnectObservation1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectObservation1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -752,7 +752,7 @@ pub struct CareConnectObservation1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Observation.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectObservation1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectObservation1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.bodySite.coding`, 0..*.
@@ -790,7 +790,7 @@ impl CareConnectObservation1BodySite {
             cx,
             "Observation.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectObservation1BodySiteSnomedCT::take,
+            CareConnectObservation1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -813,7 +813,7 @@ impl From<CareConnectObservation1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -827,7 +827,7 @@ impl From<CareConnectObservation1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectObservation1MethodSnomedCT {
+pub struct CareConnectObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -856,10 +856,10 @@ pub struct CareConnectObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectObservation1MethodSnomedCT {
+impl CareConnectObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectObservation1MethodSnomedCT {
+        CareConnectObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -896,7 +896,7 @@ impl CareConnectObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectObservation1MethodSnomedCT {
+        Some(CareConnectObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -908,8 +908,8 @@ impl CareConnectObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -946,7 +946,7 @@ pub struct CareConnectObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectObservation1MethodSnomedCT>,
+    pub snomed_ct: Option<CareConnectObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -984,7 +984,7 @@ impl CareConnectObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectObservation1MethodSnomedCT::take,
+            CareConnectObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1007,7 +1007,7 @@ impl From<CareConnectObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1021,7 +1021,7 @@ impl From<CareConnectObservation1Method> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.component.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectObservation1ComponentCodeSnomedCT {
+pub struct CareConnectObservation1ComponentCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.component.code.coding:snomedCT.id`, 0..1.
@@ -1050,10 +1050,10 @@ pub struct CareConnectObservation1ComponentCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectObservation1ComponentCodeSnomedCT {
+impl CareConnectObservation1ComponentCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectObservation1ComponentCodeSnomedCT {
+        CareConnectObservation1ComponentCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1090,7 +1090,7 @@ impl CareConnectObservation1ComponentCodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectObservation1ComponentCodeSnomedCT {
+        Some(CareConnectObservation1ComponentCodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1102,8 +1102,8 @@ impl CareConnectObservation1ComponentCodeSnomedCT {
     }
 }
 
-impl From<CareConnectObservation1ComponentCodeSnomedCT> for Coding {
-    fn from(v: CareConnectObservation1ComponentCodeSnomedCT) -> Self {
+impl From<CareConnectObservation1ComponentCodeSnomedCt> for Coding {
+    fn from(v: CareConnectObservation1ComponentCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1140,7 +1140,7 @@ pub struct CareConnectObservation1ComponentCode {
     /// Code defined by a terminology system
     ///
     /// `Observation.component.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectObservation1ComponentCodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectObservation1ComponentCodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.component.code.coding`, 0..*.
@@ -1178,7 +1178,7 @@ impl CareConnectObservation1ComponentCode {
             cx,
             "Observation.component.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectObservation1ComponentCodeSnomedCT::take,
+            CareConnectObservation1ComponentCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1201,7 +1201,7 @@ impl From<CareConnectObservation1ComponentCode> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -256,7 +256,7 @@ impl From<CareConnectOrganization1> for Organization {
             contained: v.contained,
             extension: extension.into(),
             modifier_extension: v.modifier_extension,
-            identifier: identifier,
+            identifier,
             active: v.active,
             type_: v.type_,
             name: v.name,

@@ -670,7 +670,7 @@ impl From<CareConnectOxygenSaturationObservation1CodeLoinc> for Coding {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.code.coding:snomedCT.system` = `http://snomed.info/sct`, `Observation.code.coding:snomedCT.code` = `103228002`, `Observation.code.coding:snomedCT.display` = `Blood oxygen saturation`.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct CareConnectOxygenSaturationObservation1CodeSnomedCT {
+pub struct CareConnectOxygenSaturationObservation1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.code.coding:snomedCT.id`, 0..1.
@@ -691,10 +691,10 @@ pub struct CareConnectOxygenSaturationObservation1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectOxygenSaturationObservation1CodeSnomedCT {
+impl CareConnectOxygenSaturationObservation1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new() -> Self {
-        CareConnectOxygenSaturationObservation1CodeSnomedCT {
+        CareConnectOxygenSaturationObservation1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -723,7 +723,7 @@ impl CareConnectOxygenSaturationObservation1CodeSnomedCT {
             "Observation.code.coding:snomedCT.display",
             b.display.as_ref(),
         );
-        Some(CareConnectOxygenSaturationObservation1CodeSnomedCT {
+        Some(CareConnectOxygenSaturationObservation1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -733,8 +733,8 @@ impl CareConnectOxygenSaturationObservation1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectOxygenSaturationObservation1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectOxygenSaturationObservation1CodeSnomedCT) -> Self {
+impl From<CareConnectOxygenSaturationObservation1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectOxygenSaturationObservation1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -775,7 +775,7 @@ pub struct CareConnectOxygenSaturationObservation1Code {
     /// Code defined by a terminology system
     ///
     /// `Observation.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectOxygenSaturationObservation1CodeSnomedCT,
+    pub snomed_ct: CareConnectOxygenSaturationObservation1CodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.code.coding`, 1..*.
@@ -792,7 +792,7 @@ impl CareConnectOxygenSaturationObservation1Code {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectOxygenSaturationObservation1CodeLoinc,
-        snomed_ct: CareConnectOxygenSaturationObservation1CodeSnomedCT,
+        snomed_ct: CareConnectOxygenSaturationObservation1CodeSnomedCt,
     ) -> Self {
         CareConnectOxygenSaturationObservation1Code {
             id: None,
@@ -818,7 +818,7 @@ impl CareConnectOxygenSaturationObservation1Code {
             cx,
             "Observation.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectOxygenSaturationObservation1CodeSnomedCT::take,
+            CareConnectOxygenSaturationObservation1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -843,7 +843,7 @@ impl From<CareConnectOxygenSaturationObservation1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -857,7 +857,7 @@ impl From<CareConnectOxygenSaturationObservation1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectOxygenSaturationObservation1BodySiteSnomedCT {
+pub struct CareConnectOxygenSaturationObservation1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.bodySite.coding:snomedCT.id`, 0..1.
@@ -886,10 +886,10 @@ pub struct CareConnectOxygenSaturationObservation1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectOxygenSaturationObservation1BodySiteSnomedCT {
+impl CareConnectOxygenSaturationObservation1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectOxygenSaturationObservation1BodySiteSnomedCT {
+        CareConnectOxygenSaturationObservation1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -926,7 +926,7 @@ impl CareConnectOxygenSaturationObservation1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectOxygenSaturationObservation1BodySiteSnomedCT {
+        Some(CareConnectOxygenSaturationObservation1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -938,8 +938,8 @@ impl CareConnectOxygenSaturationObservation1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectOxygenSaturationObservation1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectOxygenSaturationObservation1BodySiteSnomedCT) -> Self {
+impl From<CareConnectOxygenSaturationObservation1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectOxygenSaturationObservation1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -976,7 +976,7 @@ pub struct CareConnectOxygenSaturationObservation1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Observation.bodySite.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectOxygenSaturationObservation1BodySiteSnomedCT>,
+    pub snomed_ct: Vec<CareConnectOxygenSaturationObservation1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.bodySite.coding`, 0..*.
@@ -1009,7 +1009,7 @@ impl CareConnectOxygenSaturationObservation1BodySite {
             cx,
             "Observation.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectOxygenSaturationObservation1BodySiteSnomedCT::take,
+            CareConnectOxygenSaturationObservation1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1032,7 +1032,7 @@ impl From<CareConnectOxygenSaturationObservation1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1046,7 +1046,7 @@ impl From<CareConnectOxygenSaturationObservation1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectOxygenSaturationObservation1MethodSnomedCT {
+pub struct CareConnectOxygenSaturationObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -1075,10 +1075,10 @@ pub struct CareConnectOxygenSaturationObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectOxygenSaturationObservation1MethodSnomedCT {
+impl CareConnectOxygenSaturationObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectOxygenSaturationObservation1MethodSnomedCT {
+        CareConnectOxygenSaturationObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1115,7 +1115,7 @@ impl CareConnectOxygenSaturationObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectOxygenSaturationObservation1MethodSnomedCT {
+        Some(CareConnectOxygenSaturationObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1127,8 +1127,8 @@ impl CareConnectOxygenSaturationObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectOxygenSaturationObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectOxygenSaturationObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectOxygenSaturationObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectOxygenSaturationObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1165,7 +1165,7 @@ pub struct CareConnectOxygenSaturationObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectOxygenSaturationObservation1MethodSnomedCT>,
+    pub snomed_ct: Vec<CareConnectOxygenSaturationObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -1198,7 +1198,7 @@ impl CareConnectOxygenSaturationObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectOxygenSaturationObservation1MethodSnomedCT::take,
+            CareConnectOxygenSaturationObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1221,7 +1221,7 @@ impl From<CareConnectOxygenSaturationObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1392,7 +1392,7 @@ impl From<CareConnectOxygenSaturationObservation1ComponentCodeLoinc> for Coding 
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.component.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT {
+pub struct CareConnectOxygenSaturationObservation1ComponentCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.component.code.coding:snomedCT.id`, 0..1.
@@ -1421,10 +1421,10 @@ pub struct CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT {
+impl CareConnectOxygenSaturationObservation1ComponentCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT {
+        CareConnectOxygenSaturationObservation1ComponentCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1462,7 +1462,7 @@ impl CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT {
+            CareConnectOxygenSaturationObservation1ComponentCodeSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -1475,8 +1475,8 @@ impl CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT {
     }
 }
 
-impl From<CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT> for Coding {
-    fn from(v: CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT) -> Self {
+impl From<CareConnectOxygenSaturationObservation1ComponentCodeSnomedCt> for Coding {
+    fn from(v: CareConnectOxygenSaturationObservation1ComponentCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1517,7 +1517,7 @@ pub struct CareConnectOxygenSaturationObservation1ComponentCode {
     /// Code defined by a terminology system
     ///
     /// `Observation.component.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT,
+    pub snomed_ct: CareConnectOxygenSaturationObservation1ComponentCodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.component.code.coding`, 0..*.
@@ -1534,7 +1534,7 @@ impl CareConnectOxygenSaturationObservation1ComponentCode {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectOxygenSaturationObservation1ComponentCodeLoinc,
-        snomed_ct: CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT,
+        snomed_ct: CareConnectOxygenSaturationObservation1ComponentCodeSnomedCt,
     ) -> Self {
         CareConnectOxygenSaturationObservation1ComponentCode {
             id: None,
@@ -1560,7 +1560,7 @@ impl CareConnectOxygenSaturationObservation1ComponentCode {
             cx,
             "Observation.component.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT::take,
+            CareConnectOxygenSaturationObservation1ComponentCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1585,7 +1585,7 @@ impl From<CareConnectOxygenSaturationObservation1ComponentCode> for CodeableConc
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

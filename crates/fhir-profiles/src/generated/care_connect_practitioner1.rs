@@ -77,11 +77,11 @@ pub struct CareConnectPractitioner1 {
     /// A identifier for the person as this agent
     ///
     /// `Practitioner.identifier:sdsUserID`, 0..1.
-    pub sds_user_id: Option<CareConnectPractitioner1SdsUserID>,
+    pub sds_user_id: Option<CareConnectPractitioner1SdsUserId>,
     /// A identifier for the person as this agent
     ///
     /// `Practitioner.identifier:sdsRoleProfileID`, 0..*.
-    pub sds_role_profile_id: Vec<CareConnectPractitioner1SdsRoleProfileID>,
+    pub sds_role_profile_id: Vec<CareConnectPractitioner1SdsRoleProfileId>,
     /// A identifier for the person as this agent (items in none of the slices above)
     ///
     /// `Practitioner.identifier`, 0..*.
@@ -170,13 +170,13 @@ impl CareConnectPractitioner1 {
             cx,
             "Practitioner.identifier:sdsUserID",
             rt::part(&mut identifier_parts, 0),
-            CareConnectPractitioner1SdsUserID::take,
+            CareConnectPractitioner1SdsUserId::take,
         );
         let sds_role_profile_id = rt::many(
             cx,
             "Practitioner.identifier:sdsRoleProfileID",
             rt::part(&mut identifier_parts, 1),
-            CareConnectPractitioner1SdsRoleProfileID::take,
+            CareConnectPractitioner1SdsRoleProfileId::take,
         );
         let _ = &mut identifier_parts;
         let identifier = identifier_rest;
@@ -229,7 +229,7 @@ impl From<CareConnectPractitioner1> for Practitioner {
             contained: v.contained,
             extension: extension.into(),
             modifier_extension: v.modifier_extension,
-            identifier: identifier,
+            identifier,
             active: v.active,
             name: v.name,
             telecom: v.telecom,
@@ -282,7 +282,7 @@ impl From<CareConnectPractitioner1> for Resource {
 ///
 /// Fixed by the profile (written by the conversion to [`Identifier`]): `Practitioner.identifier:sdsUserID.system` = `https://fhir.nhs.uk/Id/sds-user-id`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectPractitioner1SdsUserID {
+pub struct CareConnectPractitioner1SdsUserId {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Practitioner.identifier:sdsUserID.id`, 0..1.
@@ -315,10 +315,10 @@ pub struct CareConnectPractitioner1SdsUserID {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectPractitioner1SdsUserID {
+impl CareConnectPractitioner1SdsUserId {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(value: FhirString) -> Self {
-        CareConnectPractitioner1SdsUserID {
+        CareConnectPractitioner1SdsUserId {
             id: None,
             extension: Default::default(),
             use_: None,
@@ -343,7 +343,7 @@ impl CareConnectPractitioner1SdsUserID {
             b.value,
             rt::same,
         );
-        Some(CareConnectPractitioner1SdsUserID {
+        Some(CareConnectPractitioner1SdsUserId {
             id: b.id,
             extension: b.extension,
             use_: b.use_,
@@ -356,8 +356,8 @@ impl CareConnectPractitioner1SdsUserID {
     }
 }
 
-impl From<CareConnectPractitioner1SdsUserID> for Identifier {
-    fn from(v: CareConnectPractitioner1SdsUserID) -> Self {
+impl From<CareConnectPractitioner1SdsUserId> for Identifier {
+    fn from(v: CareConnectPractitioner1SdsUserId) -> Self {
         Identifier {
             id: v.id,
             extension: v.extension,
@@ -379,7 +379,7 @@ impl From<CareConnectPractitioner1SdsUserID> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Identifier`]): `Practitioner.identifier:sdsRoleProfileID.system` = `https://fhir.nhs.uk/Id/sds-role-profile-id`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectPractitioner1SdsRoleProfileID {
+pub struct CareConnectPractitioner1SdsRoleProfileId {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Practitioner.identifier:sdsRoleProfileID.id`, 0..1.
@@ -412,10 +412,10 @@ pub struct CareConnectPractitioner1SdsRoleProfileID {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectPractitioner1SdsRoleProfileID {
+impl CareConnectPractitioner1SdsRoleProfileId {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(value: FhirString) -> Self {
-        CareConnectPractitioner1SdsRoleProfileID {
+        CareConnectPractitioner1SdsRoleProfileId {
             id: None,
             extension: Default::default(),
             use_: None,
@@ -440,7 +440,7 @@ impl CareConnectPractitioner1SdsRoleProfileID {
             b.value,
             rt::same,
         );
-        Some(CareConnectPractitioner1SdsRoleProfileID {
+        Some(CareConnectPractitioner1SdsRoleProfileId {
             id: b.id,
             extension: b.extension,
             use_: b.use_,
@@ -453,8 +453,8 @@ impl CareConnectPractitioner1SdsRoleProfileID {
     }
 }
 
-impl From<CareConnectPractitioner1SdsRoleProfileID> for Identifier {
-    fn from(v: CareConnectPractitioner1SdsRoleProfileID) -> Self {
+impl From<CareConnectPractitioner1SdsRoleProfileId> for Identifier {
+    fn from(v: CareConnectPractitioner1SdsRoleProfileId) -> Self {
         Identifier {
             id: v.id,
             extension: v.extension,

@@ -235,7 +235,7 @@ impl From<CareConnectPractitionerRole1> for PractitionerRole {
             period: v.period,
             practitioner: v.practitioner,
             organization: v.organization,
-            code: code,
+            code,
             specialty: v.specialty,
             location: v.location,
             healthcare_service: v.healthcare_service,

@@ -560,7 +560,7 @@ impl From<CareConnectProblemHeaderCondition1Category> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Condition.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectProblemHeaderCondition1CodeSnomedCT {
+pub struct CareConnectProblemHeaderCondition1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Condition.code.coding:snomedCT.id`, 0..1.
@@ -589,10 +589,10 @@ pub struct CareConnectProblemHeaderCondition1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectProblemHeaderCondition1CodeSnomedCT {
+impl CareConnectProblemHeaderCondition1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectProblemHeaderCondition1CodeSnomedCT {
+        CareConnectProblemHeaderCondition1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -624,7 +624,7 @@ impl CareConnectProblemHeaderCondition1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectProblemHeaderCondition1CodeSnomedCT {
+        Some(CareConnectProblemHeaderCondition1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -636,8 +636,8 @@ impl CareConnectProblemHeaderCondition1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectProblemHeaderCondition1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectProblemHeaderCondition1CodeSnomedCT) -> Self {
+impl From<CareConnectProblemHeaderCondition1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectProblemHeaderCondition1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -674,7 +674,7 @@ pub struct CareConnectProblemHeaderCondition1Code {
     /// Code defined by a terminology system
     ///
     /// `Condition.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectProblemHeaderCondition1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectProblemHeaderCondition1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Condition.code.coding`, 0..*.
@@ -707,7 +707,7 @@ impl CareConnectProblemHeaderCondition1Code {
             cx,
             "Condition.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectProblemHeaderCondition1CodeSnomedCT::take,
+            CareConnectProblemHeaderCondition1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -730,7 +730,7 @@ impl From<CareConnectProblemHeaderCondition1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -486,7 +486,7 @@ impl From<CareConnectProcedure1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Procedure.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectProcedure1CodeSnomedCT {
+pub struct CareConnectProcedure1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Procedure.code.coding:snomedCT.id`, 0..1.
@@ -519,10 +519,10 @@ pub struct CareConnectProcedure1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectProcedure1CodeSnomedCT {
+impl CareConnectProcedure1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectProcedure1CodeSnomedCT {
+        CareConnectProcedure1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -555,7 +555,7 @@ impl CareConnectProcedure1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectProcedure1CodeSnomedCT {
+        Some(CareConnectProcedure1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -568,8 +568,8 @@ impl CareConnectProcedure1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectProcedure1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectProcedure1CodeSnomedCT) -> Self {
+impl From<CareConnectProcedure1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectProcedure1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -607,7 +607,7 @@ pub struct CareConnectProcedure1Code {
     /// Code defined by a terminology system
     ///
     /// `Procedure.code.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectProcedure1CodeSnomedCT>,
+    pub snomed_ct: Option<CareConnectProcedure1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Procedure.code.coding`, 0..*.
@@ -645,7 +645,7 @@ impl CareConnectProcedure1Code {
             cx,
             "Procedure.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectProcedure1CodeSnomedCT::take,
+            CareConnectProcedure1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -668,7 +668,7 @@ impl From<CareConnectProcedure1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -682,7 +682,7 @@ impl From<CareConnectProcedure1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Procedure.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectProcedure1BodySiteSnomedCT {
+pub struct CareConnectProcedure1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Procedure.bodySite.coding:snomedCT.id`, 0..1.
@@ -715,10 +715,10 @@ pub struct CareConnectProcedure1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectProcedure1BodySiteSnomedCT {
+impl CareConnectProcedure1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectProcedure1BodySiteSnomedCT {
+        CareConnectProcedure1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -756,7 +756,7 @@ impl CareConnectProcedure1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectProcedure1BodySiteSnomedCT {
+        Some(CareConnectProcedure1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -769,8 +769,8 @@ impl CareConnectProcedure1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectProcedure1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectProcedure1BodySiteSnomedCT) -> Self {
+impl From<CareConnectProcedure1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectProcedure1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -808,7 +808,7 @@ pub struct CareConnectProcedure1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Procedure.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectProcedure1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectProcedure1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Procedure.bodySite.coding`, 0..*.
@@ -846,7 +846,7 @@ impl CareConnectProcedure1BodySite {
             cx,
             "Procedure.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectProcedure1BodySiteSnomedCT::take,
+            CareConnectProcedure1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -869,7 +869,7 @@ impl From<CareConnectProcedure1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -883,7 +883,7 @@ impl From<CareConnectProcedure1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Procedure.complication.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectProcedure1ComplicationSnomedCT {
+pub struct CareConnectProcedure1ComplicationSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Procedure.complication.coding:snomedCT.id`, 0..1.
@@ -916,10 +916,10 @@ pub struct CareConnectProcedure1ComplicationSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectProcedure1ComplicationSnomedCT {
+impl CareConnectProcedure1ComplicationSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectProcedure1ComplicationSnomedCT {
+        CareConnectProcedure1ComplicationSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -957,7 +957,7 @@ impl CareConnectProcedure1ComplicationSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectProcedure1ComplicationSnomedCT {
+        Some(CareConnectProcedure1ComplicationSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -970,8 +970,8 @@ impl CareConnectProcedure1ComplicationSnomedCT {
     }
 }
 
-impl From<CareConnectProcedure1ComplicationSnomedCT> for Coding {
-    fn from(v: CareConnectProcedure1ComplicationSnomedCT) -> Self {
+impl From<CareConnectProcedure1ComplicationSnomedCt> for Coding {
+    fn from(v: CareConnectProcedure1ComplicationSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1009,7 +1009,7 @@ pub struct CareConnectProcedure1Complication {
     /// Code defined by a terminology system
     ///
     /// `Procedure.complication.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectProcedure1ComplicationSnomedCT>,
+    pub snomed_ct: Option<CareConnectProcedure1ComplicationSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Procedure.complication.coding`, 0..*.
@@ -1047,7 +1047,7 @@ impl CareConnectProcedure1Complication {
             cx,
             "Procedure.complication.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectProcedure1ComplicationSnomedCT::take,
+            CareConnectProcedure1ComplicationSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1070,7 +1070,7 @@ impl From<CareConnectProcedure1Complication> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

@@ -485,7 +485,7 @@ impl From<CareConnectProcedureRequest1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `ProcedureRequest.category.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectProcedureRequest1CategorySnomedCT {
+pub struct CareConnectProcedureRequest1CategorySnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `ProcedureRequest.category.coding:snomedCT.id`, 0..1.
@@ -514,10 +514,10 @@ pub struct CareConnectProcedureRequest1CategorySnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectProcedureRequest1CategorySnomedCT {
+impl CareConnectProcedureRequest1CategorySnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectProcedureRequest1CategorySnomedCT {
+        CareConnectProcedureRequest1CategorySnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -554,7 +554,7 @@ impl CareConnectProcedureRequest1CategorySnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectProcedureRequest1CategorySnomedCT {
+        Some(CareConnectProcedureRequest1CategorySnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -566,8 +566,8 @@ impl CareConnectProcedureRequest1CategorySnomedCT {
     }
 }
 
-impl From<CareConnectProcedureRequest1CategorySnomedCT> for Coding {
-    fn from(v: CareConnectProcedureRequest1CategorySnomedCT) -> Self {
+impl From<CareConnectProcedureRequest1CategorySnomedCt> for Coding {
+    fn from(v: CareConnectProcedureRequest1CategorySnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -604,7 +604,7 @@ pub struct CareConnectProcedureRequest1Category {
     /// Code defined by a terminology system
     ///
     /// `ProcedureRequest.category.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectProcedureRequest1CategorySnomedCT>,
+    pub snomed_ct: Vec<CareConnectProcedureRequest1CategorySnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `ProcedureRequest.category.coding`, 0..*.
@@ -642,7 +642,7 @@ impl CareConnectProcedureRequest1Category {
             cx,
             "ProcedureRequest.category.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectProcedureRequest1CategorySnomedCT::take,
+            CareConnectProcedureRequest1CategorySnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -665,7 +665,7 @@ impl From<CareConnectProcedureRequest1Category> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -679,7 +679,7 @@ impl From<CareConnectProcedureRequest1Category> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `ProcedureRequest.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectProcedureRequest1CodeSnomedCT {
+pub struct CareConnectProcedureRequest1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `ProcedureRequest.code.coding:snomedCT.id`, 0..1.
@@ -708,10 +708,10 @@ pub struct CareConnectProcedureRequest1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectProcedureRequest1CodeSnomedCT {
+impl CareConnectProcedureRequest1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectProcedureRequest1CodeSnomedCT {
+        CareConnectProcedureRequest1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -748,7 +748,7 @@ impl CareConnectProcedureRequest1CodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectProcedureRequest1CodeSnomedCT {
+        Some(CareConnectProcedureRequest1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -760,8 +760,8 @@ impl CareConnectProcedureRequest1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectProcedureRequest1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectProcedureRequest1CodeSnomedCT) -> Self {
+impl From<CareConnectProcedureRequest1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectProcedureRequest1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -798,7 +798,7 @@ pub struct CareConnectProcedureRequest1Code {
     /// Code defined by a terminology system
     ///
     /// `ProcedureRequest.code.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectProcedureRequest1CodeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectProcedureRequest1CodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `ProcedureRequest.code.coding`, 0..*.
@@ -836,7 +836,7 @@ impl CareConnectProcedureRequest1Code {
             cx,
             "ProcedureRequest.code.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectProcedureRequest1CodeSnomedCT::take,
+            CareConnectProcedureRequest1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -859,7 +859,7 @@ impl From<CareConnectProcedureRequest1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -873,7 +873,7 @@ impl From<CareConnectProcedureRequest1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `ProcedureRequest.reasonCode.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectProcedureRequest1ReasonCodeSnomedCT {
+pub struct CareConnectProcedureRequest1ReasonCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `ProcedureRequest.reasonCode.coding:snomedCT.id`, 0..1.
@@ -902,10 +902,10 @@ pub struct CareConnectProcedureRequest1ReasonCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectProcedureRequest1ReasonCodeSnomedCT {
+impl CareConnectProcedureRequest1ReasonCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectProcedureRequest1ReasonCodeSnomedCT {
+        CareConnectProcedureRequest1ReasonCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -942,7 +942,7 @@ impl CareConnectProcedureRequest1ReasonCodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectProcedureRequest1ReasonCodeSnomedCT {
+        Some(CareConnectProcedureRequest1ReasonCodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -954,8 +954,8 @@ impl CareConnectProcedureRequest1ReasonCodeSnomedCT {
     }
 }
 
-impl From<CareConnectProcedureRequest1ReasonCodeSnomedCT> for Coding {
-    fn from(v: CareConnectProcedureRequest1ReasonCodeSnomedCT) -> Self {
+impl From<CareConnectProcedureRequest1ReasonCodeSnomedCt> for Coding {
+    fn from(v: CareConnectProcedureRequest1ReasonCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -992,7 +992,7 @@ pub struct CareConnectProcedureRequest1ReasonCode {
     /// Code defined by a terminology system
     ///
     /// `ProcedureRequest.reasonCode.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectProcedureRequest1ReasonCodeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectProcedureRequest1ReasonCodeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `ProcedureRequest.reasonCode.coding`, 0..*.
@@ -1030,7 +1030,7 @@ impl CareConnectProcedureRequest1ReasonCode {
             cx,
             "ProcedureRequest.reasonCode.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectProcedureRequest1ReasonCodeSnomedCT::take,
+            CareConnectProcedureRequest1ReasonCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1053,7 +1053,7 @@ impl From<CareConnectProcedureRequest1ReasonCode> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1067,7 +1067,7 @@ impl From<CareConnectProcedureRequest1ReasonCode> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `ProcedureRequest.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectProcedureRequest1BodySiteSnomedCT {
+pub struct CareConnectProcedureRequest1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `ProcedureRequest.bodySite.coding:snomedCT.id`, 0..1.
@@ -1096,10 +1096,10 @@ pub struct CareConnectProcedureRequest1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectProcedureRequest1BodySiteSnomedCT {
+impl CareConnectProcedureRequest1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectProcedureRequest1BodySiteSnomedCT {
+        CareConnectProcedureRequest1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1136,7 +1136,7 @@ impl CareConnectProcedureRequest1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectProcedureRequest1BodySiteSnomedCT {
+        Some(CareConnectProcedureRequest1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1148,8 +1148,8 @@ impl CareConnectProcedureRequest1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectProcedureRequest1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectProcedureRequest1BodySiteSnomedCT) -> Self {
+impl From<CareConnectProcedureRequest1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectProcedureRequest1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1186,7 +1186,7 @@ pub struct CareConnectProcedureRequest1BodySite {
     /// Code defined by a terminology system
     ///
     /// `ProcedureRequest.bodySite.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectProcedureRequest1BodySiteSnomedCT>,
+    pub snomed_ct: Vec<CareConnectProcedureRequest1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `ProcedureRequest.bodySite.coding`, 0..*.
@@ -1224,7 +1224,7 @@ impl CareConnectProcedureRequest1BodySite {
             cx,
             "ProcedureRequest.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectProcedureRequest1BodySiteSnomedCT::take,
+            CareConnectProcedureRequest1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1247,7 +1247,7 @@ impl From<CareConnectProcedureRequest1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

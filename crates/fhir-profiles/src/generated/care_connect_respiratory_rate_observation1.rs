@@ -670,7 +670,7 @@ impl From<CareConnectRespiratoryRateObservation1CodeLoinc> for Coding {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.code.coding:snomedCT.system` = `http://snomed.info/sct`, `Observation.code.coding:snomedCT.code` = `86290005`, `Observation.code.coding:snomedCT.display` = `Respiratory rate`.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct CareConnectRespiratoryRateObservation1CodeSnomedCT {
+pub struct CareConnectRespiratoryRateObservation1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.code.coding:snomedCT.id`, 0..1.
@@ -691,10 +691,10 @@ pub struct CareConnectRespiratoryRateObservation1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectRespiratoryRateObservation1CodeSnomedCT {
+impl CareConnectRespiratoryRateObservation1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new() -> Self {
-        CareConnectRespiratoryRateObservation1CodeSnomedCT {
+        CareConnectRespiratoryRateObservation1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -723,7 +723,7 @@ impl CareConnectRespiratoryRateObservation1CodeSnomedCT {
             "Observation.code.coding:snomedCT.display",
             b.display.as_ref(),
         );
-        Some(CareConnectRespiratoryRateObservation1CodeSnomedCT {
+        Some(CareConnectRespiratoryRateObservation1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -733,8 +733,8 @@ impl CareConnectRespiratoryRateObservation1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectRespiratoryRateObservation1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectRespiratoryRateObservation1CodeSnomedCT) -> Self {
+impl From<CareConnectRespiratoryRateObservation1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectRespiratoryRateObservation1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -775,7 +775,7 @@ pub struct CareConnectRespiratoryRateObservation1Code {
     /// Code defined by a terminology system
     ///
     /// `Observation.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectRespiratoryRateObservation1CodeSnomedCT,
+    pub snomed_ct: CareConnectRespiratoryRateObservation1CodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.code.coding`, 1..*.
@@ -792,7 +792,7 @@ impl CareConnectRespiratoryRateObservation1Code {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectRespiratoryRateObservation1CodeLoinc,
-        snomed_ct: CareConnectRespiratoryRateObservation1CodeSnomedCT,
+        snomed_ct: CareConnectRespiratoryRateObservation1CodeSnomedCt,
     ) -> Self {
         CareConnectRespiratoryRateObservation1Code {
             id: None,
@@ -818,7 +818,7 @@ impl CareConnectRespiratoryRateObservation1Code {
             cx,
             "Observation.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectRespiratoryRateObservation1CodeSnomedCT::take,
+            CareConnectRespiratoryRateObservation1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -843,7 +843,7 @@ impl From<CareConnectRespiratoryRateObservation1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -857,7 +857,7 @@ impl From<CareConnectRespiratoryRateObservation1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectRespiratoryRateObservation1BodySiteSnomedCT {
+pub struct CareConnectRespiratoryRateObservation1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.bodySite.coding:snomedCT.id`, 0..1.
@@ -886,10 +886,10 @@ pub struct CareConnectRespiratoryRateObservation1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectRespiratoryRateObservation1BodySiteSnomedCT {
+impl CareConnectRespiratoryRateObservation1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectRespiratoryRateObservation1BodySiteSnomedCT {
+        CareConnectRespiratoryRateObservation1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -926,7 +926,7 @@ impl CareConnectRespiratoryRateObservation1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectRespiratoryRateObservation1BodySiteSnomedCT {
+        Some(CareConnectRespiratoryRateObservation1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -938,8 +938,8 @@ impl CareConnectRespiratoryRateObservation1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectRespiratoryRateObservation1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectRespiratoryRateObservation1BodySiteSnomedCT) -> Self {
+impl From<CareConnectRespiratoryRateObservation1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectRespiratoryRateObservation1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -976,7 +976,7 @@ pub struct CareConnectRespiratoryRateObservation1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Observation.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectRespiratoryRateObservation1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectRespiratoryRateObservation1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.bodySite.coding`, 0..*.
@@ -1009,7 +1009,7 @@ impl CareConnectRespiratoryRateObservation1BodySite {
             cx,
             "Observation.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectRespiratoryRateObservation1BodySiteSnomedCT::take,
+            CareConnectRespiratoryRateObservation1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1032,7 +1032,7 @@ impl From<CareConnectRespiratoryRateObservation1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1046,7 +1046,7 @@ impl From<CareConnectRespiratoryRateObservation1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectRespiratoryRateObservation1MethodSnomedCT {
+pub struct CareConnectRespiratoryRateObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -1075,10 +1075,10 @@ pub struct CareConnectRespiratoryRateObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectRespiratoryRateObservation1MethodSnomedCT {
+impl CareConnectRespiratoryRateObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectRespiratoryRateObservation1MethodSnomedCT {
+        CareConnectRespiratoryRateObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1115,7 +1115,7 @@ impl CareConnectRespiratoryRateObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectRespiratoryRateObservation1MethodSnomedCT {
+        Some(CareConnectRespiratoryRateObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1127,8 +1127,8 @@ impl CareConnectRespiratoryRateObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectRespiratoryRateObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectRespiratoryRateObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectRespiratoryRateObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectRespiratoryRateObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1165,7 +1165,7 @@ pub struct CareConnectRespiratoryRateObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectRespiratoryRateObservation1MethodSnomedCT>,
+    pub snomed_ct: Option<CareConnectRespiratoryRateObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -1198,7 +1198,7 @@ impl CareConnectRespiratoryRateObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectRespiratoryRateObservation1MethodSnomedCT::take,
+            CareConnectRespiratoryRateObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1221,7 +1221,7 @@ impl From<CareConnectRespiratoryRateObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1392,7 +1392,7 @@ impl From<CareConnectRespiratoryRateObservation1ComponentCodeLoinc> for Coding {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.component.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT {
+pub struct CareConnectRespiratoryRateObservation1ComponentCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.component.code.coding:snomedCT.id`, 0..1.
@@ -1421,10 +1421,10 @@ pub struct CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT {
+impl CareConnectRespiratoryRateObservation1ComponentCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT {
+        CareConnectRespiratoryRateObservation1ComponentCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1462,7 +1462,7 @@ impl CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT {
             rt::same,
         );
         Some(
-            CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT {
+            CareConnectRespiratoryRateObservation1ComponentCodeSnomedCt {
                 id: b.id,
                 snomed_ct_description_id: snomed_ct_description_id?,
                 extension,
@@ -1475,8 +1475,8 @@ impl CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT {
     }
 }
 
-impl From<CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT> for Coding {
-    fn from(v: CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT) -> Self {
+impl From<CareConnectRespiratoryRateObservation1ComponentCodeSnomedCt> for Coding {
+    fn from(v: CareConnectRespiratoryRateObservation1ComponentCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1517,7 +1517,7 @@ pub struct CareConnectRespiratoryRateObservation1ComponentCode {
     /// Code defined by a terminology system
     ///
     /// `Observation.component.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT,
+    pub snomed_ct: CareConnectRespiratoryRateObservation1ComponentCodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.component.code.coding`, 1..*.
@@ -1534,7 +1534,7 @@ impl CareConnectRespiratoryRateObservation1ComponentCode {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectRespiratoryRateObservation1ComponentCodeLoinc,
-        snomed_ct: CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT,
+        snomed_ct: CareConnectRespiratoryRateObservation1ComponentCodeSnomedCt,
     ) -> Self {
         CareConnectRespiratoryRateObservation1ComponentCode {
             id: None,
@@ -1560,7 +1560,7 @@ impl CareConnectRespiratoryRateObservation1ComponentCode {
             cx,
             "Observation.component.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT::take,
+            CareConnectRespiratoryRateObservation1ComponentCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1585,7 +1585,7 @@ impl From<CareConnectRespiratoryRateObservation1ComponentCode> for CodeableConce
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

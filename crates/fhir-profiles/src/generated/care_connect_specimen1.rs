@@ -353,7 +353,7 @@ impl From<CareConnectSpecimen1Identifier> for Identifier {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Specimen.type.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectSpecimen1TypeSnomedCT {
+pub struct CareConnectSpecimen1TypeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Specimen.type.coding:snomedCT.id`, 0..1.
@@ -382,10 +382,10 @@ pub struct CareConnectSpecimen1TypeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectSpecimen1TypeSnomedCT {
+impl CareConnectSpecimen1TypeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectSpecimen1TypeSnomedCT {
+        CareConnectSpecimen1TypeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -417,7 +417,7 @@ impl CareConnectSpecimen1TypeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectSpecimen1TypeSnomedCT {
+        Some(CareConnectSpecimen1TypeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -429,8 +429,8 @@ impl CareConnectSpecimen1TypeSnomedCT {
     }
 }
 
-impl From<CareConnectSpecimen1TypeSnomedCT> for Coding {
-    fn from(v: CareConnectSpecimen1TypeSnomedCT) -> Self {
+impl From<CareConnectSpecimen1TypeSnomedCt> for Coding {
+    fn from(v: CareConnectSpecimen1TypeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -467,7 +467,7 @@ pub struct CareConnectSpecimen1Type {
     /// Code defined by a terminology system
     ///
     /// `Specimen.type.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectSpecimen1TypeSnomedCT>,
+    pub snomed_ct: Vec<CareConnectSpecimen1TypeSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Specimen.type.coding`, 0..*.
@@ -505,7 +505,7 @@ impl CareConnectSpecimen1Type {
             cx,
             "Specimen.type.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectSpecimen1TypeSnomedCT::take,
+            CareConnectSpecimen1TypeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -528,7 +528,7 @@ impl From<CareConnectSpecimen1Type> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -542,7 +542,7 @@ impl From<CareConnectSpecimen1Type> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Specimen.collection.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectSpecimen1CollectionBodySiteSnomedCT {
+pub struct CareConnectSpecimen1CollectionBodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Specimen.collection.bodySite.coding:snomedCT.id`, 0..1.
@@ -571,10 +571,10 @@ pub struct CareConnectSpecimen1CollectionBodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectSpecimen1CollectionBodySiteSnomedCT {
+impl CareConnectSpecimen1CollectionBodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectSpecimen1CollectionBodySiteSnomedCT {
+        CareConnectSpecimen1CollectionBodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -611,7 +611,7 @@ impl CareConnectSpecimen1CollectionBodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectSpecimen1CollectionBodySiteSnomedCT {
+        Some(CareConnectSpecimen1CollectionBodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -623,8 +623,8 @@ impl CareConnectSpecimen1CollectionBodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectSpecimen1CollectionBodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectSpecimen1CollectionBodySiteSnomedCT) -> Self {
+impl From<CareConnectSpecimen1CollectionBodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectSpecimen1CollectionBodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -661,7 +661,7 @@ pub struct CareConnectSpecimen1CollectionBodySite {
     /// Code defined by a terminology system
     ///
     /// `Specimen.collection.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectSpecimen1CollectionBodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectSpecimen1CollectionBodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Specimen.collection.bodySite.coding`, 0..*.
@@ -699,7 +699,7 @@ impl CareConnectSpecimen1CollectionBodySite {
             cx,
             "Specimen.collection.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectSpecimen1CollectionBodySiteSnomedCT::take,
+            CareConnectSpecimen1CollectionBodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -722,7 +722,7 @@ impl From<CareConnectSpecimen1CollectionBodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

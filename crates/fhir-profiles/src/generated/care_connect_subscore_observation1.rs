@@ -556,7 +556,7 @@ impl From<CareConnectSubscoreObservation1Category> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectSubscoreObservation1MethodSnomedCT {
+pub struct CareConnectSubscoreObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -585,10 +585,10 @@ pub struct CareConnectSubscoreObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectSubscoreObservation1MethodSnomedCT {
+impl CareConnectSubscoreObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectSubscoreObservation1MethodSnomedCT {
+        CareConnectSubscoreObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -625,7 +625,7 @@ impl CareConnectSubscoreObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectSubscoreObservation1MethodSnomedCT {
+        Some(CareConnectSubscoreObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -637,8 +637,8 @@ impl CareConnectSubscoreObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectSubscoreObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectSubscoreObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectSubscoreObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectSubscoreObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -675,7 +675,7 @@ pub struct CareConnectSubscoreObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectSubscoreObservation1MethodSnomedCT>,
+    pub snomed_ct: Option<CareConnectSubscoreObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -713,7 +713,7 @@ impl CareConnectSubscoreObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectSubscoreObservation1MethodSnomedCT::take,
+            CareConnectSubscoreObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -736,7 +736,7 @@ impl From<CareConnectSubscoreObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

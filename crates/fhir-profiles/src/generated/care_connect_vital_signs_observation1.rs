@@ -671,7 +671,7 @@ impl From<CareConnectVitalSignsObservation1CodeLoinc> for Coding {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.code.coding:snomedCT.system` = `http://snomed.info/sct`, `Observation.code.coding:snomedCT.code` = `118227000`, `Observation.code.coding:snomedCT.display` = `Vital signs finding (finding)`.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct CareConnectVitalSignsObservation1CodeSnomedCT {
+pub struct CareConnectVitalSignsObservation1CodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.code.coding:snomedCT.id`, 0..1.
@@ -692,10 +692,10 @@ pub struct CareConnectVitalSignsObservation1CodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectVitalSignsObservation1CodeSnomedCT {
+impl CareConnectVitalSignsObservation1CodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new() -> Self {
-        CareConnectVitalSignsObservation1CodeSnomedCT {
+        CareConnectVitalSignsObservation1CodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -724,7 +724,7 @@ impl CareConnectVitalSignsObservation1CodeSnomedCT {
             "Observation.code.coding:snomedCT.display",
             b.display.as_ref(),
         );
-        Some(CareConnectVitalSignsObservation1CodeSnomedCT {
+        Some(CareConnectVitalSignsObservation1CodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -734,8 +734,8 @@ impl CareConnectVitalSignsObservation1CodeSnomedCT {
     }
 }
 
-impl From<CareConnectVitalSignsObservation1CodeSnomedCT> for Coding {
-    fn from(v: CareConnectVitalSignsObservation1CodeSnomedCT) -> Self {
+impl From<CareConnectVitalSignsObservation1CodeSnomedCt> for Coding {
+    fn from(v: CareConnectVitalSignsObservation1CodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -776,7 +776,7 @@ pub struct CareConnectVitalSignsObservation1Code {
     /// Code defined by a terminology system
     ///
     /// `Observation.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectVitalSignsObservation1CodeSnomedCT,
+    pub snomed_ct: CareConnectVitalSignsObservation1CodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.code.coding`, 1..*.
@@ -793,7 +793,7 @@ impl CareConnectVitalSignsObservation1Code {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectVitalSignsObservation1CodeLoinc,
-        snomed_ct: CareConnectVitalSignsObservation1CodeSnomedCT,
+        snomed_ct: CareConnectVitalSignsObservation1CodeSnomedCt,
     ) -> Self {
         CareConnectVitalSignsObservation1Code {
             id: None,
@@ -824,7 +824,7 @@ impl CareConnectVitalSignsObservation1Code {
             cx,
             "Observation.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectVitalSignsObservation1CodeSnomedCT::take,
+            CareConnectVitalSignsObservation1CodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -849,7 +849,7 @@ impl From<CareConnectVitalSignsObservation1Code> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -863,7 +863,7 @@ impl From<CareConnectVitalSignsObservation1Code> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.bodySite.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectVitalSignsObservation1BodySiteSnomedCT {
+pub struct CareConnectVitalSignsObservation1BodySiteSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.bodySite.coding:snomedCT.id`, 0..1.
@@ -892,10 +892,10 @@ pub struct CareConnectVitalSignsObservation1BodySiteSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectVitalSignsObservation1BodySiteSnomedCT {
+impl CareConnectVitalSignsObservation1BodySiteSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectVitalSignsObservation1BodySiteSnomedCT {
+        CareConnectVitalSignsObservation1BodySiteSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -932,7 +932,7 @@ impl CareConnectVitalSignsObservation1BodySiteSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectVitalSignsObservation1BodySiteSnomedCT {
+        Some(CareConnectVitalSignsObservation1BodySiteSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -944,8 +944,8 @@ impl CareConnectVitalSignsObservation1BodySiteSnomedCT {
     }
 }
 
-impl From<CareConnectVitalSignsObservation1BodySiteSnomedCT> for Coding {
-    fn from(v: CareConnectVitalSignsObservation1BodySiteSnomedCT) -> Self {
+impl From<CareConnectVitalSignsObservation1BodySiteSnomedCt> for Coding {
+    fn from(v: CareConnectVitalSignsObservation1BodySiteSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -982,7 +982,7 @@ pub struct CareConnectVitalSignsObservation1BodySite {
     /// Code defined by a terminology system
     ///
     /// `Observation.bodySite.coding:snomedCT`, 0..1.
-    pub snomed_ct: Option<CareConnectVitalSignsObservation1BodySiteSnomedCT>,
+    pub snomed_ct: Option<CareConnectVitalSignsObservation1BodySiteSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.bodySite.coding`, 0..*.
@@ -1020,7 +1020,7 @@ impl CareConnectVitalSignsObservation1BodySite {
             cx,
             "Observation.bodySite.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectVitalSignsObservation1BodySiteSnomedCT::take,
+            CareConnectVitalSignsObservation1BodySiteSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1043,7 +1043,7 @@ impl From<CareConnectVitalSignsObservation1BodySite> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1057,7 +1057,7 @@ impl From<CareConnectVitalSignsObservation1BodySite> for CodeableConcept {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.method.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectVitalSignsObservation1MethodSnomedCT {
+pub struct CareConnectVitalSignsObservation1MethodSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.method.coding:snomedCT.id`, 0..1.
@@ -1086,10 +1086,10 @@ pub struct CareConnectVitalSignsObservation1MethodSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectVitalSignsObservation1MethodSnomedCT {
+impl CareConnectVitalSignsObservation1MethodSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectVitalSignsObservation1MethodSnomedCT {
+        CareConnectVitalSignsObservation1MethodSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1126,7 +1126,7 @@ impl CareConnectVitalSignsObservation1MethodSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectVitalSignsObservation1MethodSnomedCT {
+        Some(CareConnectVitalSignsObservation1MethodSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1138,8 +1138,8 @@ impl CareConnectVitalSignsObservation1MethodSnomedCT {
     }
 }
 
-impl From<CareConnectVitalSignsObservation1MethodSnomedCT> for Coding {
-    fn from(v: CareConnectVitalSignsObservation1MethodSnomedCT) -> Self {
+impl From<CareConnectVitalSignsObservation1MethodSnomedCt> for Coding {
+    fn from(v: CareConnectVitalSignsObservation1MethodSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1176,7 +1176,7 @@ pub struct CareConnectVitalSignsObservation1Method {
     /// Code defined by a terminology system
     ///
     /// `Observation.method.coding:snomedCT`, 0..*.
-    pub snomed_ct: Vec<CareConnectVitalSignsObservation1MethodSnomedCT>,
+    pub snomed_ct: Vec<CareConnectVitalSignsObservation1MethodSnomedCt>,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.method.coding`, 0..*.
@@ -1214,7 +1214,7 @@ impl CareConnectVitalSignsObservation1Method {
             cx,
             "Observation.method.coding:snomedCT",
             rt::part(&mut coding_parts, 0),
-            CareConnectVitalSignsObservation1MethodSnomedCT::take,
+            CareConnectVitalSignsObservation1MethodSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1237,7 +1237,7 @@ impl From<CareConnectVitalSignsObservation1Method> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()
@@ -1408,7 +1408,7 @@ impl From<CareConnectVitalSignsObservation1ComponentCodeLoinc> for Coding {
 ///
 /// Fixed by the profile (written by the conversion to [`Coding`]): `Observation.component.code.coding:snomedCT.system` = `http://snomed.info/sct`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CareConnectVitalSignsObservation1ComponentCodeSnomedCT {
+pub struct CareConnectVitalSignsObservation1ComponentCodeSnomedCt {
     /// xml:id (or equivalent in JSON)
     ///
     /// `Observation.component.code.coding:snomedCT.id`, 0..1.
@@ -1437,10 +1437,10 @@ pub struct CareConnectVitalSignsObservation1ComponentCodeSnomedCT {
     pub xml_comments: XmlComments,
 }
 
-impl CareConnectVitalSignsObservation1ComponentCodeSnomedCT {
+impl CareConnectVitalSignsObservation1ComponentCodeSnomedCt {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(code: Code, display: FhirString) -> Self {
-        CareConnectVitalSignsObservation1ComponentCodeSnomedCT {
+        CareConnectVitalSignsObservation1ComponentCodeSnomedCt {
             id: None,
             snomed_ct_description_id: Vec::new(),
             extension: Default::default(),
@@ -1477,7 +1477,7 @@ impl CareConnectVitalSignsObservation1ComponentCodeSnomedCT {
             b.display,
             rt::same,
         );
-        Some(CareConnectVitalSignsObservation1ComponentCodeSnomedCT {
+        Some(CareConnectVitalSignsObservation1ComponentCodeSnomedCt {
             id: b.id,
             snomed_ct_description_id: snomed_ct_description_id?,
             extension,
@@ -1489,8 +1489,8 @@ impl CareConnectVitalSignsObservation1ComponentCodeSnomedCT {
     }
 }
 
-impl From<CareConnectVitalSignsObservation1ComponentCodeSnomedCT> for Coding {
-    fn from(v: CareConnectVitalSignsObservation1ComponentCodeSnomedCT) -> Self {
+impl From<CareConnectVitalSignsObservation1ComponentCodeSnomedCt> for Coding {
+    fn from(v: CareConnectVitalSignsObservation1ComponentCodeSnomedCt) -> Self {
         let mut extension = Vec::new();
         extension.extend(
             v.snomed_ct_description_id
@@ -1531,7 +1531,7 @@ pub struct CareConnectVitalSignsObservation1ComponentCode {
     /// Code defined by a terminology system
     ///
     /// `Observation.component.code.coding:snomedCT`, 1..1.
-    pub snomed_ct: CareConnectVitalSignsObservation1ComponentCodeSnomedCT,
+    pub snomed_ct: CareConnectVitalSignsObservation1ComponentCodeSnomedCt,
     /// Code defined by a terminology system (items in none of the slices above)
     ///
     /// `Observation.component.code.coding`, 0..*.
@@ -1548,7 +1548,7 @@ impl CareConnectVitalSignsObservation1ComponentCode {
     /// A value with the required elements (1..1) given and every other element empty.
     pub fn new(
         loinc: CareConnectVitalSignsObservation1ComponentCodeLoinc,
-        snomed_ct: CareConnectVitalSignsObservation1ComponentCodeSnomedCT,
+        snomed_ct: CareConnectVitalSignsObservation1ComponentCodeSnomedCt,
     ) -> Self {
         CareConnectVitalSignsObservation1ComponentCode {
             id: None,
@@ -1579,7 +1579,7 @@ impl CareConnectVitalSignsObservation1ComponentCode {
             cx,
             "Observation.component.code.coding:snomedCT",
             rt::part(&mut coding_parts, 1),
-            CareConnectVitalSignsObservation1ComponentCodeSnomedCT::take,
+            CareConnectVitalSignsObservation1ComponentCodeSnomedCt::take,
         );
         let _ = &mut coding_parts;
         let coding = coding_rest;
@@ -1604,7 +1604,7 @@ impl From<CareConnectVitalSignsObservation1ComponentCode> for CodeableConcept {
         CodeableConcept {
             id: v.id,
             extension: v.extension,
-            coding: coding,
+            coding,
             text: v.text,
             xml_comments: v.xml_comments,
             ..Default::default()

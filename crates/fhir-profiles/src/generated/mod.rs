@@ -122,52 +122,52 @@ mod itk_rest_bundle1;
 
 pub use care_connect_acvpu_observation1::{
     CareConnectAcvpuObservation1, CareConnectAcvpuObservation1BodySite,
-    CareConnectAcvpuObservation1BodySiteSnomedCT, CareConnectAcvpuObservation1Code,
+    CareConnectAcvpuObservation1BodySiteSnomedCt, CareConnectAcvpuObservation1Code,
     CareConnectAcvpuObservation1CodeCoding, CareConnectAcvpuObservation1Component,
-    CareConnectAcvpuObservation1ComponentCode, CareConnectAcvpuObservation1ComponentCodeSnomedCT,
+    CareConnectAcvpuObservation1ComponentCode, CareConnectAcvpuObservation1ComponentCodeSnomedCt,
     CareConnectAcvpuObservation1Identifier, CareConnectAcvpuObservation1Method,
-    CareConnectAcvpuObservation1MethodSnomedCT,
+    CareConnectAcvpuObservation1MethodSnomedCt,
 };
 pub use care_connect_allergy_intolerance1::{
     CareConnectAllergyIntolerance1, CareConnectAllergyIntolerance1Code,
-    CareConnectAllergyIntolerance1CodeSnomedCT, CareConnectAllergyIntolerance1Identifier,
+    CareConnectAllergyIntolerance1CodeSnomedCt, CareConnectAllergyIntolerance1Identifier,
     CareConnectAllergyIntolerance1Reaction, CareConnectAllergyIntolerance1ReactionExposureRoute,
-    CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCT,
+    CareConnectAllergyIntolerance1ReactionExposureRouteSnomedCt,
     CareConnectAllergyIntolerance1ReactionManifestation,
-    CareConnectAllergyIntolerance1ReactionManifestationSnomedCT,
+    CareConnectAllergyIntolerance1ReactionManifestationSnomedCt,
     CareConnectAllergyIntolerance1ReactionSubstance,
-    CareConnectAllergyIntolerance1ReactionSubstanceSnomedCT,
+    CareConnectAllergyIntolerance1ReactionSubstanceSnomedCt,
 };
 pub use care_connect_appointment1::CareConnectAppointment1;
 pub use care_connect_blood_pressure_observation1::{
     CareConnectBloodPressureObservation1, CareConnectBloodPressureObservation1BodySite,
-    CareConnectBloodPressureObservation1BodySiteSnomedCT,
+    CareConnectBloodPressureObservation1BodySiteSnomedCt,
     CareConnectBloodPressureObservation1Category,
     CareConnectBloodPressureObservation1CategoryCoding, CareConnectBloodPressureObservation1Code,
     CareConnectBloodPressureObservation1CodeLoinc,
-    CareConnectBloodPressureObservation1CodeSnomedCT,
+    CareConnectBloodPressureObservation1CodeSnomedCt,
     CareConnectBloodPressureObservation1DiastolicComponent,
     CareConnectBloodPressureObservation1DiastolicComponentCode,
     CareConnectBloodPressureObservation1DiastolicComponentCodeLoinc,
-    CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCT,
+    CareConnectBloodPressureObservation1DiastolicComponentCodeSnomedCt,
     CareConnectBloodPressureObservation1Identifier, CareConnectBloodPressureObservation1Method,
-    CareConnectBloodPressureObservation1MethodSnomedCT,
+    CareConnectBloodPressureObservation1MethodSnomedCt,
     CareConnectBloodPressureObservation1Related,
     CareConnectBloodPressureObservation1SystolicComponent,
     CareConnectBloodPressureObservation1SystolicComponentCode,
     CareConnectBloodPressureObservation1SystolicComponentCodeLoinc,
-    CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCT,
+    CareConnectBloodPressureObservation1SystolicComponentCodeSnomedCt,
 };
 pub use care_connect_body_temperature_observation1::{
     CareConnectBodyTemperatureObservation1, CareConnectBodyTemperatureObservation1BodySite,
-    CareConnectBodyTemperatureObservation1BodySiteSnomedCT,
+    CareConnectBodyTemperatureObservation1BodySiteSnomedCt,
     CareConnectBodyTemperatureObservation1Category,
     CareConnectBodyTemperatureObservation1CategoryCoding,
     CareConnectBodyTemperatureObservation1Code, CareConnectBodyTemperatureObservation1CodeLoinc,
-    CareConnectBodyTemperatureObservation1CodeSnomedCT,
+    CareConnectBodyTemperatureObservation1CodeSnomedCt,
     CareConnectBodyTemperatureObservation1Component,
     CareConnectBodyTemperatureObservation1Identifier, CareConnectBodyTemperatureObservation1Method,
-    CareConnectBodyTemperatureObservation1MethodSnomedCT,
+    CareConnectBodyTemperatureObservation1MethodSnomedCt,
     CareConnectBodyTemperatureObservation1Related,
 };
 pub use care_connect_care_plan1::CareConnectCarePlan1;
@@ -175,18 +175,18 @@ pub use care_connect_care_team1::CareConnectCareTeam1;
 pub use care_connect_communication1::CareConnectCommunication1;
 pub use care_connect_composition1::{CareConnectComposition1, CareConnectComposition1Identifier};
 pub use care_connect_condition1::{
-    CareConnectCondition1, CareConnectCondition1BodySite, CareConnectCondition1BodySiteSnomedCT,
+    CareConnectCondition1, CareConnectCondition1BodySite, CareConnectCondition1BodySiteSnomedCt,
     CareConnectCondition1Category, CareConnectCondition1CategoryCoding, CareConnectCondition1Code,
-    CareConnectCondition1CodeSnomedCT, CareConnectCondition1Identifier, CareConnectCondition1Stage,
-    CareConnectCondition1StageSummary, CareConnectCondition1StageSummarySnomedCT,
+    CareConnectCondition1CodeSnomedCt, CareConnectCondition1Identifier, CareConnectCondition1Stage,
+    CareConnectCondition1StageSummary, CareConnectCondition1StageSummarySnomedCt,
 };
 pub use care_connect_consent1::CareConnectConsent1;
 pub use care_connect_contract1::CareConnectContract1;
 pub use care_connect_diagnostic_report1::{
     CareConnectDiagnosticReport1, CareConnectDiagnosticReport1Category,
-    CareConnectDiagnosticReport1CategorySnomedCT, CareConnectDiagnosticReport1Code,
-    CareConnectDiagnosticReport1CodeSnomedCT, CareConnectDiagnosticReport1CodedDiagnosis,
-    CareConnectDiagnosticReport1CodedDiagnosisSnomedCT, CareConnectDiagnosticReport1Identifier,
+    CareConnectDiagnosticReport1CategorySnomedCt, CareConnectDiagnosticReport1Code,
+    CareConnectDiagnosticReport1CodeSnomedCt, CareConnectDiagnosticReport1CodedDiagnosis,
+    CareConnectDiagnosticReport1CodedDiagnosisSnomedCt, CareConnectDiagnosticReport1Identifier,
 };
 pub use care_connect_document_reference1::{
     CareConnectDocumentReference1, CareConnectDocumentReference1Identifier,
@@ -197,22 +197,22 @@ pub use care_connect_encounter1::{
     CareConnectEncounter1, CareConnectEncounter1Hospitalization,
     CareConnectEncounter1HospitalizationPreAdmissionIdentifier,
     CareConnectEncounter1HospitalizationReAdmission,
-    CareConnectEncounter1HospitalizationReAdmissionSnomedCT, CareConnectEncounter1Identifier,
-    CareConnectEncounter1Reason, CareConnectEncounter1ReasonSnomedCT, CareConnectEncounter1Type,
-    CareConnectEncounter1TypeSnomedCT,
+    CareConnectEncounter1HospitalizationReAdmissionSnomedCt, CareConnectEncounter1Identifier,
+    CareConnectEncounter1Reason, CareConnectEncounter1ReasonSnomedCt, CareConnectEncounter1Type,
+    CareConnectEncounter1TypeSnomedCt,
 };
 pub use care_connect_episode_of_care1::CareConnectEpisodeOfCare1;
 pub use care_connect_family_member_history1::{
     CareConnectFamilyMemberHistory1, CareConnectFamilyMemberHistory1Condition,
     CareConnectFamilyMemberHistory1ConditionCode,
-    CareConnectFamilyMemberHistory1ConditionCodeSnomedCT,
+    CareConnectFamilyMemberHistory1ConditionCodeSnomedCt,
     CareConnectFamilyMemberHistory1ConditionOutcome,
-    CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCT,
+    CareConnectFamilyMemberHistory1ConditionOutcomeSnomedCt,
     CareConnectFamilyMemberHistory1Identifier, CareConnectFamilyMemberHistory1Relationship,
-    CareConnectFamilyMemberHistory1RelationshipSnomedCT,
+    CareConnectFamilyMemberHistory1RelationshipSnomedCt,
 };
 pub use care_connect_flag1::{
-    CareConnectFlag1, CareConnectFlag1Code, CareConnectFlag1CodeSnomedCT,
+    CareConnectFlag1, CareConnectFlag1Code, CareConnectFlag1CodeSnomedCt,
     CareConnectFlag1Identifier,
 };
 pub use care_connect_gpc_allergy_intolerance1::{
@@ -220,11 +220,11 @@ pub use care_connect_gpc_allergy_intolerance1::{
     CareConnectGpcAllergyIntolerance1CodeCoding, CareConnectGpcAllergyIntolerance1Identifier,
     CareConnectGpcAllergyIntolerance1Reaction,
     CareConnectGpcAllergyIntolerance1ReactionExposureRoute,
-    CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCT,
+    CareConnectGpcAllergyIntolerance1ReactionExposureRouteSnomedCt,
     CareConnectGpcAllergyIntolerance1ReactionManifestation,
-    CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCT,
+    CareConnectGpcAllergyIntolerance1ReactionManifestationSnomedCt,
     CareConnectGpcAllergyIntolerance1ReactionSubstance,
-    CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCT,
+    CareConnectGpcAllergyIntolerance1ReactionSubstanceSnomedCt,
 };
 pub use care_connect_gpc_appointment1::{
     CareConnectGpcAppointment1, CareConnectGpcAppointment1Identifier,
@@ -241,18 +241,18 @@ pub use care_connect_gpc_composition1::{
 };
 pub use care_connect_gpc_condition1::{
     CareConnectGpcCondition1, CareConnectGpcCondition1BodySite,
-    CareConnectGpcCondition1BodySiteSnomedCT, CareConnectGpcCondition1Category,
+    CareConnectGpcCondition1BodySiteSnomedCt, CareConnectGpcCondition1Category,
     CareConnectGpcCondition1CategoryCoding, CareConnectGpcCondition1Code,
-    CareConnectGpcCondition1CodeSnomedCT, CareConnectGpcCondition1Identifier,
+    CareConnectGpcCondition1CodeSnomedCt, CareConnectGpcCondition1Identifier,
     CareConnectGpcCondition1Severity, CareConnectGpcCondition1SeverityCoding,
     CareConnectGpcCondition1Stage, CareConnectGpcCondition1StageSummary,
-    CareConnectGpcCondition1StageSummarySnomedCT,
+    CareConnectGpcCondition1StageSummarySnomedCt,
 };
 pub use care_connect_gpc_diagnostic_report1::{
     CareConnectGpcDiagnosticReport1, CareConnectGpcDiagnosticReport1Category,
-    CareConnectGpcDiagnosticReport1CategorySnomedCT, CareConnectGpcDiagnosticReport1Code,
-    CareConnectGpcDiagnosticReport1CodeSnomedCT, CareConnectGpcDiagnosticReport1CodedDiagnosis,
-    CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCT,
+    CareConnectGpcDiagnosticReport1CategorySnomedCt, CareConnectGpcDiagnosticReport1Code,
+    CareConnectGpcDiagnosticReport1CodeSnomedCt, CareConnectGpcDiagnosticReport1CodedDiagnosis,
+    CareConnectGpcDiagnosticReport1CodedDiagnosisSnomedCt,
     CareConnectGpcDiagnosticReport1Identifier,
 };
 pub use care_connect_gpc_document_reference1::{
@@ -265,27 +265,27 @@ pub use care_connect_gpc_encounter1::{
     CareConnectGpcEncounter1, CareConnectGpcEncounter1Hospitalization,
     CareConnectGpcEncounter1HospitalizationPreAdmissionIdentifier,
     CareConnectGpcEncounter1HospitalizationReAdmission,
-    CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCT, CareConnectGpcEncounter1Identifier,
+    CareConnectGpcEncounter1HospitalizationReAdmissionSnomedCt, CareConnectGpcEncounter1Identifier,
     CareConnectGpcEncounter1Participant, CareConnectGpcEncounter1Period,
-    CareConnectGpcEncounter1Reason, CareConnectGpcEncounter1ReasonSnomedCT,
-    CareConnectGpcEncounter1Type, CareConnectGpcEncounter1TypeSnomedCT,
+    CareConnectGpcEncounter1Reason, CareConnectGpcEncounter1ReasonSnomedCt,
+    CareConnectGpcEncounter1Type, CareConnectGpcEncounter1TypeSnomedCt,
 };
 pub use care_connect_gpc_immunization1::{
     CareConnectGpcImmunization1, CareConnectGpcImmunization1Identifier,
-    CareConnectGpcImmunization1Route, CareConnectGpcImmunization1RouteSnomedCT,
-    CareConnectGpcImmunization1Site, CareConnectGpcImmunization1SiteSnomedCT,
+    CareConnectGpcImmunization1Route, CareConnectGpcImmunization1RouteSnomedCt,
+    CareConnectGpcImmunization1Site, CareConnectGpcImmunization1SiteSnomedCt,
     CareConnectGpcImmunization1VaccinationProtocol,
     CareConnectGpcImmunization1VaccinationProtocolDoseStatus,
     CareConnectGpcImmunization1VaccinationProtocolDoseStatusCoding,
     CareConnectGpcImmunization1VaccinationProtocolTargetDisease,
-    CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCT,
-    CareConnectGpcImmunization1VaccineCode, CareConnectGpcImmunization1VaccineCodeSnomedCT,
+    CareConnectGpcImmunization1VaccinationProtocolTargetDiseaseSnomedCt,
+    CareConnectGpcImmunization1VaccineCode, CareConnectGpcImmunization1VaccineCodeSnomedCt,
 };
 pub use care_connect_gpc_list1::{CareConnectGpcList1, CareConnectGpcList1Identifier};
 pub use care_connect_gpc_location1::{
     CareConnectGpcLocation1, CareConnectGpcLocation1Address, CareConnectGpcLocation1OdsSiteCode,
-    CareConnectGpcLocation1PhysicalType, CareConnectGpcLocation1PhysicalTypeReadCTV3,
-    CareConnectGpcLocation1PhysicalTypeReadV2, CareConnectGpcLocation1PhysicalTypeSnomedCT,
+    CareConnectGpcLocation1PhysicalType, CareConnectGpcLocation1PhysicalTypeReadCtv3,
+    CareConnectGpcLocation1PhysicalTypeReadV2, CareConnectGpcLocation1PhysicalTypeSnomedCt,
 };
 pub use care_connect_gpc_medication1::{
     CareConnectGpcMedication1, CareConnectGpcMedication1Code, CareConnectGpcMedication1CodeCoding,
@@ -307,27 +307,27 @@ pub use care_connect_gpc_medication_request1::{
     CareConnectGpcMedicationRequest1DispenseRequestValidityPeriod,
     CareConnectGpcMedicationRequest1DosageInstruction,
     CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstruction,
-    CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT,
+    CareConnectGpcMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt,
     CareConnectGpcMedicationRequest1DosageInstructionMaxDosePerAdministration,
     CareConnectGpcMedicationRequest1DosageInstructionMaxDosePerLifetime,
     CareConnectGpcMedicationRequest1DosageInstructionRoute,
-    CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCT,
+    CareConnectGpcMedicationRequest1DosageInstructionRouteSnomedCt,
     CareConnectGpcMedicationRequest1Identifier,
 };
 pub use care_connect_gpc_medication_statement1::{
     CareConnectGpcMedicationStatement1, CareConnectGpcMedicationStatement1Dosage,
     CareConnectGpcMedicationStatement1DosageRoute,
-    CareConnectGpcMedicationStatement1DosageRouteSnomedCT,
+    CareConnectGpcMedicationStatement1DosageRouteSnomedCt,
     CareConnectGpcMedicationStatement1Identifier,
 };
 pub use care_connect_gpc_observation1::{
     CareConnectGpcObservation1, CareConnectGpcObservation1BodySite,
-    CareConnectGpcObservation1BodySiteSnomedCT, CareConnectGpcObservation1Category,
-    CareConnectGpcObservation1CategorySnomedCT, CareConnectGpcObservation1Code,
-    CareConnectGpcObservation1CodeSnomedCT, CareConnectGpcObservation1Component,
-    CareConnectGpcObservation1ComponentCode, CareConnectGpcObservation1ComponentCodeSnomedCT,
+    CareConnectGpcObservation1BodySiteSnomedCt, CareConnectGpcObservation1Category,
+    CareConnectGpcObservation1CategorySnomedCt, CareConnectGpcObservation1Code,
+    CareConnectGpcObservation1CodeSnomedCt, CareConnectGpcObservation1Component,
+    CareConnectGpcObservation1ComponentCode, CareConnectGpcObservation1ComponentCodeSnomedCt,
     CareConnectGpcObservation1Identifier, CareConnectGpcObservation1Method,
-    CareConnectGpcObservation1MethodSnomedCT, CareConnectGpcObservation1ReferenceRange,
+    CareConnectGpcObservation1MethodSnomedCt, CareConnectGpcObservation1ReferenceRange,
     CareConnectGpcObservation1ReferenceRangeAge, CareConnectGpcObservation1ReferenceRangeAgeHigh,
     CareConnectGpcObservation1ReferenceRangeAgeLow, CareConnectGpcObservation1ReferenceRangeHigh,
     CareConnectGpcObservation1ReferenceRangeLow,
@@ -346,7 +346,7 @@ pub use care_connect_gpc_patient1::{
 };
 pub use care_connect_gpc_practitioner1::{
     CareConnectGpcPractitioner1, CareConnectGpcPractitioner1Address,
-    CareConnectGpcPractitioner1SdsRoleProfileID, CareConnectGpcPractitioner1SdsUserID,
+    CareConnectGpcPractitioner1SdsRoleProfileId, CareConnectGpcPractitioner1SdsUserId,
 };
 pub use care_connect_gpc_practitioner_role1::{
     CareConnectGpcPractitionerRole1, CareConnectGpcPractitionerRole1SdsJobRoleName,
@@ -355,57 +355,57 @@ pub use care_connect_gpc_practitioner_role1::{
 pub use care_connect_gpc_problem_header_condition1::{
     CareConnectGpcProblemHeaderCondition1, CareConnectGpcProblemHeaderCondition1Category,
     CareConnectGpcProblemHeaderCondition1CategoryCoding, CareConnectGpcProblemHeaderCondition1Code,
-    CareConnectGpcProblemHeaderCondition1CodeSnomedCT,
+    CareConnectGpcProblemHeaderCondition1CodeSnomedCt,
     CareConnectGpcProblemHeaderCondition1Identifier,
 };
 pub use care_connect_gpc_procedure_request1::{
     CareConnectGpcProcedureRequest1, CareConnectGpcProcedureRequest1BodySite,
-    CareConnectGpcProcedureRequest1BodySiteSnomedCT, CareConnectGpcProcedureRequest1Category,
-    CareConnectGpcProcedureRequest1CategorySnomedCT, CareConnectGpcProcedureRequest1Code,
-    CareConnectGpcProcedureRequest1CodeSnomedCT, CareConnectGpcProcedureRequest1Identifier,
-    CareConnectGpcProcedureRequest1ReasonCode, CareConnectGpcProcedureRequest1ReasonCodeSnomedCT,
+    CareConnectGpcProcedureRequest1BodySiteSnomedCt, CareConnectGpcProcedureRequest1Category,
+    CareConnectGpcProcedureRequest1CategorySnomedCt, CareConnectGpcProcedureRequest1Code,
+    CareConnectGpcProcedureRequest1CodeSnomedCt, CareConnectGpcProcedureRequest1Identifier,
+    CareConnectGpcProcedureRequest1ReasonCode, CareConnectGpcProcedureRequest1ReasonCodeSnomedCt,
 };
 pub use care_connect_gpc_referral_request1::{
     CareConnectGpcReferralRequest1, CareConnectGpcReferralRequest1Identifier,
 };
 pub use care_connect_gpc_specimen1::{
     CareConnectGpcSpecimen1, CareConnectGpcSpecimen1Collection,
-    CareConnectGpcSpecimen1CollectionBodySite, CareConnectGpcSpecimen1CollectionBodySiteSnomedCT,
+    CareConnectGpcSpecimen1CollectionBodySite, CareConnectGpcSpecimen1CollectionBodySiteSnomedCt,
     CareConnectGpcSpecimen1Identifier, CareConnectGpcSpecimen1Type,
-    CareConnectGpcSpecimen1TypeSnomedCT,
+    CareConnectGpcSpecimen1TypeSnomedCt,
 };
 pub use care_connect_healthcare_service1::CareConnectHealthcareService1;
 pub use care_connect_heart_rate_observation1::{
     CareConnectHeartRateObservation1, CareConnectHeartRateObservation1BodySite,
-    CareConnectHeartRateObservation1BodySiteSnomedCT, CareConnectHeartRateObservation1Category,
+    CareConnectHeartRateObservation1BodySiteSnomedCt, CareConnectHeartRateObservation1Category,
     CareConnectHeartRateObservation1CategoryCoding, CareConnectHeartRateObservation1Code,
-    CareConnectHeartRateObservation1CodeLoinc, CareConnectHeartRateObservation1CodeSnomedCT,
+    CareConnectHeartRateObservation1CodeLoinc, CareConnectHeartRateObservation1CodeSnomedCt,
     CareConnectHeartRateObservation1Component, CareConnectHeartRateObservation1ComponentCode,
     CareConnectHeartRateObservation1ComponentCodeLoinc,
-    CareConnectHeartRateObservation1ComponentCodeSnomedCT,
+    CareConnectHeartRateObservation1ComponentCodeSnomedCt,
     CareConnectHeartRateObservation1Identifier, CareConnectHeartRateObservation1Method,
-    CareConnectHeartRateObservation1MethodSnomedCT, CareConnectHeartRateObservation1Related,
+    CareConnectHeartRateObservation1MethodSnomedCt, CareConnectHeartRateObservation1Related,
 };
 pub use care_connect_immunization1::{
     CareConnectImmunization1, CareConnectImmunization1Identifier, CareConnectImmunization1Route,
-    CareConnectImmunization1RouteSnomedCT, CareConnectImmunization1Site,
-    CareConnectImmunization1SiteSnomedCT, CareConnectImmunization1VaccinationProtocol,
+    CareConnectImmunization1RouteSnomedCt, CareConnectImmunization1Site,
+    CareConnectImmunization1SiteSnomedCt, CareConnectImmunization1VaccinationProtocol,
     CareConnectImmunization1VaccinationProtocolDoseStatus,
     CareConnectImmunization1VaccinationProtocolDoseStatusCoding,
     CareConnectImmunization1VaccinationProtocolTargetDisease,
-    CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCT,
+    CareConnectImmunization1VaccinationProtocolTargetDiseaseSnomedCt,
 };
 pub use care_connect_inspired_oxygen_observation1::{
     CareConnectInspiredOxygenObservation1, CareConnectInspiredOxygenObservation1BodySite,
-    CareConnectInspiredOxygenObservation1BodySiteSnomedCT,
+    CareConnectInspiredOxygenObservation1BodySiteSnomedCt,
     CareConnectInspiredOxygenObservation1Category,
-    CareConnectInspiredOxygenObservation1CategorySnomedCT,
+    CareConnectInspiredOxygenObservation1CategorySnomedCt,
     CareConnectInspiredOxygenObservation1Code, CareConnectInspiredOxygenObservation1CodeCoding,
     CareConnectInspiredOxygenObservation1Component,
     CareConnectInspiredOxygenObservation1ComponentCode,
-    CareConnectInspiredOxygenObservation1ComponentCodeSnomedCT,
+    CareConnectInspiredOxygenObservation1ComponentCodeSnomedCt,
     CareConnectInspiredOxygenObservation1Identifier, CareConnectInspiredOxygenObservation1Method,
-    CareConnectInspiredOxygenObservation1MethodSnomedCT,
+    CareConnectInspiredOxygenObservation1MethodSnomedCt,
 };
 pub use care_connect_itk_allergy_intolerance1::{
     CareConnectItkAllergyIntolerance1, CareConnectItkAllergyIntolerance1Asserter,
@@ -414,11 +414,11 @@ pub use care_connect_itk_allergy_intolerance1::{
     CareConnectItkAllergyIntolerance1IdentifierTypeCoding,
     CareConnectItkAllergyIntolerance1Patient, CareConnectItkAllergyIntolerance1Reaction,
     CareConnectItkAllergyIntolerance1ReactionExposureRoute,
-    CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCT,
+    CareConnectItkAllergyIntolerance1ReactionExposureRouteSnomedCt,
     CareConnectItkAllergyIntolerance1ReactionManifestation,
-    CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCT,
+    CareConnectItkAllergyIntolerance1ReactionManifestationSnomedCt,
     CareConnectItkAllergyIntolerance1ReactionSubstance,
-    CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCT,
+    CareConnectItkAllergyIntolerance1ReactionSubstanceSnomedCt,
     CareConnectItkAllergyIntolerance1Recorder,
 };
 pub use care_connect_itk_allergy_list1::{
@@ -433,14 +433,14 @@ pub use care_connect_itk_allergy_list1::{
 };
 pub use care_connect_itk_condition1::{
     CareConnectItkCondition1, CareConnectItkCondition1Asserter, CareConnectItkCondition1BodySite,
-    CareConnectItkCondition1BodySiteSnomedCT, CareConnectItkCondition1Category,
+    CareConnectItkCondition1BodySiteSnomedCt, CareConnectItkCondition1Category,
     CareConnectItkCondition1CategoryCoding, CareConnectItkCondition1Code,
-    CareConnectItkCondition1CodeSnomedCT, CareConnectItkCondition1Context,
+    CareConnectItkCondition1CodeSnomedCt, CareConnectItkCondition1Context,
     CareConnectItkCondition1Identifier, CareConnectItkCondition1IdentifierAssigner,
     CareConnectItkCondition1IdentifierType, CareConnectItkCondition1IdentifierTypeCoding,
     CareConnectItkCondition1Severity, CareConnectItkCondition1SeverityCoding,
     CareConnectItkCondition1Stage, CareConnectItkCondition1StageAssessment,
-    CareConnectItkCondition1StageSummary, CareConnectItkCondition1StageSummarySnomedCT,
+    CareConnectItkCondition1StageSummary, CareConnectItkCondition1StageSummarySnomedCt,
     CareConnectItkCondition1Subject,
 };
 pub use care_connect_itk_condition_list1::{
@@ -471,7 +471,7 @@ pub use care_connect_itk_encounter1::{
     CareConnectItkEncounter1HospitalizationPreAdmissionIdentifierType,
     CareConnectItkEncounter1HospitalizationPreAdmissionIdentifierTypeCoding,
     CareConnectItkEncounter1HospitalizationReAdmission,
-    CareConnectItkEncounter1HospitalizationReAdmissionSnomedCT,
+    CareConnectItkEncounter1HospitalizationReAdmissionSnomedCt,
     CareConnectItkEncounter1HospitalizationSpecialArrangement,
     CareConnectItkEncounter1HospitalizationSpecialArrangementCoding,
     CareConnectItkEncounter1HospitalizationSpecialCourtesy,
@@ -483,9 +483,9 @@ pub use care_connect_itk_encounter1::{
     CareConnectItkEncounter1ParticipantIndividual, CareConnectItkEncounter1ParticipantType,
     CareConnectItkEncounter1ParticipantTypeCoding, CareConnectItkEncounter1Priority,
     CareConnectItkEncounter1PriorityCoding, CareConnectItkEncounter1Reason,
-    CareConnectItkEncounter1ReasonSnomedCT, CareConnectItkEncounter1ServiceProvider,
+    CareConnectItkEncounter1ReasonSnomedCt, CareConnectItkEncounter1ServiceProvider,
     CareConnectItkEncounter1Subject, CareConnectItkEncounter1Type,
-    CareConnectItkEncounter1TypeSnomedCT,
+    CareConnectItkEncounter1TypeSnomedCt,
 };
 pub use care_connect_itk_header_organization1::{
     CareConnectItkHeaderOrganization1, CareConnectItkHeaderOrganization1OdsOrganisationCode,
@@ -493,7 +493,7 @@ pub use care_connect_itk_header_organization1::{
 };
 pub use care_connect_itk_header_practitioner1::{
     CareConnectItkHeaderPractitioner1, CareConnectItkHeaderPractitioner1Name,
-    CareConnectItkHeaderPractitioner1SdsRoleProfileID, CareConnectItkHeaderPractitioner1SdsUserID,
+    CareConnectItkHeaderPractitioner1SdsRoleProfileId, CareConnectItkHeaderPractitioner1SdsUserId,
 };
 pub use care_connect_itk_header_practitioner_role1::{
     CareConnectItkHeaderPractitionerRole1, CareConnectItkHeaderPractitionerRole1Organization,
@@ -541,7 +541,7 @@ pub use care_connect_itk_medication_statement1::{
     CareConnectItkMedicationStatement1DosageMethod,
     CareConnectItkMedicationStatement1DosageMethodCoding,
     CareConnectItkMedicationStatement1DosageRoute,
-    CareConnectItkMedicationStatement1DosageRouteSnomedCT,
+    CareConnectItkMedicationStatement1DosageRouteSnomedCt,
     CareConnectItkMedicationStatement1DosageSite,
     CareConnectItkMedicationStatement1DosageSiteCoding,
     CareConnectItkMedicationStatement1DosageTiming,
@@ -556,9 +556,9 @@ pub use care_connect_itk_medication_statement1::{
 };
 pub use care_connect_itk_procedure1::{
     CareConnectItkProcedure1, CareConnectItkProcedure1BodySite,
-    CareConnectItkProcedure1BodySiteSnomedCT, CareConnectItkProcedure1Code,
-    CareConnectItkProcedure1CodeSnomedCT, CareConnectItkProcedure1Complication,
-    CareConnectItkProcedure1ComplicationDetail, CareConnectItkProcedure1ComplicationSnomedCT,
+    CareConnectItkProcedure1BodySiteSnomedCt, CareConnectItkProcedure1Code,
+    CareConnectItkProcedure1CodeSnomedCt, CareConnectItkProcedure1Complication,
+    CareConnectItkProcedure1ComplicationDetail, CareConnectItkProcedure1ComplicationSnomedCt,
     CareConnectItkProcedure1Context, CareConnectItkProcedure1FocalDevice,
     CareConnectItkProcedure1FocalDeviceAction, CareConnectItkProcedure1FocalDeviceActionCoding,
     CareConnectItkProcedure1FocalDeviceManipulated, CareConnectItkProcedure1Identifier,
@@ -592,7 +592,7 @@ pub use care_connect_medication1::{
 pub use care_connect_medication_administration1::{
     CareConnectMedicationAdministration1, CareConnectMedicationAdministration1Dosage,
     CareConnectMedicationAdministration1DosageRoute,
-    CareConnectMedicationAdministration1DosageRouteSnomedCT,
+    CareConnectMedicationAdministration1DosageRouteSnomedCt,
 };
 pub use care_connect_medication_dispense1::{
     CareConnectMedicationDispense1, CareConnectMedicationDispense1Identifier,
@@ -609,23 +609,23 @@ pub use care_connect_medication_request1::{
     CareConnectMedicationRequest1DispenseRequestQuantity,
     CareConnectMedicationRequest1DosageInstruction,
     CareConnectMedicationRequest1DosageInstructionAdditionalInstruction,
-    CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCT,
+    CareConnectMedicationRequest1DosageInstructionAdditionalInstructionSnomedCt,
     CareConnectMedicationRequest1DosageInstructionRoute,
-    CareConnectMedicationRequest1DosageInstructionRouteSnomedCT,
+    CareConnectMedicationRequest1DosageInstructionRouteSnomedCt,
     CareConnectMedicationRequest1Identifier,
 };
 pub use care_connect_medication_statement1::{
     CareConnectMedicationStatement1, CareConnectMedicationStatement1Dosage,
-    CareConnectMedicationStatement1DosageRoute, CareConnectMedicationStatement1DosageRouteSnomedCT,
+    CareConnectMedicationStatement1DosageRoute, CareConnectMedicationStatement1DosageRouteSnomedCt,
     CareConnectMedicationStatement1Identifier,
 };
 pub use care_connect_observation1::{
     CareConnectObservation1, CareConnectObservation1BodySite,
-    CareConnectObservation1BodySiteSnomedCT, CareConnectObservation1Code,
-    CareConnectObservation1CodeSnomedCT, CareConnectObservation1Component,
-    CareConnectObservation1ComponentCode, CareConnectObservation1ComponentCodeSnomedCT,
+    CareConnectObservation1BodySiteSnomedCt, CareConnectObservation1Code,
+    CareConnectObservation1CodeSnomedCt, CareConnectObservation1Component,
+    CareConnectObservation1ComponentCode, CareConnectObservation1ComponentCodeSnomedCt,
     CareConnectObservation1Identifier, CareConnectObservation1Method,
-    CareConnectObservation1MethodSnomedCT,
+    CareConnectObservation1MethodSnomedCt,
 };
 pub use care_connect_organization1::{
     CareConnectOrganization1, CareConnectOrganization1Contact, CareConnectOrganization1ContactName,
@@ -633,18 +633,18 @@ pub use care_connect_organization1::{
 };
 pub use care_connect_oxygen_saturation_observation1::{
     CareConnectOxygenSaturationObservation1, CareConnectOxygenSaturationObservation1BodySite,
-    CareConnectOxygenSaturationObservation1BodySiteSnomedCT,
+    CareConnectOxygenSaturationObservation1BodySiteSnomedCt,
     CareConnectOxygenSaturationObservation1Category,
     CareConnectOxygenSaturationObservation1CategoryCoding,
     CareConnectOxygenSaturationObservation1Code, CareConnectOxygenSaturationObservation1CodeLoinc,
-    CareConnectOxygenSaturationObservation1CodeSnomedCT,
+    CareConnectOxygenSaturationObservation1CodeSnomedCt,
     CareConnectOxygenSaturationObservation1Component,
     CareConnectOxygenSaturationObservation1ComponentCode,
     CareConnectOxygenSaturationObservation1ComponentCodeLoinc,
-    CareConnectOxygenSaturationObservation1ComponentCodeSnomedCT,
+    CareConnectOxygenSaturationObservation1ComponentCodeSnomedCt,
     CareConnectOxygenSaturationObservation1Identifier,
     CareConnectOxygenSaturationObservation1Method,
-    CareConnectOxygenSaturationObservation1MethodSnomedCT,
+    CareConnectOxygenSaturationObservation1MethodSnomedCt,
     CareConnectOxygenSaturationObservation1Related,
 };
 pub use care_connect_patient1::{
@@ -653,8 +653,8 @@ pub use care_connect_patient1::{
     CareConnectPatient1NhsNumber, CareConnectPatient1Official, CareConnectPatient1Telecom,
 };
 pub use care_connect_practitioner1::{
-    CareConnectPractitioner1, CareConnectPractitioner1SdsRoleProfileID,
-    CareConnectPractitioner1SdsUserID,
+    CareConnectPractitioner1, CareConnectPractitioner1SdsRoleProfileId,
+    CareConnectPractitioner1SdsUserId,
 };
 pub use care_connect_practitioner_role1::{
     CareConnectPractitionerRole1, CareConnectPractitionerRole1Identifier,
@@ -663,24 +663,24 @@ pub use care_connect_practitioner_role1::{
 pub use care_connect_problem_header_condition1::{
     CareConnectProblemHeaderCondition1, CareConnectProblemHeaderCondition1Category,
     CareConnectProblemHeaderCondition1CategoryCoding, CareConnectProblemHeaderCondition1Code,
-    CareConnectProblemHeaderCondition1CodeSnomedCT, CareConnectProblemHeaderCondition1Identifier,
+    CareConnectProblemHeaderCondition1CodeSnomedCt, CareConnectProblemHeaderCondition1Identifier,
 };
 pub use care_connect_problem_list1::{
     CareConnectProblemList1, CareConnectProblemList1Code, CareConnectProblemList1CodeCoding,
     CareConnectProblemList1Identifier,
 };
 pub use care_connect_procedure1::{
-    CareConnectProcedure1, CareConnectProcedure1BodySite, CareConnectProcedure1BodySiteSnomedCT,
-    CareConnectProcedure1Code, CareConnectProcedure1CodeSnomedCT,
-    CareConnectProcedure1Complication, CareConnectProcedure1ComplicationSnomedCT,
+    CareConnectProcedure1, CareConnectProcedure1BodySite, CareConnectProcedure1BodySiteSnomedCt,
+    CareConnectProcedure1Code, CareConnectProcedure1CodeSnomedCt,
+    CareConnectProcedure1Complication, CareConnectProcedure1ComplicationSnomedCt,
     CareConnectProcedure1Identifier,
 };
 pub use care_connect_procedure_request1::{
     CareConnectProcedureRequest1, CareConnectProcedureRequest1BodySite,
-    CareConnectProcedureRequest1BodySiteSnomedCT, CareConnectProcedureRequest1Category,
-    CareConnectProcedureRequest1CategorySnomedCT, CareConnectProcedureRequest1Code,
-    CareConnectProcedureRequest1CodeSnomedCT, CareConnectProcedureRequest1Identifier,
-    CareConnectProcedureRequest1ReasonCode, CareConnectProcedureRequest1ReasonCodeSnomedCT,
+    CareConnectProcedureRequest1BodySiteSnomedCt, CareConnectProcedureRequest1Category,
+    CareConnectProcedureRequest1CategorySnomedCt, CareConnectProcedureRequest1Code,
+    CareConnectProcedureRequest1CodeSnomedCt, CareConnectProcedureRequest1Identifier,
+    CareConnectProcedureRequest1ReasonCode, CareConnectProcedureRequest1ReasonCodeSnomedCt,
 };
 pub use care_connect_questionnaire_response1::CareConnectQuestionnaireResponse1;
 pub use care_connect_referral_request1::{
@@ -690,17 +690,17 @@ pub use care_connect_related_person1::CareConnectRelatedPerson1;
 pub use care_connect_research_study1::CareConnectResearchStudy1;
 pub use care_connect_respiratory_rate_observation1::{
     CareConnectRespiratoryRateObservation1, CareConnectRespiratoryRateObservation1BodySite,
-    CareConnectRespiratoryRateObservation1BodySiteSnomedCT,
+    CareConnectRespiratoryRateObservation1BodySiteSnomedCt,
     CareConnectRespiratoryRateObservation1Category,
     CareConnectRespiratoryRateObservation1CategoryCoding,
     CareConnectRespiratoryRateObservation1Code, CareConnectRespiratoryRateObservation1CodeLoinc,
-    CareConnectRespiratoryRateObservation1CodeSnomedCT,
+    CareConnectRespiratoryRateObservation1CodeSnomedCt,
     CareConnectRespiratoryRateObservation1Component,
     CareConnectRespiratoryRateObservation1ComponentCode,
     CareConnectRespiratoryRateObservation1ComponentCodeLoinc,
-    CareConnectRespiratoryRateObservation1ComponentCodeSnomedCT,
+    CareConnectRespiratoryRateObservation1ComponentCodeSnomedCt,
     CareConnectRespiratoryRateObservation1Identifier, CareConnectRespiratoryRateObservation1Method,
-    CareConnectRespiratoryRateObservation1MethodSnomedCT,
+    CareConnectRespiratoryRateObservation1MethodSnomedCt,
     CareConnectRespiratoryRateObservation1Related,
 };
 pub use care_connect_risk_assessment1::CareConnectRiskAssessment1;
@@ -708,25 +708,25 @@ pub use care_connect_schedule1::CareConnectSchedule1;
 pub use care_connect_slot1::CareConnectSlot1;
 pub use care_connect_specimen1::{
     CareConnectSpecimen1, CareConnectSpecimen1Collection, CareConnectSpecimen1CollectionBodySite,
-    CareConnectSpecimen1CollectionBodySiteSnomedCT, CareConnectSpecimen1Identifier,
-    CareConnectSpecimen1Type, CareConnectSpecimen1TypeSnomedCT,
+    CareConnectSpecimen1CollectionBodySiteSnomedCt, CareConnectSpecimen1Identifier,
+    CareConnectSpecimen1Type, CareConnectSpecimen1TypeSnomedCt,
 };
 pub use care_connect_subscore_observation1::{
     CareConnectSubscoreObservation1, CareConnectSubscoreObservation1Category,
     CareConnectSubscoreObservation1CategoryCoding, CareConnectSubscoreObservation1Identifier,
-    CareConnectSubscoreObservation1Method, CareConnectSubscoreObservation1MethodSnomedCT,
+    CareConnectSubscoreObservation1Method, CareConnectSubscoreObservation1MethodSnomedCt,
     CareConnectSubscoreObservation1Related,
 };
 pub use care_connect_vital_signs_observation1::{
     CareConnectVitalSignsObservation1, CareConnectVitalSignsObservation1BodySite,
-    CareConnectVitalSignsObservation1BodySiteSnomedCT, CareConnectVitalSignsObservation1Category,
+    CareConnectVitalSignsObservation1BodySiteSnomedCt, CareConnectVitalSignsObservation1Category,
     CareConnectVitalSignsObservation1CategoryCoding, CareConnectVitalSignsObservation1Code,
-    CareConnectVitalSignsObservation1CodeLoinc, CareConnectVitalSignsObservation1CodeSnomedCT,
+    CareConnectVitalSignsObservation1CodeLoinc, CareConnectVitalSignsObservation1CodeSnomedCt,
     CareConnectVitalSignsObservation1Component, CareConnectVitalSignsObservation1ComponentCode,
     CareConnectVitalSignsObservation1ComponentCodeLoinc,
-    CareConnectVitalSignsObservation1ComponentCodeSnomedCT,
+    CareConnectVitalSignsObservation1ComponentCodeSnomedCt,
     CareConnectVitalSignsObservation1Identifier, CareConnectVitalSignsObservation1Method,
-    CareConnectVitalSignsObservation1MethodSnomedCT, CareConnectVitalSignsObservation1Related,
+    CareConnectVitalSignsObservation1MethodSnomedCt, CareConnectVitalSignsObservation1Related,
 };
 pub use gpconnect_appointment1::{
     GPConnectAppointment1, GPConnectAppointment1AppointmentType,
