@@ -11,6 +11,7 @@ use fhir_definitions::{
 use fhir_runtime::Node;
 use fhirpath::{
     check_narrative, evaluate_constraint_expr, parse_constraint, ConstraintOutcome, Env, Expr,
+    NarrativeIssue,
 };
 use serde_json::Value;
 
@@ -22,6 +23,8 @@ struct SnapshotIndex {
     by_id: HashMap<&'static str, usize>,
     children: Vec<Vec<usize>>,
     slices: Vec<Vec<usize>>,
+    /// [`element_name`] of every element.
+    names: Vec<&'static str>,
 }
 
 impl SnapshotIndex {
@@ -49,6 +52,7 @@ impl SnapshotIndex {
             by_id,
             children,
             slices,
+            names: sd.elements.iter().map(element_name).collect(),
         }
     }
 }
@@ -134,7 +138,12 @@ impl<'a> Cx<'a> {
 /// reuse one validator for many resources.
 #[derive(Default)]
 pub struct Validator {
-    indexes: RefCell<HashMap<&'static str, std::rc::Rc<SnapshotIndex>>>,
+    /// By the definition's address (hashing a URL for every element costs more).
+    indexes: RefCell<HashMap<usize, std::rc::Rc<SnapshotIndex>>>,
+    /// [`structure_definition`] by URL, and [`base_definition`] by type name: a
+    /// binary search over long URLs sharing their prefix, done for most nodes.
+    definitions: RefCell<HashMap<String, &'static StructureDefinition>>,
+    bases: RefCell<HashMap<&'static str, Option<&'static StructureDefinition>>>,
     expressions: RefCell<HashMap<u16, Result<std::rc::Rc<Expr>, String>>>,
 }
 
@@ -229,10 +238,30 @@ impl Validator {
         finish(cx.findings)
     }
 
+    /// [`structure_definition`], cached.
+    fn definition(&self, url: &str) -> Option<&'static StructureDefinition> {
+        if let Some(&found) = self.definitions.borrow().get(url) {
+            return Some(found);
+        }
+        let found = structure_definition(url)?;
+        // Only what exists: unknown URLs from a message do not grow the cache.
+        self.definitions.borrow_mut().insert(url.to_owned(), found);
+        Some(found)
+    }
+
+    /// [`base_definition`], cached.
+    fn base(&self, type_name: &'static str) -> Option<&'static StructureDefinition> {
+        *self
+            .bases
+            .borrow_mut()
+            .entry(type_name)
+            .or_insert_with(|| base_definition(type_name))
+    }
+
     fn index(&self, sd: &'static StructureDefinition) -> std::rc::Rc<SnapshotIndex> {
         self.indexes
             .borrow_mut()
-            .entry(sd.url)
+            .entry(sd as *const StructureDefinition as usize)
             .or_insert_with(|| std::rc::Rc::new(SnapshotIndex::new(sd)))
             .clone()
     }
@@ -280,7 +309,7 @@ impl Validator {
                 ),
             }
         }
-        let Some(base) = base_definition(node.type_name) else {
+        let Some(base) = self.base(node.type_name) else {
             cx.add(
                 Severity::Error,
                 IssueType::NotSupported,
@@ -292,7 +321,7 @@ impl Validator {
             return;
         };
         if let Some(url) = only {
-            if let Some(sd) = structure_definition(url) {
+            if let Some(sd) = self.definition(url) {
                 self.element(cx, node, sd, 0, loc);
                 return;
             }
@@ -307,7 +336,7 @@ impl Validator {
             })
             .unwrap_or_default();
         for url in profiles {
-            match structure_definition(url) {
+            match self.definition(url) {
                 Some(sd) if sd.type_name == node.type_name => self.element(cx, node, sd, 0, loc),
                 Some(sd) => cx.add(
                     Severity::Error,
@@ -390,7 +419,7 @@ impl Validator {
             return;
         }
         if let Some(profile) = ty.and_then(|t| t.profile) {
-            match structure_definition(profile) {
+            match self.definition(profile) {
                 Some(psd) => {
                     if !std::ptr::eq(psd, sd) {
                         self.element(cx, node, psd, 0, loc);
@@ -411,7 +440,7 @@ impl Validator {
             self.extension_by_url(cx, node, loc);
             return;
         }
-        if let Some(tsd) = base_definition(code) {
+        if let Some(tsd) = self.base(code) {
             if !std::ptr::eq(tsd, sd) && tsd.derivation == Derivation::Specialization {
                 self.element(cx, node, tsd, 0, loc);
             }
@@ -421,7 +450,7 @@ impl Validator {
     /// An extension with no profile from its slice: its own `url` names its definition.
     fn extension_by_url<'a>(&self, cx: &mut Cx<'a>, node: &'a Node, loc: &str) {
         let url = node.child_value("url").unwrap_or("");
-        match structure_definition(url) {
+        match self.definition(url) {
             Some(xsd) if xsd.type_name == "Extension" => self.element(cx, node, xsd, 0, loc),
             _ => {
                 cx.add(
@@ -432,7 +461,7 @@ impl Validator {
                     url,
                     format!("the extension {url} is not defined in the packages; only the base rules of Extension were checked"),
                 );
-                if let Some(base) = base_definition("Extension") {
+                if let Some(base) = self.base("Extension") {
                     self.element(cx, node, base, 0, loc);
                 }
             }
@@ -450,7 +479,7 @@ impl Validator {
         loc: &str,
     ) {
         let c = &sd.elements[k];
-        let name = element_name(c);
+        let name = index.names[k];
         if name == "value" && c.types.iter().all(|t| t.code.is_empty()) {
             // A primitive's value: held in the node itself.
             if c.min > 0 && node.value.is_none() {
@@ -466,6 +495,13 @@ impl Validator {
             return;
         }
         let nodes: Vec<&Node> = node.children_named(name).collect();
+        let slices = &index.slices[k];
+        if nodes.is_empty()
+            && c.min == 0
+            && (c.slicing.is_none() || slices.iter().all(|&s| sd.elements[s].min == 0))
+        {
+            return; // absent and optional: nothing to check, no location to write
+        }
         let here = format!("{loc}.{name}");
         cardinality(
             cx,
@@ -476,7 +512,6 @@ impl Validator {
             sd,
             Label::Element(name),
         );
-        let slices = &index.slices[k];
         if nodes.is_empty() {
             // Required slices of an absent element are missing too.
             if c.slicing.is_some() {
@@ -675,7 +710,7 @@ impl Validator {
                     else {
                         return false;
                     };
-                    let Some(psd) = structure_definition(url) else {
+                    let Some(psd) = self.definition(url) else {
                         return false;
                     };
                     navigate(n, path).iter().any(|t| {
@@ -742,13 +777,15 @@ impl Validator {
         e: &ElementDefinition,
         loc: &str,
     ) {
+        // txt-1 and txt-2 share it: the narrative is checked once for both.
+        let mut narrative: Option<Vec<NarrativeIssue>> = None;
         for &i in e.constraints {
             let c = &CONSTRAINTS[usize::from(i)];
             if c.expression.trim() == "htmlchecks()" {
                 // txt-1 and txt-2 share the expression: the native check tells which
                 // rule each problem breaks.
                 if let Some(div) = &node.value {
-                    for issue in check_narrative(div) {
+                    for issue in narrative.get_or_insert_with(|| check_narrative(div)).iter() {
                         if issue.rule.key() == c.key {
                             cx.add(
                                 Severity::Error,
