@@ -1437,6 +1437,15 @@ pub fn emit(
         );
     }
     out.push_str("];\n");
+    out.push_str("\n/// Reads `resource` into the typed profile for `url` and converts it back: `None` when no\n/// typed profile has that URL, `Err` with every finding when the resource does not\n/// conform. What comes back is what the typed form holds, so a conforming resource\n/// comes back unchanged except for the profile's URL in `meta.profile`.\npub fn through_typed(url: &str, resource: fhir_stu3::Resource) -> Option<Result<fhir_stu3::Resource, Vec<fhir_validator::Finding>>> {\n    Some(match url {\n");
+    for (_, names, _, url, ..) in &modules {
+        let _ = writeln!(
+            out,
+            "        {url:?} => {}::try_from(resource).map(fhir_stu3::Resource::from),",
+            names[0]
+        );
+    }
+    out.push_str("        _ => return None,\n    })\n}\n");
     files.insert("mod.rs".to_owned(), out);
     Ok(files)
 }

@@ -13,6 +13,42 @@
 //! - `From<Profile> for Base` (and for [`Resource`](fhir_stu3::Resource)) never fails.
 //! - `TryFrom<Base>` validates against the profile with [`fhir_validator`]
 //!   and returns every finding when the resource does not conform.
+//!
+//! ```
+//! use fhir_extensions::CareConnectNHSNumberVerificationStatus1;
+//! use fhir_profiles::{CareConnectPatient1, CareConnectPatient1NhsNumber, CareConnectPatient1Official};
+//! use fhir_stu3::datatypes::{CodeableConcept, Coding};
+//! use fhir_stu3::primitives::{Code, FhirString, Uri};
+//! use fhir_stu3::resources::Patient;
+//!
+//! // The official name is 1..1 in CareConnect-Patient-1, so `new` asks for it.
+//! let mut patient = CareConnectPatient1::new(CareConnectPatient1Official::new(FhirString::new("DEGRASSE")));
+//! // The NHS number slice: its system is fixed, so it is not a field.
+//! patient.nhs_number = Some(CareConnectPatient1NhsNumber::new(
+//!     CareConnectNHSNumberVerificationStatus1::new(CodeableConcept {
+//!         coding: vec![Coding {
+//!             system: Some(Uri::new("https://fhir.hl7.org.uk/STU3/CodeSystem/CareConnect-NHSNumberVerificationStatus-1")),
+//!             code: Some(Code::new("01")),
+//!             display: Some(FhirString::new("Number present and verified")),
+//!             ..Default::default()
+//!         }],
+//!         ..Default::default()
+//!     }),
+//!     FhirString::new("9690937278"),
+//! ));
+//! let plain = Patient::from(patient.clone());
+//! assert_eq!(plain.identifier[0].system.as_ref().and_then(|s| s.value()).map(String::as_str),
+//!            Some("https://fhir.nhs.uk/Id/nhs-number"));
+//! assert_eq!(plain.meta.as_ref().unwrap().profile[0].value().map(String::as_str),
+//!            Some(CareConnectPatient1::URL));
+//! // Back through validation: every finding, or the typed value (now with its meta.profile).
+//! let back = CareConnectPatient1::try_from(plain).expect("conforms");
+//! assert_eq!((back.nhs_number, back.official), (patient.nhs_number, patient.official));
+//!
+//! // A Patient without the official name does not conform.
+//! let findings = CareConnectPatient1::try_from(Patient::default()).unwrap_err();
+//! assert!(findings.iter().any(|f| f.location.starts_with("Patient.name")));
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
