@@ -23,8 +23,15 @@ struct SnapshotIndex {
     by_id: HashMap<&'static str, usize>,
     children: Vec<Vec<usize>>,
     slices: Vec<Vec<usize>>,
-    /// [`element_name`] of every element.
+    /// The name of every element as FHIRPath (and the tree) has it: `value`
+    /// for `Extension.value[x]`, and for an element written with its type
+    /// (`Extension.valueCode`, ITK's `extension:X.valueBoolean:valueBoolean`).
     names: Vec<&'static str>,
+    /// Whether each element is a choice (`value[x]`, or one written with its type).
+    choice: Vec<bool>,
+    /// Whether each element is a list in instances: by its base definition's
+    /// cardinality, which a profile lowering `max` to 1 does not change.
+    list: Vec<bool>,
 }
 
 impl SnapshotIndex {
@@ -39,22 +46,120 @@ impl SnapshotIndex {
         for (i, e) in sd.elements.iter().enumerate() {
             let Some(dot) = e.id.rfind('.') else { continue };
             let (parent, segment) = (&e.id[..dot], &e.id[dot + 1..]);
+            // Authored ITK snapshots give the children of `a.value[x]:valueCoding`
+            // the ids `a.valueCoding:valueCoding.system`: the parent is the element
+            // with that slice name and path.
+            let parent_index = by_id.get(parent).copied().or_else(|| {
+                let (above, last) = parent.rsplit_once('.')?;
+                let slice = last.split_once(':')?.1;
+                let path = e.path.rsplit_once('.')?.0;
+                sd.elements.iter().position(|x| {
+                    x.slice_name == Some(slice)
+                        && x.path == path
+                        && x.id.strip_prefix(above).is_some_and(|r| r.starts_with('.'))
+                })
+            });
             if let Some(colon) = segment.find(':') {
                 let base = format!("{parent}.{}", &segment[..colon]);
                 if let Some(&b) = by_id.get(base.as_str()) {
                     slices[b].push(i);
+                } else if let Some(p) = parent_index {
+                    // A slice of an element the snapshot does not have (ITK's
+                    // `extension:X.valueBoolean:valueBoolean`, `extension:X.value[x]:valueCoding`
+                    // with no `value[x]`): it stands for that element.
+                    children[p].push(i);
                 }
-            } else if let Some(&p) = by_id.get(parent) {
+            } else if let Some(p) = parent_index {
                 children[p].push(i);
             }
+        }
+        let mut names = Vec::with_capacity(n);
+        let mut choice = Vec::with_capacity(n);
+        let mut list = Vec::with_capacity(n);
+        for e in sd.elements {
+            let base = base_element(sd.type_name, e.path).unwrap_or(e);
+            let base_name = element_name(base);
+            let own = element_name(e);
+            let is_choice = is_choice(base);
+            names.push(
+                if is_choice && own != base_name && own.starts_with(base_name) {
+                    base_name
+                } else {
+                    own
+                },
+            );
+            choice.push(is_choice);
+            list.push(repeats(base));
         }
         SnapshotIndex {
             by_id,
             children,
             slices,
-            names: sd.elements.iter().map(element_name).collect(),
+            names,
+            choice,
+            list,
         }
     }
+}
+
+/// The element of the base definitions that a profile's element `path` (in a
+/// definition of `type_name`) constrains: the same path in the type's base
+/// definition, through the data types where a profile's snapshot goes deeper
+/// than the base's (`Bundle.identifier.type.coding.system` → `Coding.system`),
+/// and `value[x]` for `valueCoding`.
+fn base_element(type_name: &str, path: &str) -> Option<&'static ElementDefinition> {
+    let mut sd = base_definition(type_name)?;
+    let mut prefix: String = sd.type_name.to_owned();
+    let mut found = sd.elements.first()?;
+    // The type a choice element was narrowed to by its name (`valueCoding` → Coding).
+    let mut chosen: Option<&'static str> = None;
+    let mut segs = path.split('.').skip(1).peekable();
+    // Steps into a type or referenced element without finding the segment (a bound).
+    let mut hops = 0;
+    while let Some(&seg) = segs.peek() {
+        let child = sd.elements.iter().find(|x| {
+            x.path
+                .strip_prefix(prefix.as_str())
+                .and_then(|r| r.strip_prefix('.'))
+                .is_some_and(|name| {
+                    name == seg
+                        || name.strip_suffix("[x]").is_some_and(|stem| {
+                            seg.strip_prefix(stem)
+                                .is_some_and(|t| x.types.iter().any(|ty| type_suffix(ty.code) == t))
+                        })
+                })
+        });
+        if let Some(c) = child {
+            let typed = seg.get(element_name(c).len()..).unwrap_or("");
+            chosen = c
+                .types
+                .iter()
+                .find(|ty| is_choice(c) && type_suffix(ty.code) == typed)
+                .map(|ty| ty.code);
+            found = c;
+            prefix = c.path.to_owned();
+            segs.next();
+            hops = 0;
+            continue;
+        }
+        hops += 1;
+        if hops > 2 {
+            return None;
+        }
+        // The base stops here: on into the element's type (or referenced element).
+        if let Some(r) = found.content_reference {
+            let r = r.trim_start_matches('#');
+            if r != prefix {
+                prefix = r.to_owned();
+                continue;
+            }
+        }
+        let ty = chosen.or_else(|| found.types.first().map(|t| t.code))?;
+        sd = base_definition(ty)?;
+        prefix = sd.type_name.to_owned();
+        chosen = None;
+    }
+    Some(found)
 }
 
 /// The last segment of an element's path, without `[x]`.
@@ -524,26 +629,28 @@ impl Validator {
             return;
         }
         if c.slicing.is_some() && !slices.is_empty() {
-            self.slicing(cx, &nodes, sd, k, slices, &here);
+            self.slicing(cx, &nodes, sd, index, k, &here);
             return;
         }
         for (i, n) in nodes.iter().enumerate() {
-            let at = item_location(&here, c, i, n);
-            self.item(cx, n, sd, k, &at);
+            let at = item_location(&here, index, k, i, n);
+            self.item(cx, n, sd, k, index.choice[k], &at);
         }
     }
 
-    /// One item of a child element, against element `k`.
+    /// One item of a child element, against element `k` (a choice element when
+    /// `choice`: its types are the allowed ones).
     fn item<'a>(
         &self,
         cx: &mut Cx<'a>,
         n: &'a Node,
         sd: &'static StructureDefinition,
         k: usize,
+        choice: bool,
         at: &str,
     ) {
         let c = &sd.elements[k];
-        if is_choice(c) && !c.types.iter().any(|t| type_suffix(t.code) == n.choice_type) {
+        if choice && !c.types.iter().any(|t| type_suffix(t.code) == n.choice_type) {
             let allowed: Vec<&str> = c.types.iter().map(|t| t.code).collect();
             cx.add(
                 Severity::Error,
@@ -579,10 +686,11 @@ impl Validator {
         cx: &mut Cx<'a>,
         nodes: &[&'a Node],
         sd: &'static StructureDefinition,
+        index: &SnapshotIndex,
         k: usize,
-        slices: &[usize],
         here: &str,
     ) {
+        let slices = &index.slices[k];
         let c = &sd.elements[k];
         let Some(slicing) = &c.slicing else { return };
         let mut assigned: Vec<Option<usize>> = Vec::with_capacity(nodes.len());
@@ -595,7 +703,7 @@ impl Validator {
         let mut last_slice = 0usize;
         let mut seen_unsliced = false;
         for (i, slot) in assigned.iter().enumerate() {
-            let at = item_location(here, c, i, nodes[i]);
+            let at = item_location(here, index, k, i, nodes[i]);
             match slot {
                 None => {
                     seen_unsliced = true;
@@ -656,10 +764,10 @@ impl Validator {
             );
         }
         for (i, n) in nodes.iter().enumerate() {
-            let at = item_location(here, c, i, n);
+            let at = item_location(here, index, k, i, n);
             match assigned[i] {
-                Some(si) => self.item(cx, n, sd, slices[si], &at),
-                None => self.item(cx, n, sd, k, &at),
+                Some(si) => self.item(cx, n, sd, slices[si], index.choice[slices[si]], &at),
+                None => self.item(cx, n, sd, k, index.choice[k], &at),
             }
         }
     }
@@ -989,13 +1097,14 @@ fn coding(n: &Node) -> Option<(Option<&str>, &str)> {
     n.child_value("code").map(|c| (n.child_value("system"), c))
 }
 
-/// `here[i]` for repeating elements, `here.ofType(T)` for choices.
-fn item_location(here: &str, c: &ElementDefinition, i: usize, n: &Node) -> String {
+/// `here[i]` for elements that are lists, `here.ofType(T)` for choices (element
+/// `k` of the snapshot `index` describes).
+fn item_location(here: &str, index: &SnapshotIndex, k: usize, i: usize, n: &Node) -> String {
     let mut at = here.to_owned();
-    if repeats(c) {
+    if index.list[k] {
         at.push_str(&format!("[{i}]"));
     }
-    if is_choice(c) && !n.choice_type.is_empty() {
+    if index.choice[k] && !n.choice_type.is_empty() {
         at.push_str(&format!(".ofType({})", n.choice_type));
     }
     at
