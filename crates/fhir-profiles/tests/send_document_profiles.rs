@@ -94,11 +94,7 @@ fn handling() -> ItkMessageHandling2 {
     ItkMessageHandling2::new(
         Boolean::new(true),
         Boolean::new(true),
-        coding(
-            "https://fhir.nhs.uk/STU3/CodeSystem/ITK-RecipientType-1",
-            "FA",
-            "For Action",
-        ),
+        fhir_profiles::codes::ItkRecipientType1::FA.to_coding(),
         reference("https://fhir.nhs.uk/STU3/MessageDefinition/ITK-GPConnectSendDocument-MessageDefinition-1"),
         FhirString::new("urn:uuid:0b1f1e3c-6a0e-4a53-8a8c-1c1f6d2d8f42"),
         AnyValue::String(FhirString::new("None")),

@@ -10,7 +10,7 @@ use fhir_runtime::{JsonType, PrimitiveValue, StrKind};
 ///
 /// A unit of time (units from UCUM).
 ///
-/// Value set `http://hl7.org/fhir/ValueSet/units-of-time`, required binding of .
+/// Value set `http://hl7.org/fhir/ValueSet/units-of-time`, required binding of `MedicationRequest.dispenseRequest.expectedSupplyDuration.code`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UnitsOfTime {
     /// `a`: year
