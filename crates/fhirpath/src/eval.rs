@@ -373,6 +373,21 @@ fn same_item(a: &Item<'_>, b: &Item<'_>) -> bool {
 }
 
 fn distinct<'a>(c: Collection<'a>) -> Collection<'a> {
+    // System strings are equal exactly when their text is (`system_eq`): a hash
+    // set instead of comparing each with every other. bdl-7 (`entry....select(
+    // fullUrl&resource.meta.versionId).isDistinct()`) was quadratic in the entries.
+    if c.iter().all(|x| matches!(x, Item::String(_))) {
+        let mut seen: HashSet<&str> = HashSet::with_capacity(c.len());
+        let keep: Vec<bool> = c
+            .iter()
+            .map(|x| matches!(x, Item::String(s) if seen.insert(s.as_str())))
+            .collect();
+        return c
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(x, k)| k.then_some(x))
+            .collect();
+    }
     let mut out: Collection<'a> = Vec::with_capacity(c.len());
     for x in c {
         if !contains_item(&out, &x) {
