@@ -222,7 +222,7 @@ fn parse_slice(e: &Value, owned: &[&Value], ext_path: &str, what: &str) -> Resul
 
 /// `Extension-ITK-MessageHandling-2` → `ItkMessageHandling2`;
 /// `patient-cadavericDonor` → `PatientCadavericDonor`.
-fn base_type_name(id: &str) -> String {
+pub(crate) fn base_type_name(id: &str) -> String {
     let id = id.strip_prefix("Extension-").unwrap_or(id);
     let mut out = String::new();
     for part in id.split(|c: char| !c.is_ascii_alphanumeric()) {

@@ -675,19 +675,7 @@ impl CodeBuilder<'_> {
             if !seen.insert(code.clone()) {
                 continue;
             }
-            let mut rust = variant_ident(&code);
-            if rust.is_empty() || rust == "_" {
-                rust = variant_ident(&display);
-            }
-            if rust.is_empty() {
-                rust = format!("Code{}", defs.len());
-            }
-            let base = rust.clone();
-            let mut n = 2;
-            while !variant_names.insert(rust.clone()) {
-                rust = format!("{base}{n}");
-                n += 1;
-            }
+            let rust = crate::naming::code_variant(&code, &display, defs.len(), &mut variant_names);
             defs.push(CodeDef {
                 code,
                 rust,

@@ -125,3 +125,27 @@ mod tests {
         assert_eq!(module_ident("HumanName"), "human_name");
     }
 }
+
+/// The variant name for a code of a code enum: from the code, else its display,
+/// else `Code<n>`; made unique among `taken` with a number (`Foo2`).
+pub fn code_variant(
+    code: &str,
+    display: &str,
+    n: usize,
+    taken: &mut std::collections::BTreeSet<String>,
+) -> String {
+    let mut rust = variant_ident(code);
+    if rust.is_empty() || rust == "_" {
+        rust = variant_ident(display);
+    }
+    if rust.is_empty() {
+        rust = format!("Code{n}");
+    }
+    let base = rust.clone();
+    let mut k = 2;
+    while !taken.insert(rust.clone()) {
+        rust = format!("{base}{k}");
+        k += 1;
+    }
+    rust
+}

@@ -26,7 +26,7 @@ use serde_json::Value;
 use crate::definitions::{expand, terminology_index, Index};
 use crate::emit::{doc, emit_code_enum, primitive_alias, Files, Provenance};
 use crate::ir::{CodeDef, CodeEnum, Field, FieldType, Model, TypeDef, TypeKind};
-use crate::naming::{field_ident, module_ident, variant_ident};
+use crate::naming::{field_ident, module_ident};
 use crate::packages::{Package, PackageCache};
 
 /// Where the typed profiles go, relative to the workspace.
@@ -38,30 +38,11 @@ fn s<'v>(v: &'v Value, key: &str) -> &'v str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
-/// `CareConnect-ITK-Header-Organization-1` → `CareConnectItkHeaderOrganization1`.
+/// `CareConnect-ITK-Header-Organization-1` → `CareConnectItkHeaderOrganization1`: the
+/// same rule as the typed extensions' names (all-capital parts lowered after their first
+/// letter).
 fn profile_type_name(id: &str) -> String {
-    let mut out = String::new();
-    for part in id.split(|c: char| !c.is_ascii_alphanumeric()) {
-        if part.is_empty() {
-            continue;
-        }
-        let all_caps = part.len() > 1
-            && part.chars().any(|c| c.is_ascii_alphabetic())
-            && !part.chars().any(|c| c.is_ascii_lowercase());
-        let mut chars = part.chars();
-        if let Some(first) = chars.next() {
-            out.push(first.to_ascii_uppercase());
-            if all_caps {
-                out.extend(chars.map(|c| c.to_ascii_lowercase()));
-            } else {
-                out.extend(chars);
-            }
-        }
-    }
-    if out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, 'V');
-    }
-    out
+    crate::extensions::base_type_name(id)
 }
 
 /// One element of a profile's snapshot, with its place in the element tree.
@@ -431,19 +412,7 @@ impl CodeEnums {
                     systems.len() - 1
                 }
             };
-            let mut rust = variant_ident(&code);
-            if rust.is_empty() || rust == "_" {
-                rust = variant_ident(&display);
-            }
-            if rust.is_empty() {
-                rust = format!("Code{}", codes.len());
-            }
-            let base = rust.clone();
-            let mut n = 2;
-            while !variants.insert(rust.clone()) {
-                rust = format!("{base}{n}");
-                n += 1;
-            }
+            let rust = crate::naming::code_variant(&code, &display, codes.len(), &mut variants);
             codes.push(CodeDef {
                 code,
                 rust,
