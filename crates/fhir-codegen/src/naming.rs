@@ -106,26 +106,6 @@ pub fn module_ident(name: &str) -> String {
     f.trim_end_matches('_').to_owned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn idents() {
-        assert_eq!(field_ident("birthDate"), "birth_date");
-        assert_eq!(field_ident("type"), "type_");
-        assert_eq!(field_ident("use"), "use_");
-        assert_eq!(field_ident("valueSetURI"), "value_set_uri");
-        assert_eq!(type_ident("Patient_contact"), "PatientContact");
-        assert_eq!(type_ident("administrative_gender"), "AdministrativeGender");
-        assert_eq!(variant_ident("entered-in-error"), "EnteredInError");
-        assert_eq!(variant_ident("dateTime"), "DateTime");
-        assert_eq!(variant_ident("1.0.2"), "V1_0_2");
-        assert_eq!(variant_ident("<="), "LessOrEqual");
-        assert_eq!(module_ident("HumanName"), "human_name");
-    }
-}
-
 /// The variant name for a code of a code enum: from the code, else its display,
 /// else `Code<n>`; made unique among `taken` with a number (`Foo2`).
 pub fn code_variant(
@@ -148,4 +128,24 @@ pub fn code_variant(
         k += 1;
     }
     rust
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idents() {
+        assert_eq!(field_ident("birthDate"), "birth_date");
+        assert_eq!(field_ident("type"), "type_");
+        assert_eq!(field_ident("use"), "use_");
+        assert_eq!(field_ident("valueSetURI"), "value_set_uri");
+        assert_eq!(type_ident("Patient_contact"), "PatientContact");
+        assert_eq!(type_ident("administrative_gender"), "AdministrativeGender");
+        assert_eq!(variant_ident("entered-in-error"), "EnteredInError");
+        assert_eq!(variant_ident("dateTime"), "DateTime");
+        assert_eq!(variant_ident("1.0.2"), "V1_0_2");
+        assert_eq!(variant_ident("<="), "LessOrEqual");
+        assert_eq!(module_ident("HumanName"), "human_name");
+    }
 }
