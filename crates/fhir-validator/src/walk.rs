@@ -76,8 +76,11 @@ impl SnapshotIndex {
         let mut names = Vec::with_capacity(n);
         let mut choice = Vec::with_capacity(n);
         let mut list = Vec::with_capacity(n);
+        // Each path's place in the base definitions, from its parent path's: one
+        // step per distinct path instead of a walk from the root for every element.
+        let mut memo: HashMap<&'static str, Option<BaseAt>> = HashMap::with_capacity(n);
         for e in sd.elements {
-            let base = base_element(sd.type_name, e.path).unwrap_or(e);
+            let base = base_at(&mut memo, sd.type_name, e.path).map_or(e, |at| at.found);
             let base_name = element_name(base);
             let own = element_name(e);
             let is_choice = is_choice(base);
@@ -102,64 +105,100 @@ impl SnapshotIndex {
     }
 }
 
-/// The element of the base definitions that a profile's element `path` (in a
-/// definition of `type_name`) constrains: the same path in the type's base
-/// definition, through the data types where a profile's snapshot goes deeper
-/// than the base's (`Bundle.identifier.type.coding.system` → `Coding.system`),
-/// and `value[x]` for `valueCoding`.
-fn base_element(type_name: &str, path: &str) -> Option<&'static ElementDefinition> {
-    let mut sd = base_definition(type_name)?;
-    let mut prefix: String = sd.type_name.to_owned();
-    let mut found = sd.elements.first()?;
-    // The type a choice element was narrowed to by its name (`valueCoding` → Coding).
-    let mut chosen: Option<&'static str> = None;
-    let mut segs = path.split('.').skip(1).peekable();
-    // Steps into a type or referenced element without finding the segment (a bound).
-    let mut hops = 0;
-    while let Some(&seg) = segs.peek() {
-        let child = sd.elements.iter().find(|x| {
-            x.path
-                .strip_prefix(prefix.as_str())
-                .and_then(|r| r.strip_prefix('.'))
-                .is_some_and(|name| {
-                    name == seg
-                        || name.strip_suffix("[x]").is_some_and(|stem| {
-                            seg.strip_prefix(stem)
-                                .is_some_and(|t| x.types.iter().any(|ty| type_suffix(ty.code) == t))
-                        })
-                })
-        });
-        if let Some(c) = child {
-            let typed = seg.get(element_name(c).len()..).unwrap_or("");
-            chosen = c
-                .types
-                .iter()
-                .find(|ty| is_choice(c) && type_suffix(ty.code) == typed)
-                .map(|ty| ty.code);
-            found = c;
-            prefix = c.path.to_owned();
-            segs.next();
-            hops = 0;
-            continue;
-        }
-        hops += 1;
-        if hops > 2 {
-            return None;
-        }
-        // The base stops here: on into the element's type (or referenced element).
-        if let Some(r) = found.content_reference {
-            let r = r.trim_start_matches('#');
-            if r != prefix {
-                prefix = r.to_owned();
-                continue;
-            }
-        }
-        let ty = chosen.or_else(|| found.types.first().map(|t| t.code))?;
-        sd = base_definition(ty)?;
-        prefix = sd.type_name.to_owned();
-        chosen = None;
+/// Where a profile's element `path` (in a definition of `type_name`) stands in the
+/// base definitions: the same path in the type's base definition, through the
+/// data types where a profile's snapshot goes deeper than the base's
+/// (`Bundle.identifier.type.coding.system` → `Coding.system`), and `value[x]` for
+/// `valueCoding`. `found` is the base element it constrains.
+#[derive(Clone, Copy)]
+struct BaseAt {
+    /// The base definition the path has reached.
+    sd: &'static StructureDefinition,
+    /// The path of `found` there (its children are under it).
+    prefix: &'static str,
+    found: &'static ElementDefinition,
+    /// The type a choice element was narrowed to by its name (`valueCoding` → Coding).
+    chosen: Option<&'static str>,
+}
+
+impl BaseAt {
+    fn root(type_name: &str) -> Option<BaseAt> {
+        let sd = base_definition(type_name)?;
+        Some(BaseAt {
+            sd,
+            prefix: sd.type_name,
+            found: sd.elements.first()?,
+            chosen: None,
+        })
     }
-    Some(found)
+
+    /// The next segment of the path.
+    fn step(mut self, seg: &str) -> Option<BaseAt> {
+        // Steps into a type or referenced element without finding the segment (a bound).
+        let mut hops = 0;
+        loop {
+            let prefix = self.prefix;
+            let child = self.sd.elements.iter().find(|x| {
+                x.path
+                    .strip_prefix(prefix)
+                    .and_then(|r| r.strip_prefix('.'))
+                    .is_some_and(|name| {
+                        name == seg
+                            || name.strip_suffix("[x]").is_some_and(|stem| {
+                                seg.strip_prefix(stem).is_some_and(|t| {
+                                    x.types.iter().any(|ty| type_suffix(ty.code) == t)
+                                })
+                            })
+                    })
+            });
+            if let Some(c) = child {
+                let typed = seg.get(element_name(c).len()..).unwrap_or("");
+                self.chosen = c
+                    .types
+                    .iter()
+                    .find(|ty| is_choice(c) && type_suffix(ty.code) == typed)
+                    .map(|ty| ty.code);
+                self.found = c;
+                self.prefix = c.path;
+                return Some(self);
+            }
+            hops += 1;
+            if hops > 2 {
+                return None;
+            }
+            // The base stops here: on into the element's type (or referenced element).
+            if let Some(r) = self.found.content_reference {
+                let r = r.trim_start_matches('#');
+                if r != self.prefix {
+                    self.prefix = r;
+                    continue;
+                }
+            }
+            let ty = self
+                .chosen
+                .or_else(|| self.found.types.first().map(|t| t.code))?;
+            self.sd = base_definition(ty)?;
+            self.prefix = self.sd.type_name;
+            self.chosen = None;
+        }
+    }
+}
+
+/// [`BaseAt`] of `path`, from that of its parent path, remembered in `memo`.
+fn base_at(
+    memo: &mut HashMap<&'static str, Option<BaseAt>>,
+    type_name: &str,
+    path: &'static str,
+) -> Option<BaseAt> {
+    if let Some(&at) = memo.get(path) {
+        return at;
+    }
+    let at = match path.rsplit_once('.') {
+        None => BaseAt::root(type_name),
+        Some((parent, seg)) => base_at(memo, type_name, parent).and_then(|p| p.step(seg)),
+    };
+    memo.insert(path, at);
+    at
 }
 
 /// The last segment of an element's path, without `[x]`.
