@@ -18,7 +18,8 @@
 //!
 //! `BENCH_MILLIS` (default 3000) is the time budget per measurement;
 //! `BENCH_PROFILE=message|fresh|examples` only validates (the message, the message
-//! with a new `Validator` each time, the examples), for a profiler.
+//! with a new `Validator` each time, the examples; `BENCH_EXAMPLE=text` only those
+//! whose file name contains it), for a profiler.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -254,9 +255,11 @@ fn main() {
             return;
         }
         Ok(_) => {
+            // BENCH_EXAMPLE=part-of-a-file-name: only those examples.
+            let only = std::env::var("BENCH_EXAMPLE").unwrap_or_default();
             let t = Instant::now();
             while t.elapsed() < budget {
-                for ex in &examples {
+                for ex in examples.iter().filter(|e| e.name.contains(&only)) {
                     black_box(v.validate(black_box(&ex.tree)));
                 }
             }
