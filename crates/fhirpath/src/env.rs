@@ -46,6 +46,9 @@ pub struct Env<'a> {
     traces: RefCell<Vec<Trace>>,
     narrative: RefCell<Vec<NarrativeIssue>>,
     regexes: Rc<RefCell<HashMap<String, Regex>>>,
+    /// The entries of each Bundle references were resolved in, by the Bundle's
+    /// address: built on the first reference into it, shared like `parents`.
+    bundles: Rc<RefCell<HashMap<usize, Rc<BundleIndex<'a>>>>>,
 }
 
 impl<'a> Env<'a> {
@@ -60,6 +63,7 @@ impl<'a> Env<'a> {
             traces: RefCell::new(Vec::new()),
             narrative: RefCell::new(Vec::new()),
             regexes: Rc::new(RefCell::new(HashMap::new())),
+            bundles: Rc::new(RefCell::new(HashMap::new())),
         }
     }
 
@@ -83,6 +87,7 @@ impl<'a> Env<'a> {
             traces: RefCell::new(Vec::new()),
             narrative: RefCell::new(Vec::new()),
             regexes: Rc::clone(&self.regexes),
+            bundles: Rc::clone(&self.bundles),
         }
     }
 
@@ -191,53 +196,139 @@ pub(crate) fn addr(n: &Node) -> usize {
 /// Resolves a reference string found at `from` (a `Reference` node or inside one):
 /// `#id` to a contained resource of the resources containing `from` (`#` alone to
 /// the containing resource), anything else to the `resource` of an entry of an
-/// enclosing `Bundle` whose `fullUrl` equals it, or, for a relative `Type/id`
-/// (optionally with `/_history/v`), whose resource has that type and id. `None`
-/// when nothing matches (FHIRPath's `resolve()` then gives nothing for it).
+/// enclosing `Bundle` (innermost first) whose `fullUrl` equals it, or, for a
+/// relative `Type/id` (optionally with `/_history/v`), whose resource has that type
+/// and id; an absolute `…/Type/id` matches such a resource only when the entry's
+/// `fullUrl` ends with `/Type/id`. Within a Bundle the first entry that matches
+/// wins. `None` when nothing matches (FHIRPath's `resolve()` then gives nothing for
+/// it). Bundle entries are looked up in an index built once per Bundle.
 pub(crate) fn resolve_reference<'a>(
     env: &Env<'a>,
     from: &'a Node,
     reference: &str,
 ) -> Option<&'a Node> {
     let chain = env.ancestors_or_self(from);
-    if let Some(id) = reference.strip_prefix('#') {
-        for r in chain.iter().filter(|n| n.is_resource) {
-            if id.is_empty() {
-                return Some(r);
-            }
-            if let Some(c) = r
-                .children_named("contained")
-                .find(|c| c.child_value("id") == Some(id))
-            {
-                return Some(c);
-            }
-        }
-        return None;
+    env.resolve_within(chain.into_iter().filter(|n| n.is_resource), reference)
+}
+
+impl<'a> Env<'a> {
+    /// Resolves the reference text `reference` found at `from` (a `Reference`
+    /// node of this environment's tree) exactly as FHIRPath's `resolve()` does:
+    /// `#id` to a contained resource of a resource containing `from` (`#` to the
+    /// container), any other reference to the `resource` of an entry of an
+    /// enclosing `Bundle` (innermost first) whose `fullUrl` equals it (`urn:uuid:`,
+    /// `urn:oid:`, absolute URLs), or whose resource has the type and id of a
+    /// relative `Type/id` (`/_history/v` ignored; an absolute `…/Type/id` also needs
+    /// the entry's `fullUrl` to end with `/Type/id`). `None` for anything else
+    /// (external or logical references).
+    ///
+    /// Entries are looked up in an index built the first time a reference into
+    /// their Bundle is resolved and shared with the environments
+    /// [`Env::for_resource`] derives, so resolving every reference of a Bundle is
+    /// linear in its size.
+    pub fn resolve(&self, from: &'a Node, reference: &str) -> Option<&'a Node> {
+        resolve_reference(self, from, reference)
     }
-    let relative = relative_type_id(reference);
-    for bundle in chain
-        .iter()
-        .filter(|n| n.is_resource && n.type_name == "Bundle")
-    {
-        for entry in bundle.children_named("entry") {
+
+    /// [`Env::resolve`] for a caller that knows the resources containing the
+    /// reference, innermost first (a contained resource, its container, the
+    /// Bundles around it): the same resolution, without finding the ancestors of
+    /// the reference (which builds the parent map of the tree on first use).
+    pub fn resolve_within(
+        &self,
+        resources: impl IntoIterator<Item = &'a Node>,
+        reference: &str,
+    ) -> Option<&'a Node> {
+        let mut resources = resources.into_iter();
+        if let Some(id) = reference.strip_prefix('#') {
+            if id.is_empty() {
+                return resources.next();
+            }
+            return resources.find_map(|r| {
+                r.children_named("contained")
+                    .find(|c| c.child_value("id") == Some(id))
+            });
+        }
+        let relative = relative_type_id(reference);
+        resources
+            .filter(|n| n.type_name == "Bundle")
+            .find_map(|bundle| self.bundle_index(bundle).find(reference, relative))
+    }
+
+    fn bundle_index(&self, bundle: &'a Node) -> Rc<BundleIndex<'a>> {
+        if let Some(found) = self.bundles.borrow().get(&addr(bundle)) {
+            return Rc::clone(found);
+        }
+        let index = Rc::new(BundleIndex::new(bundle));
+        self.bundles
+            .borrow_mut()
+            .insert(addr(bundle), Rc::clone(&index));
+        index
+    }
+}
+
+/// An entry of a Bundle that holds a resource: its position, `fullUrl` and resource.
+type IndexedEntry<'a> = (usize, Option<&'a str>, &'a Node);
+
+/// The entries of one Bundle that hold a resource, by `fullUrl` and by the
+/// resource's type and id.
+struct BundleIndex<'a> {
+    /// The first entry with each `fullUrl`.
+    by_full_url: HashMap<&'a str, IndexedEntry<'a>>,
+    /// Every entry whose resource has the type and id, in order.
+    by_type_id: HashMap<(&'a str, &'a str), Vec<IndexedEntry<'a>>>,
+}
+
+impl<'a> BundleIndex<'a> {
+    fn new(bundle: &'a Node) -> Self {
+        let mut by_full_url = HashMap::new();
+        let mut by_type_id: HashMap<(&'a str, &'a str), Vec<IndexedEntry<'a>>> = HashMap::new();
+        for (i, entry) in bundle.children_named("entry").enumerate() {
             let Some(res) = entry.child("resource") else {
                 continue;
             };
-            if entry.child_value("fullUrl") == Some(reference) {
-                return Some(res);
+            let full_url = entry.child_value("fullUrl");
+            if let Some(u) = full_url {
+                by_full_url.entry(u).or_insert((i, full_url, res));
             }
-            if let Some((t, id)) = relative {
-                let full_match = entry
-                    .child_value("fullUrl")
-                    .is_some_and(|u| u.ends_with(&format!("/{t}/{id}")));
-                let res_match = res.type_name == t && res.child_value("id") == Some(id);
-                if res_match && (full_match || !reference.contains("://")) {
-                    return Some(res);
-                }
+            if let Some(id) = res.child_value("id") {
+                by_type_id
+                    .entry((res.type_name, id))
+                    .or_default()
+                    .push((i, full_url, res));
             }
         }
+        BundleIndex {
+            by_full_url,
+            by_type_id,
+        }
     }
-    None
+
+    /// The first entry (in Bundle order) whose `fullUrl` is `reference`, or whose
+    /// resource is the relative `Type/id` of it.
+    fn find(&self, reference: &str, relative: Option<(&str, &str)>) -> Option<&'a Node> {
+        let by_url = self.by_full_url.get(reference).copied();
+        let by_id = relative.and_then(|(t, id)| {
+            let absolute = reference.contains("://");
+            self.by_type_id
+                .get(&(t, id))?
+                .iter()
+                .copied()
+                .find(|(_, u, _)| {
+                    !absolute
+                        || u.is_some_and(|u| {
+                            u.strip_suffix(id)
+                                .and_then(|r| r.strip_suffix('/'))
+                                .and_then(|r| r.strip_suffix(t))
+                                .is_some_and(|r| r.ends_with('/'))
+                        })
+                })
+        });
+        match (by_url, by_id) {
+            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a.2 } else { b.2 }),
+            (a, b) => a.or(b).map(|(_, _, r)| r),
+        }
+    }
 }
 
 /// `Type/id` at the end of a reference (`Patient/1`, `http://x/Patient/1`,

@@ -83,6 +83,9 @@
 //! other reference to the `resource` of an entry of an enclosing Bundle whose
 //! `fullUrl` equals it, or (relative `Type/id`, optionally `/_history/n`) whose
 //! resource has that type and id. References that resolve to nothing give nothing.
+//! The same resolution is public as [`Env::resolve`] (and [`Env::resolve_within`],
+//! for a caller that knows the resources around the reference); a Bundle's entries
+//! are looked up in an index built once per Bundle and environment.
 //!
 //! `trace(name[, projection])` returns its input; with [`Env::with_traces`] it
 //! records what it saw ([`Env::traces`]).
