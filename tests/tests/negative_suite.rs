@@ -973,14 +973,15 @@ fn break_invariant(cx: &mut Cx, i: usize, key: &str) -> Result<String, String> {
         "dom-1" => contained(cx, true, |c| {
             c["text"] = json!({"status": "generated", "div": m::sample("xhtml")})
         }),
-        // The nested resource has the id of the contained one and is referred to
-        // from it: with the validator's rule that a contained resource's
-        // `%resource` is its container, `#contained` resolves there (ref-1), and
-        // the nested resource is referred to (dom-3), so only dom-2 breaks.
+        // The nested resource has the id of the contained one: with the
+        // validator's rule that a contained resource's `%resource` is its
+        // container, the container's `#contained` refers to it too (dom-3 of the
+        // contained Organization), so only dom-2 breaks. (No `partOf` to refer to
+        // it: CareConnect-ITK-Header-Organization-1, which MessageHeader.receiver
+        // requires of its target, prohibits it.)
         "dom-2" => contained(cx, true, |c| {
             c["contained"] =
                 json!([{"resourceType": "Organization", "id": "contained", "name": "Inner"}]);
-            c["partOf"] = json!({"reference": "#contained"});
         }),
         "dom-3" => contained(cx, false, |_| {}),
         "dom-4" => contained(cx, true, |c| c["meta"] = json!({"versionId": "1"})),
@@ -1075,14 +1076,18 @@ fn break_invariant(cx: &mut Cx, i: usize, key: &str) -> Result<String, String> {
 
 /// A contained Organization (changed by `change`), referred to from the first
 /// Reference element of the profile that may be there and is not (unless
-/// `referred` is false: dom-3). The finding is on the resource.
+/// `referred` is false: dom-3). The finding is on the resource. The Organization
+/// has only an ODS code, so it conforms to the Organization profiles such a
+/// Reference may require (CareConnect-ITK-Header-Organization-1 prohibits `name`),
+/// and the reference's target is right.
 fn contained(
     cx: &mut Cx,
     referred: bool,
     change: impl FnOnce(&mut Value),
 ) -> Result<String, String> {
     let root = cx.root.clone();
-    let mut c = json!({"resourceType": "Organization", "id": "contained", "name": "Example"});
+    let mut c = json!({"resourceType": "Organization", "id": "contained",
+        "identifier": [{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "X1"}]});
     change(&mut c);
     cx.obj(&root).insert("contained".into(), json!([c]));
     if referred {

@@ -20,7 +20,13 @@
 //!   `url`) and validated against their own definitions;
 //! - **string length** (`maxLength`);
 //! - **invariants** (FHIRPath, by the [`fhirpath`] crate). An invariant that cannot
-//!   be evaluated is reported as "not evaluated" with its key, never counted as a pass.
+//!   be evaluated is reported as "not evaluated" with its key, never counted as a pass;
+//! - **reference targets**: a Reference whose element lists target profiles and that
+//!   resolves as FHIRPath's `resolve()` does (a contained `#id`, an entry of a Bundle
+//!   it is in) must point at a resource of an allowed type and, where only profiles
+//!   of that type are allowed, one the walk validated against one of them (claimed
+//!   in `meta.profile` or chosen by location) or that conforms to one when validated
+//!   quietly (rule `reference-target`). References that do not resolve are not checked.
 //!
 //! Lexical rules of primitives (regexes) are enforced when the resource is read.
 #![deny(missing_docs)]
@@ -101,7 +107,8 @@ pub struct Finding {
     /// Where: a FHIRPath location (`Bundle.entry[3].resource.ofType(Patient).birthDate`).
     pub location: String,
     /// The rule: an invariant key (`ele-1`), or `cardinality`, `fixed`, `pattern`,
-    /// `binding`, `type`, `slicing`, `maxLength`, `extension`, `profile`.
+    /// `binding`, `type`, `slicing`, `maxLength`, `extension`, `profile`,
+    /// `reference-target`.
     pub rule: String,
     /// The StructureDefinition the rule comes from.
     pub profile: String,

@@ -1,12 +1,12 @@
 //! The walk: a node tree against a snapshot, element by element.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use fhir_definitions::{
     base_definition, structure_definition, value_set, Derivation, DiscriminatorKind,
-    ElementDefinition, Max, SlicingRules, Strength, StructureDefinition, CONSTRAINTS,
+    ElementDefinition, Max, SlicingRules, Strength, StructureDefinition, TypeRef, CONSTRAINTS,
 };
 use fhir_runtime::Node;
 use fhirpath::{
@@ -243,6 +243,31 @@ struct Cx<'a> {
     /// Profiles chosen by the caller for resources at given locations
     /// ([`Validator::validate_with_profiles`]).
     profiles: Option<&'a HashMap<String, String>>,
+    /// References whose target has the right type but must also conform to a
+    /// profile, decided when the walk is over ([`Validator::reference_profiles`]).
+    /// `None` in a quiet validation, where only the target's type is checked.
+    pending: Option<Vec<PendingTarget<'a>>>,
+    /// Which resources were validated against which definitions in this walk:
+    /// (resource address, definition address).
+    validated: HashSet<(usize, usize)>,
+    /// The resources the walk is inside, outermost first: where a reference
+    /// resolves (`#id` in their `contained`, others in the Bundles among them).
+    resources: Vec<&'a Node>,
+}
+
+/// A reference whose target is of an allowed type, to be checked against the
+/// profiles of that type the element allows.
+struct PendingTarget<'a> {
+    /// Where the Reference is.
+    loc: String,
+    /// Its `reference`.
+    reference: &'a str,
+    /// The resource it resolves to.
+    target: &'a Node,
+    /// The allowed profiles of the target's type (constraints, not base types).
+    profiles: Vec<&'static StructureDefinition>,
+    /// The definition that restricts the reference.
+    from: &'static str,
 }
 
 impl<'a> Cx<'a> {
@@ -253,6 +278,24 @@ impl<'a> Cx<'a> {
             env: Rc::new(Env::new(resource).with_resource(resource)),
             depth: 0,
             profiles: None,
+            pending: Some(Vec::new()),
+            validated: HashSet::new(),
+            resources: Vec::new(),
+        }
+    }
+
+    /// A validation whose findings only decide something (a slice, whether a
+    /// reference target conforms): same tree, `%resource` from `env`, inside
+    /// `resources` (outermost first).
+    fn quiet(&self, env: Rc<Env<'a>>, resources: Vec<&'a Node>) -> Cx<'a> {
+        Cx {
+            findings: Vec::new(),
+            env,
+            depth: self.depth + 1,
+            profiles: self.profiles,
+            pending: None,
+            validated: HashSet::new(),
+            resources,
         }
     }
 
@@ -302,6 +345,7 @@ impl Validator {
     pub fn validate(&self, resource: &Node) -> Vec<Finding> {
         let mut cx = Cx::new(resource);
         self.resource(&mut cx, resource, resource.type_name, None);
+        self.reference_profiles(&mut cx);
         finish(cx.findings)
     }
 
@@ -337,6 +381,7 @@ impl Validator {
                 format!("no StructureDefinition {profile_url} in the packages"),
             ),
         }
+        self.reference_profiles(&mut cx);
         finish(cx.findings)
     }
 
@@ -379,6 +424,7 @@ impl Validator {
         let mut cx = Cx::new(resource);
         cx.profiles = Some(profiles);
         self.resource(&mut cx, resource, resource.type_name, None);
+        self.reference_profiles(&mut cx);
         finish(cx.findings)
     }
 
@@ -519,8 +565,18 @@ impl Validator {
         }
         cx.depth += 1;
         let e = &sd.elements[idx];
+        let resource = idx == 0 && node.is_resource;
+        if resource {
+            if cx.pending.is_some() {
+                cx.validated.insert((addr(node), addr(sd)));
+            }
+            cx.resources.push(node);
+        }
         self.invariants(cx, node, sd, e, loc);
         self.value_rules(cx, node, sd, e, loc);
+        if node.type_name == "Reference" {
+            self.reference_target(cx, node, sd, e, loc);
+        }
         let index = self.index(sd);
         let mut kids: &[usize] = &index.children[idx];
         // `#Questionnaire.item`: the referenced element's children.
@@ -531,11 +587,17 @@ impl Validator {
             if !node.children.is_empty() || node.value.is_some() {
                 self.by_type(cx, node, sd, e, loc);
             }
+            if resource {
+                cx.resources.pop();
+            }
             cx.depth -= 1;
             return;
         }
         for &k in kids {
             self.child(cx, node, sd, &index, k, loc);
+        }
+        if resource {
+            cx.resources.pop();
         }
         cx.depth -= 1;
     }
@@ -861,12 +923,7 @@ impl Validator {
                         return false;
                     };
                     navigate(n, path).iter().any(|t| {
-                        let mut quiet = Cx {
-                            findings: Vec::new(),
-                            env: cx.env.clone(),
-                            depth: cx.depth + 1,
-                            profiles: cx.profiles,
-                        };
+                        let mut quiet = cx.quiet(cx.env.clone(), cx.resources.clone());
                         self.element(&mut quiet, t, psd, 0, "");
                         !quiet.findings.iter().any(|f| f.severity == Severity::Error)
                     })
@@ -1130,6 +1187,219 @@ impl Validator {
             }
         }
     }
+}
+
+/// The core definition of every resource: a reference to it allows any target.
+const ANY_RESOURCE: &str = "http://hl7.org/fhir/StructureDefinition/Resource";
+
+impl Validator {
+    /// A Reference whose element restricts its targets (`Reference(Organization)`,
+    /// `Reference(CareConnect-Patient-1)`; for a choice, its `Reference` types).
+    /// When `reference` resolves in the tree as FHIRPath's `resolve()` does (a
+    /// contained resource, a Bundle entry), the target must be of the type of one
+    /// of the target profiles; when those of its type are all profiles (not its
+    /// base definition), it must also conform to one of them, which is decided when
+    /// the walk is over ([`Self::reference_profiles`]). A reference that does not
+    /// resolve (external, logical, not in the Bundle) is not checked.
+    fn reference_target<'a>(
+        &self,
+        cx: &mut Cx<'a>,
+        node: &'a Node,
+        sd: &'static StructureDefinition,
+        e: &ElementDefinition,
+        loc: &str,
+    ) {
+        // One package writes a URL with spaces around it.
+        let target_profile = |t: &TypeRef| t.target_profile.map(str::trim);
+        let mut refs = e.types.iter().filter(|t| t.code == "Reference").peekable();
+        if refs.peek().is_none()
+            || refs.any(|t| target_profile(t).is_none_or(|url| url == ANY_RESOURCE))
+        {
+            return; // `Reference(Any)`, or no restriction
+        }
+        let Some(reference) = node.child_value("reference") else {
+            return;
+        };
+        // As FHIRPath's resolve(), from the resources the walk is in.
+        let Some(target) = cx
+            .env
+            .resolve_within(cx.resources.iter().rev().copied(), reference)
+        else {
+            return;
+        };
+        let mut types: Vec<&'static str> = Vec::new();
+        let mut unknown: Vec<&'static str> = Vec::new();
+        let mut profiles: Vec<&'static StructureDefinition> = Vec::new();
+        let allowed = e
+            .types
+            .iter()
+            .filter(|t| t.code == "Reference")
+            .filter_map(target_profile);
+        for url in allowed {
+            match self.definition(url) {
+                None => unknown.push(url),
+                Some(d) if d.type_name == "Resource" => return,
+                Some(d) if d.type_name == target.type_name => {
+                    if d.derivation == Derivation::Specialization {
+                        return; // any resource of the type
+                    }
+                    profiles.push(d);
+                }
+                Some(d) => types.push(d.type_name),
+            }
+        }
+        if !unknown.is_empty() {
+            // The target may be meant for a profile the packages do not define.
+            cx.add(
+                Severity::Information,
+                IssueType::NotSupported,
+                loc,
+                "reference-target",
+                sd.url,
+                format!(
+                    "the target of {reference} ({}) was not checked: the allowed target profile(s) {} are not in the packages",
+                    a(target.type_name),
+                    unknown.join(", ")
+                ),
+            );
+            return;
+        }
+        if profiles.is_empty() {
+            types.sort_unstable();
+            types.dedup();
+            cx.add(
+                Severity::Error,
+                IssueType::Structure,
+                loc,
+                "reference-target",
+                sd.url,
+                format!(
+                    "{reference} refers to {}; allowed here: {}",
+                    a(target.type_name),
+                    types.join(", ")
+                ),
+            );
+            return;
+        }
+        if let Some(pending) = &mut cx.pending {
+            pending.push(PendingTarget {
+                loc: loc.to_owned(),
+                reference,
+                target,
+                profiles,
+                from: sd.url,
+            });
+        }
+    }
+
+    /// Decides the references whose target is of an allowed type but must conform
+    /// to one of the allowed profiles of that type. A target this walk validated
+    /// against one of them (it claims it in `meta.profile`, or the caller chose it
+    /// for its location) passes here: what it breaks of that profile is reported
+    /// at the target, not again at each reference. Any other target is validated
+    /// quietly against each allowed profile (once per target and profile, its own
+    /// references checked for type only); none of them giving no error is an error
+    /// at the reference.
+    fn reference_profiles(&self, cx: &mut Cx<'_>) {
+        let Some(pending) = cx.pending.take() else {
+            return;
+        };
+        // (target, profile) → the first error of the target against the profile.
+        let mut verdicts: HashMap<(usize, usize), Option<String>> = HashMap::new();
+        for p in pending {
+            let t = addr(p.target);
+            if p.profiles
+                .iter()
+                .any(|d| cx.validated.contains(&(t, addr(*d))))
+            {
+                continue;
+            }
+            let mut first_problem: Option<(&str, String)> = None;
+            let mut conforms = false;
+            for &d in &p.profiles {
+                let verdict = verdicts
+                    .entry((t, addr(d)))
+                    .or_insert_with(|| self.first_error(cx, p.target, d));
+                match verdict {
+                    None => {
+                        conforms = true;
+                        break;
+                    }
+                    Some(why) => {
+                        first_problem.get_or_insert((d.url, why.clone()));
+                    }
+                }
+            }
+            if conforms {
+                continue;
+            }
+            let urls: Vec<&str> = p.profiles.iter().map(|d| d.url).collect();
+            let (url, why) = first_problem.unwrap_or_default();
+            cx.add(
+                Severity::Error,
+                IssueType::Structure,
+                &p.loc,
+                "reference-target",
+                p.from,
+                format!(
+                    "{} refers to {} that does not conform to {} (it is not validated against {} here, and against {url}: {why})",
+                    p.reference,
+                    a(p.target.type_name),
+                    if urls.len() == 1 { urls[0].to_owned() } else { format!("any of {}", urls.join(", ")) },
+                    if urls.len() == 1 { "it" } else { "them" },
+                ),
+            );
+        }
+    }
+
+    /// The first error of `target` validated quietly against `profile`, or `None`
+    /// when there is none. `%resource` is the target, or its container when it is
+    /// a contained resource (as in the walk).
+    fn first_error<'a>(
+        &self,
+        cx: &Cx<'a>,
+        target: &'a Node,
+        profile: &'static StructureDefinition,
+    ) -> Option<String> {
+        let resource = match cx.env.parent_of(target) {
+            Some(container) if target.name == "contained" => container,
+            _ => target,
+        };
+        // The resources around the target (this builds the tree's parent map).
+        let mut around: Vec<&'a Node> = cx
+            .env
+            .ancestors_or_self(target)
+            .into_iter()
+            .skip(1)
+            .filter(|n| n.is_resource)
+            .collect();
+        around.reverse();
+        let mut quiet = cx.quiet(Rc::new(cx.env.for_resource(resource)), around);
+        // The caller's profiles are by location from the root; the quiet walk's
+        // locations start at the target.
+        quiet.profiles = None;
+        self.element(&mut quiet, target, profile, 0, target.type_name);
+        quiet
+            .findings
+            .into_iter()
+            .find(|f| f.severity == Severity::Error)
+            .map(|f| format!("{}: {}", f.location, f.message))
+    }
+}
+
+/// `a Patient`, `an Organization`.
+fn a(type_name: &str) -> String {
+    let article = if type_name.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {type_name}")
+}
+
+/// A node's or a definition's identity (its address).
+fn addr<T>(x: &T) -> usize {
+    x as *const T as usize
 }
 
 fn coding(n: &Node) -> Option<(Option<&str>, &str)> {
