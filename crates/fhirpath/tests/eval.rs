@@ -300,7 +300,10 @@ fn where_select_all_exists_repeat_with_this_and_index() {
             ("('b').combine('a').combine('b').distinct()", "['b', 'a']"),
             ("('a').combine('b').combine('a').isDistinct()", "[false]"),
             ("('a').combine('A').isDistinct()", "[true]"),
-            ("('a').combine(name.given.first()).combine('a').distinct()", "['a', given:Peter]"),
+            (
+                "('a').combine(name.given.first()).combine('a').distinct()",
+                "['a', given:Peter]",
+            ),
             ("(1 | 2 | 3).intersect(2 | 4)", "[2]"),
             ("(1 | 2 | 3).exclude(2)", "[1, 3]"),
             ("(1 | 2).subsetOf(1 | 2 | 3)", "[true]"),
