@@ -27,10 +27,17 @@ const LEGACY_LOCAL_EXTENSIONS: &[&str] = &[
 /// ITK3 response codes that are positive (`MessageHeader.response.code = ok`).
 const POSITIVE_RESPONSE_CODES: &[&str] = &["20013", "30001", "30004"];
 
-/// Every rule for `msg`, with these options.
-pub(crate) fn check(msg: &Message<'_>, options: Options) -> Vec<Finding> {
+/// Every rule for `msg`, with these options. `by_profile` are the profile
+/// validation's findings: a reference whose target type a profile already rejects
+/// (`reference-target`) is not reported again.
+pub(crate) fn check(msg: &Message<'_>, options: Options, by_profile: &[Finding]) -> Vec<Finding> {
     let mut c = Checks {
         findings: Vec::new(),
+        targets_reported: by_profile
+            .iter()
+            .filter(|f| f.rule == "reference-target")
+            .map(|f| f.location.clone())
+            .collect(),
         edition: options.edition,
         profile: match msg.kind {
             MessageKind::SendDocument => urls::SEND_DOCUMENT_DEFINITION,
@@ -57,6 +64,9 @@ pub(crate) fn check(msg: &Message<'_>, options: Options) -> Vec<Finding> {
 
 struct Checks {
     findings: Vec<Finding>,
+    /// Locations of references the profile validation found pointing at a type or
+    /// profile they do not allow.
+    targets_reported: HashSet<String>,
     edition: Edition,
     profile: &'static str,
 }
@@ -274,6 +284,7 @@ impl Checks {
                 None
             }
             Target::Entry(i) if entries[*i].is(want) => Some(*i),
+            Target::Entry(_) if self.targets_reported.contains(loc) => None,
             Target::Entry(i) => {
                 self.add(
                     Severity::Error,
@@ -691,6 +702,8 @@ impl Checks {
                 Target::Entry(i) => match d.entries[i].type_name() {
                     "Practitioner" => practitioner = true,
                     "Patient" | "Device" | "RelatedPerson" => {}
+                    // Reported by the profile validation (reference-target).
+                    _ if self.targets_reported.contains(&loc) => wrong = true,
                     other => {
                         wrong = true;
                         self.add(

@@ -70,7 +70,8 @@ impl MessageValidator {
                 .map(|r| (r.location, r.role.profile().to_owned()))
                 .collect();
             let mut findings = self.validator.validate_with_profiles(message, &profiles);
-            findings.extend(rules::check(&msg, self.options));
+            let rules = rules::check(&msg, self.options, &findings);
+            findings.extend(rules);
             findings
         } else {
             let mut findings = self.validator.validate(message);

@@ -53,6 +53,9 @@ fn generic_example_2_0_2() {
             // CareConnect-Patient-1 (by role): the NHS number carries the GPC variant
             // of the verification extension, not the CareConnect one the slice names.
             (Error, "cardinality", "Bundle.entry[2].resource.ofType(Bundle).entry[3].resource.ofType(Patient).identifier[0].extension"),
+            // ... and that GPC extension's own required value set does not hold the
+            // CareConnect code 01 it carries.
+            (Error, "binding", "Bundle.entry[2].resource.ofType(Bundle).entry[3].resource.ofType(Patient).identifier[0].extension[0].value.ofType(CodeableConcept)"),
             (Error, "GPCM-SD-108", "Bundle.entry[2].resource.ofType(Bundle).entry[3].resource.ofType(Patient).meta.profile"),
             // The Binary has no id.
             (Error, "resource-id", "Bundle.entry[2].resource.ofType(Bundle).entry[4].resource.ofType(Binary).id"),
@@ -381,11 +384,25 @@ fn itk3_response_rules() {
         )]
     );
 
-    // details at the Practitioner: the only OperationOutcome is still checked as the
-    // outcome.
+    // details at the Practitioner: ITK-MessageHeader-2 already rejects that target
+    // (reference-target), so response-details does not say it again; the only
+    // OperationOutcome is still checked as the outcome.
     let m = response_20013(&[(
         "<reference value=\"urn:uuid:966de33c-dbf7-4b58-aac1-7f161e981e2c\"/>",
         "<reference value=\"urn:uuid:6a607ff6-bdb0-4db0-ac8f-152971101a68\"/>",
+    )]);
+    assert_eq!(
+        added_to_20013(&m),
+        vec![at(
+            Error,
+            "reference-target",
+            format!("{MH}.response.details")
+        )]
+    );
+    // details at no entry: that is response-details'.
+    let m = response_20013(&[(
+        "<reference value=\"urn:uuid:966de33c-dbf7-4b58-aac1-7f161e981e2c\"/>",
+        "<reference value=\"urn:uuid:00000000-0000-4000-8000-000000000000\"/>",
     )]);
     assert_eq!(
         added_to_20013(&m),
@@ -404,7 +421,8 @@ fn itk3_response_rules() {
         vec![at(Error, "response-details", format!("{MH}.response"))]
     );
 
-    // The sender at the OperationOutcome: an error, and the Practitioner is then an
+    // The sender at the OperationOutcome: ITK-MessageHeader-2 rejects that target
+    // (reference-target, not repeated as GPCM-SD-053), and the Practitioner is then an
     // entry the MessageHeader does not use (checked by the profile it claims).
     let m = response_20013(&[(
         "<sender>\n          <reference value=\"urn:uuid:6a607ff6-bdb0-4db0-ac8f-152971101a68\"/>",
@@ -413,7 +431,7 @@ fn itk3_response_rules() {
     assert_eq!(
         added_to_20013(&m),
         vec![
-            at(Error, "GPCM-SD-053", format!("{MH}.sender")),
+            at(Error, "reference-target", format!("{MH}.sender")),
             at(Warning, "message-entries", "Bundle.entry[1]".to_owned()),
         ]
     );

@@ -101,9 +101,21 @@ fn entries(bundle: &mut Node) -> Vec<&mut Node> {
 
 #[test]
 fn custodian_must_be_the_sending_organization() {
+    // A Patient as custodian: CareConnect-Composition-1 allows only an Organization
+    // there, which the profile validation reports (reference-target); GPCM-SD-105
+    // does not say it again.
     let tree = mutated(&[(
         &format!("<custodian>\n                <reference value=\"{ORGANIZATION_URN}\"/>"),
         &format!("<custodian>\n                <reference value=\"{PATIENT_URN}\"/>"),
+    )]);
+    assert_eq!(
+        added(&tree),
+        vec![at(Error, "reference-target", format!("{COMP}.custodian"))]
+    );
+    // A custodian that is no entry of the document Bundle.
+    let tree = mutated(&[(
+        &format!("<custodian>\n                <reference value=\"{ORGANIZATION_URN}\"/>"),
+        "<custodian>\n                <reference value=\"Organization/GP0001\"/>",
     )]);
     assert_eq!(
         added(&tree),
@@ -113,7 +125,8 @@ fn custodian_must_be_the_sending_organization() {
     let custodian = f.iter().find(|f| f.rule == "GPCM-SD-105").unwrap();
     assert_eq!(
         custodian.message,
-        format!("Composition.custodian references a Patient ({DOC}.entry[4]); it must reference the Organization")
+        "Composition.custodian references Organization/GP0001, which is the fullUrl of no \
+         entry of the document Bundle"
     );
 
     let tree = mutated(&[(
@@ -138,14 +151,15 @@ fn subject_and_author() {
     );
 
     // The author as the sending Organization (SCAL GPCM-SD-107): not an author
-    // CareConnect-Composition-1 allows.
+    // CareConnect-Composition-1 allows, which the profile validation reports; no
+    // GPCM-SD-107 finding besides (not even "no Practitioner author").
     let to_org = [(
         &*format!("<author>\n                <reference value=\"{PRACTITIONER_URN}\"/>"),
         &*format!("<author>\n                <reference value=\"{ORGANIZATION_URN}\"/>"),
     )];
     assert_eq!(
         added(&mutated(&to_org)),
-        vec![at(Error, "GPCM-SD-107", format!("{COMP}.author[0]"))]
+        vec![at(Error, "reference-target", format!("{COMP}.author[0]"))]
     );
     // The author as the Patient: allowed, but no Practitioner authors the document.
     let to_patient = [(
