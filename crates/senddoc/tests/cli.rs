@@ -237,7 +237,8 @@ fn fixture() -> PathBuf {
 #[test]
 fn validate_checks_a_send_document_message_by_the_roles_of_its_resources() {
     // NHS's 2.0.2 generic example claims no profile at all: by meta.profile (here, the
-    // one given) nothing but base FHIR would be checked.
+    // one given) nothing but the message Bundle's profile, base FHIR and the
+    // extensions' own definitions is checked, and no Send Document rule.
     let generic = workspace_tests::shared_dir()
         .join("examples")
         .join("v2.0.2_send-document--generic-example.xml");
@@ -252,10 +253,11 @@ fn validate_checks_a_send_document_message_by_the_roles_of_its_resources() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(!stdout.contains(SEND_DOCUMENT_LINE), "{stdout}");
+    assert!(!stdout.contains("GPCM-SD-"), "{stdout}");
     assert!(
-        stdout.contains("0 error(s), 0 warning(s), 1 note(s)"),
+        stdout.contains("1 error(s), 0 warning(s), 1 note(s)"),
         "{stdout}"
     );
 
@@ -280,7 +282,7 @@ fn validate_checks_a_send_document_message_by_the_roles_of_its_resources() {
         "error at Bundle.entry[2].resource.ofType(Bundle).entry[0].resource.ofType(Composition).custodian: Composition.custodian is missing",
         "[GPCM-SD-105; https://fhir.nhs.uk/STU3/MessageDefinition/ITK-GPConnectSendDocument-MessageDefinition-1]",
         "error at Bundle.entry[2].resource.ofType(Bundle).entry[4].resource.ofType(Binary).id: the Binary has no id",
-        "13 error(s), 6 warning(s), 1 note(s)",
+        "14 error(s), 6 warning(s), 1 note(s)",
     ] {
         assert!(stdout.contains(expected), "{expected}\n---\n{stdout}");
     }
