@@ -266,6 +266,8 @@ enum Part {
     /// A plain field: the base field's name and holding, and the profile field.
     Plain {
         base: String,
+        /// The base field's FHIR element name (for locations).
+        fhir: String,
         base_card: BaseCard,
         field: PField,
     },
@@ -547,6 +549,7 @@ fn parts_of(
             // Not in the snapshot: the base element, as it is.
             parts.push(Part::Plain {
                 base: f.rust.clone(),
+                fhir: f.name.clone(),
                 base_card,
                 field: PField {
                     rust: f.rust.clone(),
@@ -728,6 +731,7 @@ fn parts_of(
         }
         parts.push(Part::Plain {
             base: f.rust.clone(),
+            fhir: f.name.clone(),
             base_card,
             field: PField {
                 rust: f.rust.clone(),
@@ -975,6 +979,7 @@ fn emit_struct(
             },
             Part::Plain {
                 base,
+                fhir,
                 base_card,
                 field,
             } => {
@@ -987,7 +992,7 @@ fn emit_struct(
                     lits.push(format!("{}: b.{base}", field.rust));
                     continue;
                 }
-                let at = format!("{}.{}", e.id, base_field_fhir(base));
+                let at = format!("{}.{fhir}", e.id);
                 let expr = take_expr(&format!("b.{base}"), *base_card, field, &at);
                 let _ = writeln!(out, "        let {} = {expr};", field.rust);
                 lits.push(lit_of(field));
@@ -1076,6 +1081,7 @@ fn emit_struct(
                 base,
                 base_card,
                 field,
+                ..
             } => {
                 let value = if is_root && base == "meta" {
                     match field.card {
@@ -1127,24 +1133,6 @@ fn emit_struct(
         assigns.join(",\n            ")
     );
     Ok(())
-}
-
-fn base_field_fhir(rust: &str) -> String {
-    // Field names are snake_case of the FHIR names; a location only needs to be
-    // readable, so map back the common case.
-    let mut out = String::new();
-    let mut upper = false;
-    for c in rust.trim_end_matches('_').chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn all_fields(parts: &[Part]) -> Vec<&PField> {

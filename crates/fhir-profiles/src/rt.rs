@@ -55,18 +55,19 @@ impl Cx {
 
     /// The value, or every finding when something could not be represented.
     pub(crate) fn finish<T>(self, value: Option<T>) -> Result<T, Vec<Finding>> {
-        match value {
-            Some(v) if self.findings.is_empty() => Ok(v),
-            _ if !self.findings.is_empty() => Err(self.findings),
-            _ => Err(vec![Finding {
+        if !self.findings.is_empty() {
+            return Err(self.findings);
+        }
+        value.ok_or_else(|| {
+            vec![Finding {
                 severity: Severity::Error,
                 issue: IssueType::Structure,
                 location: String::new(),
                 rule: "typed-profile".to_owned(),
                 profile: self.profile.to_owned(),
                 message: "the resource could not be represented by the typed profile".to_owned(),
-            }]),
-        }
+            }]
+        })
     }
 }
 
