@@ -47,12 +47,23 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod build;
+mod envelope;
+mod identity;
 mod message;
+pub mod receive;
+pub mod response;
+mod response_code;
 mod rules;
 mod validate;
 
+pub use envelope::{MeshEnvelope, ReplyTo};
 pub use fhir_validator::{Finding, IssueType, Node, Severity};
+pub use identity::{
+    DobFormat, GpProviderAddress, IdentityError, MeshMailbox, NhsNumber, OdsCode, Workflow,
+};
 pub use message::{message_kind, roles, MessageKind, Role, RoleAt};
+pub use response_code::ResponseCode;
 pub use validate::{validate_message, Edition, MessageValidator, Options};
 
 /// Canonical URLs and codes of the Send Document and ITK3 assets.

@@ -1,0 +1,1 @@
+//! Building a valid Send Document message and its MESH envelope (in progress).

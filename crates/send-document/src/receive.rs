@@ -1,0 +1,1 @@
+//! Reading and checking an incoming Send Document message (in progress).

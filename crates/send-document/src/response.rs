@@ -1,0 +1,1 @@
+//! ITK3 infrastructure and business responses (in progress).
