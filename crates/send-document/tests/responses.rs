@@ -680,7 +680,14 @@ fn reading_the_official_itk3_examples() {
         }
         // The examples give no diagnostics.
         assert!(r.diagnostics().is_empty(), "{name}");
-        // Read from a resource or from JSON: the same.
+        // With a UTF-8 byte order mark, from a resource or from JSON: the same.
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend(example(name));
+        assert_eq!(
+            ReceivedResponse::from_bytes(&with_bom).unwrap(),
+            r,
+            "{name}"
+        );
         let resource = Resource::from_xml_with(&example(name), &ReadOptions::lenient())
             .unwrap()
             .value;

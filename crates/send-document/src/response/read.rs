@@ -195,18 +195,17 @@ impl ReceivedResponse {
     /// Reads a response from FHIR XML or JSON (told by the first non-blank
     /// character), leniently: NHS's examples break FHIR XML element order.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ReadError> {
-        let start = bytes
+        // A UTF-8 byte order mark and blanks may come first.
+        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let start = text
             .iter()
             .position(|b| !b.is_ascii_whitespace())
-            .map(|i| &bytes[i..])
-            .unwrap_or_default();
-        // A UTF-8 byte order mark counts as blank.
-        let start = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start);
+            .map_or(&[][..], |i| &text[i..]);
         let options = ReadOptions::lenient();
         let (format, read) = if start.first() == Some(&b'{') {
-            ("JSON", Resource::from_json_with(bytes, &options))
+            ("JSON", Resource::from_json_with(text, &options))
         } else {
-            ("XML", Resource::from_xml_with(bytes, &options))
+            ("XML", Resource::from_xml_with(text, &options))
         };
         let resource = read
             .map_err(|e| ReadError::Unreadable {
@@ -302,9 +301,12 @@ impl ReceivedResponse {
         })
     }
 
-    /// The response's ITK3 code: that of its first issue.
+    /// The response's ITK3 code: that of its first issue (an empty
+    /// [`ReceivedCode::Other`] for a value built by hand with no issue; a read one
+    /// always has one).
     pub fn code(&self) -> &ReceivedCode {
-        &self.issues[0].code
+        static NONE: ReceivedCode = ReceivedCode::Other(String::new());
+        self.issues.first().map_or(&NONE, |i| &i.code)
     }
 
     /// Every ITK3 code, in issue order (repeats removed).
