@@ -1084,6 +1084,30 @@ fn out_of_order_and_duplicate_responses() {
         other => panic!("{other:?}"),
     }
     assert_eq!(c.get(&id).unwrap().responses.len(), 3);
+
+    // A negative infrastructure response after the business one still rejects.
+    let (id2, reply2) = sent(&mut c, 2, "2026-01-05T09:00:00Z");
+    c.feed(
+        &round_trip(&r, &reply2, ResponseCode::PatientKnown, &[]),
+        at("2026-01-05T09:01:00Z"),
+    );
+    c.feed(
+        &round_trip(
+            &r,
+            &reply2,
+            ResponseCode::ReplacementFailed,
+            &["no such document"],
+        ),
+        at("2026-01-05T09:02:00Z"),
+    );
+    assert_eq!(
+        c.get(&id2).unwrap().state(),
+        MessageState::Rejected {
+            kind: ResponseKind::Infrastructure,
+            code: ReceivedCode::Known(ResponseCode::ReplacementFailed),
+            diagnostics: vec!["no such document".to_owned()],
+        }
+    );
 }
 
 #[test]
@@ -1205,6 +1229,135 @@ fn the_flags_of_the_sent_message_decide_what_is_awaited() {
                 kind: ResponseKind::Business
             }]
         ),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The receiver's decision, answered: accepted and processed, then the same message
+/// again (a duplicate, rejected), then bytes that are no message at all.
+#[test]
+fn answering_what_the_receiver_decided() {
+    use send_document::receive::{MemoryReceiptLog, Receiver, Transport};
+
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/send-document-valid.xml"),
+    )
+    .unwrap();
+    let transport = Transport::mesh("GPCONNECT_SEND_DOCUMENT", REQUEST_MAILBOX);
+    let receiver = Receiver::default();
+    let mut log = MemoryReceiptLog::new();
+    let responder = responder(20).redacting(PatientData::from_message(&request()));
+
+    // The requester recorded what it sent.
+    let mut c = Correlator::new();
+    c.record(
+        SentMessage::from_message(
+            &request(),
+            Workflow::SendDocument,
+            at("2026-01-05T09:00:00Z"),
+        )
+        .unwrap(),
+    );
+
+    let received = receiver
+        .receive(&bytes, &transport, &mut log)
+        .unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(received.reply_to, reply());
+    let out = responder
+        .responses(
+            &received.reply_to,
+            &Outcome::processed(ResponseCode::PatientKnown),
+        )
+        .unwrap();
+    assert_eq!(out.len(), 2);
+    for r in &out {
+        assert_eq!(
+            findings(&validate_message(r.resource()), Severity::Error),
+            Vec::<String>::new()
+        );
+        c.feed(
+            &ReceivedResponse::from_bytes(r.to_xml().as_bytes()).unwrap(),
+            at("2026-01-05T09:10:00Z"),
+        );
+    }
+    assert_eq!(
+        c.get(REQUEST_ID).unwrap().state(),
+        MessageState::BusinessAckReceived {
+            code: ReceivedCode::Known(ResponseCode::PatientKnown)
+        }
+    );
+
+    // The same message again: a negative infrastructure response, and nothing else.
+    let rejection = receiver
+        .receive(&bytes, &transport, &mut log)
+        .expect_err("a duplicate is rejected");
+    assert!(!rejection.code.is_positive());
+    let outcome = Outcome::rejected(
+        rejection.code,
+        rejection.diagnostics.iter().map(ToString::to_string),
+    );
+    let out = responder.responses(&rejection.reply_to, &outcome).unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].code(), rejection.code);
+    assert_eq!(out[0].response_identifier(), REQUEST_ID);
+    assert_eq!(
+        findings(&validate_message(out[0].resource()), Severity::Error),
+        Vec::<String>::new()
+    );
+    let xml = out[0].to_xml();
+    for term in PATIENT_DATA {
+        assert!(!xml.contains(term), "{term} in {xml}");
+    }
+    // Fed back, it is flagged as a second infrastructure response; the first one
+    // (20013) still decides: a 20007 for a resent copy does not undo it.
+    match c.feed(
+        &ReceivedResponse::from_bytes(xml.as_bytes()).unwrap(),
+        at("2026-01-05T09:11:00Z"),
+    ) {
+        Correlation::Matched {
+            state, warnings, ..
+        } => {
+            assert_eq!(
+                state,
+                MessageState::BusinessAckReceived {
+                    code: ReceivedCode::Known(ResponseCode::PatientKnown)
+                }
+            );
+            assert_eq!(
+                warnings,
+                [CorrelationWarning::Duplicate {
+                    kind: ResponseKind::Infrastructure,
+                    code: ReceivedCode::Known(rejection.code)
+                }]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Bytes that are no message: 10009, UNREADABLE-IN-ORIGINAL-MESSAGE, unmatched.
+    let rejection = receiver
+        .check(b"%PDF-1.4 not a message", &transport, &log)
+        .expect_err("unreadable");
+    assert_eq!(rejection.code, ResponseCode::Unreadable);
+    let out = responder
+        .responses(
+            &rejection.reply_to,
+            &Outcome::rejected(
+                rejection.code,
+                rejection.diagnostics.iter().map(ToString::to_string),
+            ),
+        )
+        .unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].envelope().to, REQUEST_MAILBOX);
+    match c.feed(
+        &ReceivedResponse::from_bytes(out[0].to_json().as_bytes()).unwrap(),
+        at("2026-01-05T09:12:00Z"),
+    ) {
+        Correlation::Unmatched(u) => {
+            assert_eq!(u.reason, UnmatchedReason::UnreadableInOriginalMessage)
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -147,7 +147,8 @@ pub enum CorrelationWarning {
         /// The response's `MessageHeader.id`, if it has one.
         response_id: Option<String>,
     },
-    /// A second response of a kind already received.
+    /// A second, different, response of a kind already received; the first one
+    /// still decides the state.
     Duplicate {
         /// Its kind.
         kind: ResponseKind,
@@ -200,12 +201,21 @@ impl TrackedMessage {
         }
     }
 
-    /// Where the message stands: the first negative response rejects it; else a
-    /// positive business response completes it; else a positive infrastructure
-    /// response leaves the business response awaited (if requested); else the first
-    /// requested response is awaited.
+    /// Where the message stands. The **first** response of each kind decides (a
+    /// later one is flagged as [`CorrelationWarning::Duplicate`] and does not change
+    /// the state: a `20007` for a resent copy does not undo the first copy's
+    /// `20013`): a negative infrastructure response rejects the message, else a
+    /// negative business response does, else a positive business response completes
+    /// it, else a positive infrastructure response leaves the business response
+    /// awaited (if requested), else the first requested response is awaited.
     pub fn state(&self) -> MessageState {
-        if let Some(r) = self.responses.iter().find(|r| !r.response.is_positive()) {
+        let infrastructure = self.find(ResponseKind::Infrastructure);
+        let business = self.find(ResponseKind::Business);
+        let rejected_by = [infrastructure, business]
+            .into_iter()
+            .flatten()
+            .find(|r| !r.response.is_positive());
+        if let Some(r) = rejected_by {
             return MessageState::Rejected {
                 kind: r.response.kind(),
                 code: r.response.code().clone(),
@@ -217,23 +227,17 @@ impl TrackedMessage {
                     .collect(),
             };
         }
-        if let Some(r) = self.find(ResponseKind::Business) {
+        if let Some(r) = business {
             return MessageState::BusinessAckReceived {
                 code: r.response.code().clone(),
             };
         }
-        let infrastructure = self.find(ResponseKind::Infrastructure).is_some();
-        match (
-            infrastructure,
-            self.sent.inf_ack_requested,
-            self.sent.bus_ack_requested,
-        ) {
-            (_, _, true) if infrastructure || !self.sent.inf_ack_requested => {
-                MessageState::AwaitingBusinessAck
-            }
+        let (inf, bus) = (self.sent.inf_ack_requested, self.sent.bus_ack_requested);
+        match (infrastructure.is_some(), inf, bus) {
+            (true, _, true) | (false, false, true) => MessageState::AwaitingBusinessAck,
             (true, _, false) => MessageState::InfrastructureAckReceived,
             (false, true, _) => MessageState::AwaitingInfrastructureAck,
-            _ => MessageState::NoResponseRequested,
+            (false, false, false) => MessageState::NoResponseRequested,
         }
     }
 
