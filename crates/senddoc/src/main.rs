@@ -13,6 +13,27 @@
 //! profile of its role, plus the Send Document rules), and a line says so. It prints
 //! the findings (or, with `--format json`, an OperationOutcome) and exits 0 when there
 //! is no error, 1 otherwise.
+//!
+//! `senddoc build [--example] [inputs...] [--out-dir DIR | -o FILE]` builds a GP Connect
+//! Send Document message (`send_document::build`): every builder input has a flag, and
+//! `--example` fills the ones not given from the shipped sample (a sample PDF for NHS
+//! England's PDS sandbox test patient). It writes the bare message to standard output
+//! (or `-o`), or `<name>.dat` + `<name>.ctl` into a MESH client's OUT folder
+//! (`--out-dir`), and prints the MESH envelope and the identifiers to keep on standard
+//! error. A refused input or an invalid message exits 1 listing every problem.
+//!
+//! `senddoc receive INPUT --responder-ods ODS --responder-mailbox MAILBOX [--patient
+//! known|...]` checks a received message (`send_document::receive`, tolerant by
+//! default; the `.ctl` beside a `.dat` gives the MESH workflow, From and To), prints
+//! the typed view or the rejection, and writes the ITK3 acknowledgements (20013 or the
+//! negative code; the business response too when `--patient` is given) as `.dat` +
+//! `.ctl` pairs into `--ack-dir`. Exit status 0 when accepted, 1 when rejected. Given
+//! an ITK3 response instead, it prints it and, with `--sent FILE`, correlates it with
+//! the messages sent.
+//!
+//! `senddoc ack INPUT --code CODE [--diagnostics TEXT] --responder-ods ODS
+//! --responder-mailbox MAILBOX` writes one ITK3 response to a received message (the
+//! business response after matching the patient, say).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,6 +41,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use fhir_stu3::{ReadOptions, Resource, WriteOptions};
+
+mod build_cmd;
+mod ctl;
+mod example;
+mod receive_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -74,6 +100,46 @@ enum Command {
         /// Input file (`-` for standard input).
         input: PathBuf,
     },
+    /// Build a GP Connect Send Document message and its MESH envelope
+    /// (`senddoc build --example` builds the shipped sample).
+    Build(Box<build_cmd::BuildArgs>),
+    /// Check a received Send Document message, print it, and write the ITK3
+    /// acknowledgements; or read an ITK3 response and correlate it with what was sent.
+    Receive(Box<receive_cmd::ReceiveArgs>),
+    /// Write one ITK3 acknowledgement (infrastructure or business) to a received message.
+    Ack(Box<receive_cmd::AckArgs>),
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a
+/// rename, so a reader (a MESH client polling its OUT folder) never sees half a file.
+fn write_new(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.partial"));
+    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads a resource leniently, XML or JSON told apart by the first character.
+fn read_resource(bytes: &[u8]) -> Result<Resource, String> {
+    let opts = ReadOptions::lenient();
+    let parsed = if is_xml(bytes) {
+        Resource::from_xml_with(bytes, &opts)
+    } else {
+        Resource::from_json_with(bytes, &opts)
+    };
+    parsed.map(|p| p.value).map_err(|e| e.to_string())
+}
+
+fn is_xml(bytes: &[u8]) -> bool {
+    bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(bytes)
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        == Some(&b'<')
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -162,13 +228,7 @@ fn validate(
     } else {
         ReadOptions::strict()
     };
-    let is_xml = bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(&bytes)
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        == Some(&b'<');
-    let parsed = if is_xml {
+    let parsed = if is_xml(&bytes) {
         Resource::from_xml_with(&bytes, &opts)
     } else {
         Resource::from_json_with(&bytes, &opts)
@@ -252,6 +312,13 @@ fn main() -> ExitCode {
             Ok(false) => return ExitCode::from(1),
             Err(e) => Err(e),
         },
+        Command::Build(args) => build_cmd::run(args),
+        Command::Receive(args) => match receive_cmd::receive(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
+        Command::Ack(args) => receive_cmd::ack(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
