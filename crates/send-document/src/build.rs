@@ -563,12 +563,9 @@ impl SendDocumentBuilder {
                 });
                 None
             }
-            (Some(t), _) => snomed("document type", t.concept(), p)
-                .then(|| {
-                    check::text("document type display", t.display(), p)
-                        .map(|d| DocumentType::snomed(t.code(), d))
-                })
-                .flatten(),
+            (Some(t), _) => {
+                concept_ok("document type", "document type display", t.concept(), p).then_some(t)
+            }
         };
         let title = match (self.title, legacy) {
             (None, false) => {
@@ -612,10 +609,10 @@ impl SendDocumentBuilder {
         }
         let care_setting = self
             .care_setting
-            .filter(|c| snomed("care setting", c, p) && displayed("care setting", c, p));
+            .filter(|c| concept_ok("care setting", "care setting display", c, p));
         let event = self
             .event
-            .filter(|c| snomed("event", c, p) && displayed("event", c, p));
+            .filter(|c| concept_ok("event", "event display", c, p));
 
         // Replacement and version.
         let (replaces, version) = match self.replacement {
@@ -790,17 +787,17 @@ fn snomed(field: &'static str, concept: &SnomedConcept, p: &mut Vec<Problem>) ->
     }
 }
 
-/// Whether the concept has a usable display (a problem if not).
-fn displayed(field: &'static str, concept: &SnomedConcept, p: &mut Vec<Problem>) -> bool {
-    check::text(
-        match field {
-            "care setting" => "care setting display",
-            _ => "event display",
-        },
-        concept.display(),
-        p,
-    )
-    .is_some()
+/// Whether the concept's code is a SNOMED CT concept ID and its display usable (a
+/// problem for each that is not).
+fn concept_ok(
+    field: &'static str,
+    display_field: &'static str,
+    concept: &SnomedConcept,
+    p: &mut Vec<Problem>,
+) -> bool {
+    let code = snomed(field, concept, p);
+    let display = check::text(display_field, concept.display(), p).is_some();
+    code && display
 }
 
 thread_local! {

@@ -1123,10 +1123,7 @@ fn refuses_bad_snomed_codes_and_versions() {
         problems(
             builder()
                 .document_type(DocumentType::snomed("371531001", "Typo"))
-                .care_setting(SnomedConcept::new(
-                    "General practice",
-                    "General practice service"
-                ))
+                .care_setting(SnomedConcept::new("General practice", " "))
                 .event(SnomedConcept::new("149951000000107", ""))
                 .replaces(Replacement::new(Uuid::nil(), 0))
         ),
@@ -1140,6 +1137,9 @@ fn refuses_bad_snomed_codes_and_versions() {
                 field: "care setting",
                 code: "General practice".into(),
                 reason: "a concept ID is 6 to 18 digits"
+            },
+            Problem::EmptyText {
+                field: "care setting display"
             },
             Problem::EmptyText {
                 field: "event display"

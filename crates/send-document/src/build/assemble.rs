@@ -110,7 +110,7 @@ fn snomed(concept: &SnomedConcept) -> CodeableConcept {
         coding: vec![Coding {
             system: Some(Uri::new(urls::SNOMED_CT)),
             code: Some(Code::new(concept.code())),
-            display: Some(s(concept.display())),
+            display: Some(s(concept.display().trim())),
             ..Default::default()
         }],
         ..Default::default()
