@@ -564,24 +564,54 @@ pub fn debug_element(value: &dyn Element, f: &mut std::fmt::Formatter<'_>) -> st
     write!(f, "{} {json}", value.type_name())
 }
 
+/// Which bytes [`escape_xml`] replaces, in text (`[0]`) and in attribute values
+/// (`[1]`). A table lookup per byte keeps the scan of a long value (a base64
+/// attachment of several MB) cheap.
+static XML_SPECIAL: [[bool; 256]; 2] = {
+    let mut t = [[false; 256]; 2];
+    let mut i = 0;
+    while i < 2 {
+        t[i][b'&' as usize] = true;
+        t[i][b'<' as usize] = true;
+        t[i][b'>' as usize] = true;
+        t[i][b'\r' as usize] = true;
+        i += 1;
+    }
+    t[1][b'"' as usize] = true;
+    t[1][b'\n' as usize] = true;
+    t[1][b'\t' as usize] = true;
+    t
+};
+
 /// Appends `s` to `out` escaped for XML: `&`, `<`, `>` always; in attribute
 /// values also `"` and the whitespace characters that attribute-value
 /// normalisation would otherwise turn into spaces.
 pub fn escape_xml(out: &mut String, s: &str, attribute: bool) {
+    let bytes = s.as_bytes();
+    // The common case, and the only one for base64: nothing to escape. memchr's
+    // vector search settles it in a fraction of the per-byte scan below.
+    let clean = memchr::memchr3(b'&', b'<', b'>', bytes).is_none()
+        && memchr::memchr(b'\r', bytes).is_none()
+        && (!attribute || memchr::memchr3(b'"', b'\n', b'\t', bytes).is_none());
+    if clean {
+        out.push_str(s);
+        return;
+    }
+    let special = &XML_SPECIAL[usize::from(attribute)];
+    out.reserve(s.len());
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc = match b {
+    while let Some(offset) = bytes[start..].iter().position(|&b| special[usize::from(b)]) {
+        let i = start + offset;
+        out.push_str(&s[start..i]);
+        out.push_str(match bytes[i] {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
-            b'"' if attribute => "&quot;",
-            b'\n' if attribute => "&#10;",
+            b'"' => "&quot;",
+            b'\n' => "&#10;",
             b'\r' => "&#13;",
-            b'\t' if attribute => "&#9;",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(esc);
+            _ => "&#9;",
+        });
         start = i + 1;
     }
     out.push_str(&s[start..]);
@@ -593,7 +623,12 @@ pub fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    while let Some(offset) = bytes[start..]
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    {
+        let i = start + offset;
+        let b = bytes[i];
         let esc: &str = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -602,8 +637,7 @@ pub fn write_json_string(out: &mut String, s: &str) {
             b'\t' => "\\t",
             0x08 => "\\b",
             0x0C => "\\f",
-            0..=0x1F => "",
-            _ => continue,
+            _ => "",
         };
         out.push_str(&s[start..i]);
         if esc.is_empty() {

@@ -300,8 +300,24 @@ pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
         general_purpose::GeneralPurposeConfig::new()
             .with_decode_padding_mode(DecodePaddingMode::Indifferent),
     );
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    ENGINE.decode(compact.as_bytes()).map_err(|e| match e {
+    // Most senders write base64 without blanks: decode the text as it is, and only
+    // when that fails on a blank, copy the runs between blanks once and decode again
+    // (positions in errors are then counted without the blanks, as the message says).
+    let bytes = text.as_bytes();
+    let compact: Vec<u8>;
+    let input = match ENGINE.decode(bytes) {
+        Ok(decoded) => return Ok(decoded),
+        Err(_) if bytes.iter().any(u8::is_ascii_whitespace) => {
+            compact = bytes
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
+            &compact[..]
+        }
+        Err(_) => bytes,
+    };
+    ENGINE.decode(input).map_err(|e| match e {
         base64::DecodeError::InvalidByte(offset, _) => {
             format!("a character that is not base64 at position {offset} (blanks ignored)")
         }
