@@ -1,8 +1,21 @@
 //! GP Connect **Send Document**: ITK3 FHIR STU3 messages carried over NHS MESH.
 //!
-//! This crate is the Send Document layer of the toolkit. Its first part is
-//! **validation of a whole message**, the foundation the message builder, the
-//! receiver and the ITK3 responses will stand on.
+//! This crate is the Send Document layer of the toolkit:
+//!
+//! - [`build`]: the **builder**, which turns "this PDF, about this patient, from us"
+//!   into a valid message and its MESH envelope ([`MeshEnvelope`]), or every problem;
+//! - [`receive`]: the **receiver**, which takes any incoming message apart safely,
+//!   runs the spec's receiver checks in order and gives a typed view or the ITK3
+//!   [`ResponseCode`] with diagnostics naming each fault;
+//! - [`response`]: **ITK3 acknowledgements**, built from a receiver's [`ReplyTo`],
+//!   read back, and correlated with the messages sent;
+//! - checked identities ([`NhsNumber`], [`OdsCode`], [`MeshMailbox`], [`Workflow`],
+//!   [`GpProviderAddress`]);
+//! - **validation of a whole message**, which the builder and the receiver both use,
+//!   described below.
+//!
+//! `docs/send-document.md` records the decisions taken where NHS's documents
+//! contradict each other, and links the design notes of each part.
 //!
 //! A Send Document message is an ITK message Bundle holding a MessageHeader, the
 //! sender's header Organization and a document Bundle (Composition, Patient,
