@@ -622,6 +622,16 @@ pub fn write_json_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
+    // The common case (always for base64): nothing to escape. memchr finds quotes
+    // and backslashes with vector instructions, and the branch-free fold over the
+    // control characters vectorises too.
+    if memchr::memchr2(b'"', b'\\', bytes).is_none()
+        && !bytes.iter().fold(false, |any, &b| any | (b < 0x20))
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     while let Some(offset) = bytes[start..]
         .iter()
@@ -650,4 +660,40 @@ pub fn write_json_string(out: &mut String, s: &str) {
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{escape_xml, write_json_string};
+
+    fn xml(s: &str, attribute: bool) -> String {
+        let mut out = String::from(">");
+        escape_xml(&mut out, s, attribute);
+        out
+    }
+
+    #[test]
+    fn xml_escaping_in_text_and_attributes() {
+        assert_eq!(xml("QUJD+/==", true), ">QUJD+/==");
+        assert_eq!(xml("a&b<c>d", false), ">a&amp;b&lt;c&gt;d");
+        assert_eq!(xml("\"q\"\n\t\r", false), ">\"q\"\n\t&#13;");
+        assert_eq!(xml("\"q\"\n\t\r", true), ">&quot;q&quot;&#10;&#9;&#13;");
+        assert_eq!(xml("é &", true), ">é &amp;");
+        // A special at the very start and end, and many in a row.
+        assert_eq!(xml("<<x>>", true), ">&lt;&lt;x&gt;&gt;");
+    }
+
+    fn json(s: &str) -> String {
+        let mut out = String::new();
+        write_json_string(&mut out, s);
+        out
+    }
+
+    #[test]
+    fn json_escaping() {
+        assert_eq!(json("QUJD+/=="), "\"QUJD+/==\"");
+        assert_eq!(json("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(json("\n\r\t\u{8}\u{c}\u{1}é"), "\"\\n\\r\\t\\b\\f\\u0001é\"");
+        assert_eq!(json("\u{1f}x"), "\"\\u001fx\"");
+    }
 }
