@@ -13,6 +13,7 @@ use crate::primitive::{ExtensionList, JsonType, Primitive, PrimitiveValue};
 use crate::value::StrKind;
 
 mod xml;
+mod xml_ns;
 use xml::XmlIn;
 pub use xml::{read_xml, read_xml_resource};
 

@@ -10,8 +10,8 @@ use std::borrow::Cow;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
 
+use super::xml_ns::NsScopes;
 use super::{Parsed, ReadOptions, Reader};
 use crate::comments::CommentPlace;
 use crate::element::{AnyResource, Element};
@@ -51,7 +51,10 @@ pub(crate) struct CurrentElement<'a> {
 
 /// XML state of a [`Reader`].
 pub(crate) struct XmlIn<'a> {
-    pub(crate) reader: NsReader<&'a [u8]>,
+    pub(crate) reader: quick_xml::Reader<&'a [u8]>,
+    /// The namespace bindings in scope (kept here rather than by quick-xml's
+    /// `NsReader`, which walks every attribute of every start tag byte by byte).
+    pub(crate) ns: NsScopes,
     pub(crate) cur: CurrentElement<'a>,
     /// The current element's attributes other than namespace declarations
     /// (one buffer, reused for every element).
@@ -64,7 +67,18 @@ pub(crate) struct XmlIn<'a> {
     pub(crate) last_index: Option<usize>,
 }
 
+impl XmlIn<'_> {
+    /// Reads past the end tag named `qname` of the element just started,
+    /// whatever it holds, and closes the element's namespace scope.
+    fn read_to_end(&mut self, qname: &[u8]) -> quick_xml::Result<()> {
+        self.reader.read_to_end(quick_xml::name::QName(qname))?;
+        self.ns.pop();
+        Ok(())
+    }
+}
+
 /// What a start tag's namespace resolved to.
+#[cfg_attr(test, derive(Debug, PartialEq))]
 enum Ns {
     Fhir,
     Xhtml,
@@ -120,7 +134,7 @@ pub fn read_xml(
 impl<'a> Reader<'a> {
     fn xml(bytes: &'a [u8], opts: &ReadOptions) -> Result<Self> {
         let text = super::decode_utf8(bytes)?;
-        let mut reader = NsReader::from_str(text);
+        let mut reader = quick_xml::Reader::from_str(text);
         let config = reader.config_mut();
         config.check_end_names = true;
         config.check_comments = true;
@@ -129,6 +143,7 @@ impl<'a> Reader<'a> {
         let mut r = Reader::new(text, opts);
         r.xml = Some(Box::new(XmlIn {
             reader,
+            ns: NsScopes::default(),
             cur: CurrentElement::default(),
             attrs: Vec::new(),
             attr_value: None,
@@ -162,20 +177,36 @@ impl<'a> Reader<'a> {
         self.error_at(ErrorKind::Syntax, pos.max(at), message)
     }
 
-    /// Reads the next event, returning it with the offset where it starts.
+    /// Reads the next event, returning it with the offset where it starts and,
+    /// for a start tag, the namespace of its element. A start tag opens a
+    /// namespace scope (with the declarations it makes), closed at its end tag;
+    /// the scope of an empty element or an end tag lasts until the next event.
     fn next_event(&mut self) -> Result<(Option<Ns>, Event<'a>, usize)> {
         let at = self.pos();
-        let res = self.x().reader.read_resolved_event();
-        match res {
-            Ok((ns, ev)) => {
-                let ns = match &ev {
-                    Event::Start(_) | Event::Empty(_) => Some(resolve_ns(&ns)),
-                    _ => None,
-                };
-                Ok((ns, ev, at))
+        let x = self.x();
+        x.ns.pop_pending();
+        let ev = match x.reader.read_event() {
+            Ok(ev) => ev,
+            Err(e) => return Err(self.xml_error(e, at)),
+        };
+        let x = self.x();
+        let ns = match &ev {
+            Event::Start(e) | Event::Empty(e) => {
+                if let Err(e) = x.ns.push(e.attributes_raw()) {
+                    return Err(self.xml_error(quick_xml::Error::Namespace(e), at));
+                }
+                if matches!(ev, Event::Empty(_)) {
+                    x.ns.pop_later();
+                }
+                Some(resolve_ns(&x.ns.resolve_element(e.name().as_ref())))
             }
-            Err(e) => Err(self.xml_error(e, at)),
-        }
+            Event::End(_) => {
+                x.ns.pop_later();
+                None
+            }
+            _ => None,
+        };
+        Ok((ns, ev, at))
     }
 
     /// `bytes` as a slice of the input, when it is one (names and attribute
@@ -295,21 +326,12 @@ impl<'a> Reader<'a> {
                     ))
                 }
             };
+            // A prefixed name is in the namespace its prefix is bound to, or has
+            // an unknown prefix: either way it is not in no namespace (only an
+            // unprefixed attribute name is).
             let (unqualified, local) = match name.split_once(':') {
                 None => (true, name),
-                Some((_, local)) => {
-                    let (ns, _) = self
-                        .xml
-                        .as_ref()
-                        .map(|x| {
-                            x.reader
-                                .resolver()
-                                .resolve_attribute(quick_xml::name::QName(name.as_bytes()))
-                        })
-                        .unzip();
-                    let bound = matches!(ns, Some(ResolveResult::Unbound));
-                    (bound, local)
-                }
+                Some((_, local)) => (false, local),
             };
             attrs.push(XmlAttr {
                 raw_name: self.borrowed(name),
@@ -883,11 +905,7 @@ impl<'a> Reader<'a> {
             after_start
         } else {
             let qname = self.x().cur.qname.clone();
-            let res = self
-                .x()
-                .reader
-                .read_to_end(quick_xml::name::QName(qname.as_bytes()));
-            if let Err(e) = res {
+            if let Err(e) = self.x().read_to_end(qname.as_bytes()) {
                 return Err(self.xml_error(e, start));
             }
             self.pos()
@@ -1117,6 +1135,340 @@ fn normalize_attribute_whitespace(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::normalize_attribute;
+    use super::{read_xml, resolve_ns, FHIR_NS};
+    use crate::element::Element;
+    use crate::error::Result;
+    use crate::primitive::{ExtensionList, Primitive};
+    use crate::read::{ReadOptions, Reader};
+    use crate::value::XhtmlValue;
+    use crate::write::Writer;
+    use quick_xml::events::Event;
+    use quick_xml::name::QName;
+    use quick_xml::NsReader;
+
+    /// Reads `doc` with the reader's own namespace scopes and with quick-xml's
+    /// `NsReader` side by side: the same events, the same namespace for every
+    /// element and every prefixed attribute, the same error. A `div` start tag
+    /// is read to its end, as the narrative is.
+    fn same_as_ns_reader(doc: &str) {
+        let mut ours = Reader::xml(doc.as_bytes(), &ReadOptions::strict()).unwrap();
+        let mut theirs = NsReader::from_str(doc);
+        let config = theirs.config_mut();
+        config.check_end_names = true;
+        config.check_comments = true;
+        config.expand_empty_elements = false;
+        config.trim_text(false);
+        loop {
+            let at = theirs.buffer_position() as usize;
+            let expected = theirs.read_resolved_event();
+            let found = ours.next_event();
+            let (ns, ev, expected_ns, expected_ev) = match (found, expected) {
+                (Ok((ns, ev, _)), Ok((rns, rev))) => {
+                    let rns = match &rev {
+                        Event::Start(_) | Event::Empty(_) => Some(resolve_ns(&rns)),
+                        _ => None,
+                    };
+                    (ns, ev, rns, rev)
+                }
+                (Err(e), Err(re)) => {
+                    let re = ours.xml_error(re, at);
+                    assert_eq!(e.message(), re.message(), "{doc}");
+                    assert_eq!(e.location(), re.location(), "{doc}");
+                    assert!(e.message().contains("namespace"), "{doc}: {e}");
+                    return;
+                }
+                (found, expected) => panic!(
+                    "{doc}: found {:?}, expected {:?}",
+                    found.map(|(ns, ev, _)| (ns, ev)),
+                    expected.map(|(ns, ev)| (format!("{ns:?}"), ev))
+                ),
+            };
+            assert_eq!(ev, expected_ev, "{doc}");
+            assert_eq!(ns, expected_ns, "{doc}: {ev:?}");
+            match &ev {
+                Event::Start(e) | Event::Empty(e) => {
+                    for a in e.attributes().with_checks(false) {
+                        let Ok(a) = a else { break };
+                        let key = a.key.as_ref();
+                        assert_eq!(
+                            ours.x().ns.resolve_attribute(key),
+                            theirs.resolver().resolve_attribute(QName(key)).0,
+                            "{doc}: attribute {}",
+                            String::from_utf8_lossy(key)
+                        );
+                    }
+                    if matches!(ev, Event::Start(_)) && e.local_name().as_ref() == b"div" {
+                        let r = ours.x().read_to_end(e.name().as_ref());
+                        let rr = theirs.read_to_end(e.name());
+                        assert_eq!(r.is_ok(), rr.is_ok(), "{doc}");
+                    }
+                }
+                Event::Eof => return,
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn namespaces_resolve_as_quick_xml_resolves_them() {
+        let many = |n: usize| {
+            let decls: String = (0..n).map(|i| format!(" xmlns:p{i}='urn:{i}'")).collect();
+            format!("<Patient xmlns='{FHIR_NS}'{decls}><p1:a/></Patient>")
+        };
+        let docs = [
+            // Prefixed FHIR elements, the prefix declared on the root.
+            r#"<f:Patient xmlns:f="http://hl7.org/fhir"><f:id value="1"/><id/></f:Patient>"#.to_owned(),
+            // The default namespace redeclared, undeclared, and back in scope
+            // after an empty element and after an end tag.
+            r#"<Patient xmlns="http://hl7.org/fhir"><name xmlns="urn:other"><given/></name>
+               <name xmlns=""><family/></name><a xmlns="urn:e"/><active/></Patient>"#.to_owned(),
+            // The narrative: xhtml inside, FHIR again after it.
+            r#"<Patient xmlns="http://hl7.org/fhir"><text><status value="x"/><div xmlns="http://www.w3.org/1999/xhtml"><p xmlns="urn:z"><b/></p></div></text><active/></Patient>"#.to_owned(),
+            r#"<Patient xmlns="http://hl7.org/fhir"><text><div xmlns="http://www.w3.org/1999/xhtml"/><x/></text></Patient>"#.to_owned(),
+            r#"<Patient xmlns="http://hl7.org/fhir"><text><h:div xmlns:h="http://www.w3.org/1999/xhtml"><h:p/></h:div></text></Patient>"#.to_owned(),
+            // Unknown prefixes, on the root, inside, and a prefix undeclared.
+            r#"<f:Patient><id/></f:Patient>"#.to_owned(),
+            r#"<Patient xmlns="http://hl7.org/fhir"><x:foo/><y:bar></y:bar></Patient>"#.to_owned(),
+            r#"<f:Patient xmlns:f="http://hl7.org/fhir"><f:a xmlns:f=""><f:b/></f:a><f:c/></f:Patient>"#.to_owned(),
+            // `xmlns` text inside another attribute's value declares nothing.
+            r#"<Patient xmlns="http://hl7.org/fhir"><id value=' xmlns="urn:evil" xmlns:f="urn:x"'/><f:x/><y a="xmlns:f='urn:q'" /></Patient>"#.to_owned(),
+            r#"<Patient xmlns="http://hl7.org/fhir"><id value="xmlns" xmlns:f='urn:"q"'><f:x/></id></Patient>"#.to_owned(),
+            // Attributes with bound, unknown and reserved prefixes.
+            r#"<Patient xmlns="http://hl7.org/fhir" xmlns:p="urn:p"><id p:value="1" q:x="2" xml:lang="en" value="3"/></Patient>"#.to_owned(),
+            // Names that only look like declarations, odd spacing, the empty prefix.
+            "<Patient xmlnsx=\"urn:a\" xmlns\t=\r\n'http://hl7.org/fhir'  xmlns:a = \"urn:a\"><a:b xmlns:=\"urn:e\"><c/></a:b><d/></Patient>".to_owned(),
+            r#"<Patient xmlns="http://hl7.org/fhir&amp;"/>"#.to_owned(),
+            r#"<xml:Patient/>"#.to_owned(),
+            r#"<xmlns:Patient/>"#.to_owned(),
+            r#"<Patient xmlns="http://www.w3.org/XML/1998/namespace"/>"#.to_owned(),
+            r#"<Patient xmlns:xml="http://www.w3.org/XML/1998/namespace" xmlns="http://hl7.org/fhir"><xml:a/></Patient>"#.to_owned(),
+            // A malformed attribute ends the search for declarations (the
+            // attribute itself is reported later, by the attribute parser).
+            r#"<Patient xmlns="http://hl7.org/fhir" a xmlns:xml="urn:bad"/>"#.to_owned(),
+            r#"<Patient xmlns="http://hl7.org/fhir" a=b xmlns:f="urn:f"><f:x/></Patient>"#.to_owned(),
+            r#"<Patient a="1"xmlns="http://hl7.org/fhir"><x/></Patient>"#.to_owned(),
+            // Reserved prefixes and namespaces: errors.
+            r#"<Patient xmlns:xml="urn:bad"/>"#.to_owned(),
+            r#"<Patient xmlns="http://hl7.org/fhir"><a><b xmlns:xmlns="urn:bad"/></a></Patient>"#.to_owned(),
+            r#"<Patient xmlns:p="http://www.w3.org/XML/1998/namespace"/>"#.to_owned(),
+            r#"<Patient xmlns:p="http://www.w3.org/2000/xmlns/"/>"#.to_owned(),
+            r#"<Patient xmlns:="http://www.w3.org/2000/xmlns/"/>"#.to_owned(),
+            // The limit on declarations in one start tag.
+            many(256),
+            many(257),
+        ];
+        for doc in &docs {
+            same_as_ns_reader(doc);
+        }
+    }
+
+    // ----- a small model, to read whole documents --------------------------
+
+    // `Box` is what makes an element a `FieldValue` (an extension type) here.
+    #[allow(clippy::vec_box)]
+    #[derive(Default)]
+    struct NoExtensions(Vec<Box<Res>>);
+
+    impl ExtensionList for NoExtensions {
+        type Item = Box<Res>;
+        fn as_vec(&self) -> &Vec<Box<Res>> {
+            &self.0
+        }
+        fn as_vec_mut(&mut self) -> &mut Vec<Box<Res>> {
+            &mut self.0
+        }
+    }
+
+    #[derive(Default)]
+    struct Res {
+        name: Option<Primitive<String, NoExtensions>>,
+        text: Option<Box<Narrative>>,
+        child: Option<Box<Res>>,
+    }
+
+    impl Element for Res {
+        fn type_name(&self) -> &'static str {
+            "Res"
+        }
+        fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
+            let (order, result) = match name {
+                "name" => (1, r.field(&mut self.name)),
+                "text" => (2, r.field(&mut self.text)),
+                "child" => (3, r.field(&mut self.child)),
+                _ => return Ok(None),
+            };
+            result.map(|()| Some(order))
+        }
+        fn write_fields(&self, _: &mut Writer) {}
+    }
+
+    #[derive(Default)]
+    struct Narrative {
+        div: Option<Primitive<XhtmlValue, NoExtensions>>,
+    }
+
+    impl Element for Narrative {
+        fn type_name(&self) -> &'static str {
+            "Narrative"
+        }
+        fn read_field(&mut self, name: &str, r: &mut Reader<'_>) -> Result<Option<u16>> {
+            match name {
+                "div" => r.field(&mut self.div).map(|()| Some(1)),
+                _ => Ok(None),
+            }
+        }
+        fn write_fields(&self, _: &mut Writer) {}
+    }
+
+    fn read(doc: &str, opts: &ReadOptions) -> Result<(Res, Vec<String>)> {
+        let mut res = Res::default();
+        let warnings = read_xml(doc.as_bytes(), &mut res, "Res", opts)?;
+        let warnings = warnings
+            .iter()
+            .map(|w| format!("{}:{} {}: {}", w.line(), w.column(), w.path(), w.message()))
+            .collect();
+        Ok((res, warnings))
+    }
+
+    fn read_error(doc: &str) -> String {
+        let e = read(doc, &ReadOptions::strict()).err().expect(doc);
+        format!("{}:{} {}: {}", e.line(), e.column(), e.path(), e.message())
+    }
+
+    fn name(res: &Res) -> Option<&str> {
+        res.name.as_ref()?.value.as_deref()
+    }
+
+    #[test]
+    fn fhir_elements_may_be_prefixed() {
+        let doc = "<f:Res xmlns:f=\"http://hl7.org/fhir\">\n  <f:child><f:name value=\"a\"/></f:child>\n</f:Res>";
+        let (res, warnings) = read(doc, &ReadOptions::strict()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(name(res.child.as_deref().unwrap()), Some("a"));
+        // Declared on the element itself.
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\"><g:name xmlns:g=\"http://hl7.org/fhir\" value=\"b\"/></Res>";
+        assert_eq!(
+            name(&read(doc, &ReadOptions::strict()).unwrap().0),
+            Some("b")
+        );
+    }
+
+    #[test]
+    fn a_default_namespace_redeclared_inside_applies_to_its_element_only() {
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\">\n  <child xmlns=\"urn:other\"><name value=\"a\"/></child>\n  <child><name value=\"b\"/></child>\n</Res>";
+        assert_eq!(
+            read_error(doc),
+            "2:3 Res.child: <child> must be in the FHIR namespace http://hl7.org/fhir, not urn:other"
+        );
+        let (res, warnings) = read(doc, &ReadOptions::lenient()).unwrap();
+        assert_eq!(
+            warnings,
+            ["2:3 Res.child: <child> must be in the FHIR namespace http://hl7.org/fhir, not urn:other (skipped)"]
+        );
+        assert_eq!(name(res.child.as_deref().unwrap()), Some("b"));
+        // Undeclared: in no namespace.
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\">\n  <child xmlns=\"\"/>\n</Res>";
+        assert_eq!(
+            read_error(doc),
+            "2:3 Res.child: <child> must be in the FHIR namespace http://hl7.org/fhir, not no namespace"
+        );
+        // Back in scope after an empty element that redeclared it.
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\"><name xmlns=\"urn:x\"/><child><name value=\"c\"/></child></Res>";
+        let (res, warnings) = read(doc, &ReadOptions::lenient()).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(name(res.child.as_deref().unwrap()), Some("c"));
+    }
+
+    #[test]
+    fn the_narrative_div_is_xhtml_and_fhir_resumes_after_it() {
+        let div =
+            r#"<div xmlns="http://www.w3.org/1999/xhtml"><p xmlns="urn:z">x <b>y</b></p></div>"#;
+        let doc = format!(
+            "<Res xmlns=\"http://hl7.org/fhir\"><text>{div}</text><child><name value=\"a\"/></child></Res>"
+        );
+        let (res, warnings) = read(&doc, &ReadOptions::strict()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let text = res.text.as_deref().unwrap();
+        assert_eq!(
+            text.div.as_ref().unwrap().value.as_ref().unwrap().as_ref(),
+            div
+        );
+        assert_eq!(name(res.child.as_deref().unwrap()), Some("a"));
+        // A `div` in the FHIR namespace is not the narrative.
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\"><text><p xmlns=\"http://www.w3.org/1999/xhtml\"/></text></Res>";
+        assert_eq!(
+            read_error(doc),
+            "1:40 Res.text.p: <p> must be in the FHIR namespace http://hl7.org/fhir, not http://www.w3.org/1999/xhtml"
+        );
+    }
+
+    #[test]
+    fn unknown_prefixes_are_reported() {
+        assert_eq!(
+            read_error("<f:Res>\n</f:Res>"),
+            "1:1 : the root element must be in the FHIR namespace http://hl7.org/fhir, not unknown prefix `f`"
+        );
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\">\n  <x:name value=\"a\"/>\n</Res>";
+        assert_eq!(
+            read_error(doc),
+            "2:3 Res.name: <name> must be in the FHIR namespace http://hl7.org/fhir, not unknown prefix `x`"
+        );
+        // A prefix undeclared with `xmlns:f=""` is unknown again.
+        let doc = "<f:Res xmlns:f=\"http://hl7.org/fhir\">\n  <f:child xmlns:f=\"\"/>\n</f:Res>";
+        assert_eq!(
+            read_error(doc),
+            "2:3 Res.child: <child> must be in the FHIR namespace http://hl7.org/fhir, not unknown prefix `f`"
+        );
+        // Binding a reserved prefix is malformed XML.
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\">\n  <name xmlns:xml=\"urn:x\" value=\"a\"/>\n</Res>";
+        let e = read_error(doc);
+        assert!(e.starts_with("2:3 Res: malformed XML: "), "{e}");
+    }
+
+    #[test]
+    fn xmlns_inside_another_attribute_value_declares_nothing() {
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\"><name value='a xmlns=\"urn:x\" xmlns:f=\"http://hl7.org/fhir\"'/><child/></Res>";
+        let (res, warnings) = read(doc, &ReadOptions::lenient()).unwrap();
+        assert_eq!(
+            name(&res),
+            Some(r#"a xmlns="urn:x" xmlns:f="http://hl7.org/fhir""#)
+        );
+        // `child` is still FHIR (only empty), and `f` is not declared.
+        assert_eq!(
+            warnings,
+            ["1:95 Res.child: the element has neither attributes nor children (ignored)"]
+        );
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\"><name value='xmlns:f=\"http://hl7.org/fhir\"'/><f:child/></Res>";
+        assert_eq!(
+            read_error(doc),
+            "1:79 Res.child: <child> must be in the FHIR namespace http://hl7.org/fhir, not unknown prefix `f`"
+        );
+    }
+
+    #[test]
+    fn prefixed_attributes_are_in_a_namespace() {
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\" xmlns:p=\"urn:p\">\n  <name p:value=\"a\" value=\"b\"/>\n</Res>";
+        assert_eq!(
+            read_error(doc),
+            "2:3 Res.name.value: attribute `value` must not be in a namespace"
+        );
+        let (res, warnings) = read(doc, &ReadOptions::lenient()).unwrap();
+        assert_eq!(
+            warnings,
+            ["2:3 Res.name.value: attribute `value` must not be in a namespace (ignored)"]
+        );
+        assert_eq!(name(&res), Some("b"));
+        // The same for an unknown prefix and for `xml:`, and on a complex element.
+        let doc = "<Res xmlns=\"http://hl7.org/fhir\">\n  <child q:name=\"a\" xml:lang=\"en\"><name value=\"b\"/></child>\n</Res>";
+        let (_, warnings) = read(doc, &ReadOptions::lenient()).unwrap();
+        assert_eq!(
+            warnings,
+            [
+                "2:3 Res.child.name: attribute `name` must not be in a namespace (ignored)",
+                "2:3 Res.child.lang: attribute `lang` must not be in a namespace (ignored)"
+            ]
+        );
+    }
 
     #[test]
     fn attribute_values_are_normalised_as_xml_requires() {
