@@ -693,7 +693,10 @@ mod tests {
     fn json_escaping() {
         assert_eq!(json("QUJD+/=="), "\"QUJD+/==\"");
         assert_eq!(json("a\"b\\c"), "\"a\\\"b\\\\c\"");
-        assert_eq!(json("\n\r\t\u{8}\u{c}\u{1}é"), "\"\\n\\r\\t\\b\\f\\u0001é\"");
+        assert_eq!(
+            json("\n\r\t\u{8}\u{c}\u{1}é"),
+            "\"\\n\\r\\t\\b\\f\\u0001é\""
+        );
         assert_eq!(json("\u{1f}x"), "\"\\u001fx\"");
     }
 }
