@@ -260,24 +260,6 @@ fn package_prefix(name: &str) -> &'static str {
 /// Rust facts about a FHIR type code usable in `Extension.value[x]`:
 /// (module, Rust type, `rt` kind constant, `AnyValue` variant, boxed in `AnyValue`).
 fn value_type(code: &str) -> Option<(&'static str, String, String, String, bool)> {
-    const PRIMITIVES: &[&str] = &[
-        "base64Binary",
-        "boolean",
-        "code",
-        "date",
-        "dateTime",
-        "decimal",
-        "id",
-        "instant",
-        "integer",
-        "markdown",
-        "oid",
-        "positiveInt",
-        "string",
-        "time",
-        "unsignedInt",
-        "uri",
-    ];
     const COMPLEX: &[&str] = &[
         "Address",
         "Age",
@@ -306,7 +288,8 @@ fn value_type(code: &str) -> Option<(&'static str, String, String, String, bool)
     let konst = field_ident(&variant)
         .trim_end_matches('_')
         .to_ascii_uppercase();
-    if PRIMITIVES.contains(&code) {
+    // STU3's `Extension.value[x]` takes every primitive type but `uuid` and `xhtml`.
+    if crate::ir::PRIMITIVES.contains(&code) && !matches!(code, "uuid" | "xhtml") {
         let rust = crate::emit::primitive_alias(code).to_owned();
         Some(("primitives", rust, konst, variant, false))
     } else if COMPLEX.contains(&code) {
