@@ -237,14 +237,9 @@ impl ReceiveOptions {
     }
 }
 
-/// The message's syntax.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// FHIR XML.
-    Xml,
-    /// FHIR JSON.
-    Json,
-}
+/// The message's syntax: the builder's [`Format`](crate::build::Format), which a
+/// received message is told to be by its first character.
+pub use crate::build::Format;
 
 /// The receiver's checks, in the order they are applied (spec §7). A fault of an
 /// earlier check decides the response code before any fault of a later one.

@@ -225,10 +225,14 @@ pub(crate) fn assemble(plan: Plan, ids: &mut Ids) -> (Resource, Chosen) {
     });
     composition.text = Some(Narrative {
         status: Some(Code::new(NarrativeStatus::Generated)),
-        div: Some(Xhtml::new(XhtmlValue::new(format!(
-            "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>{}</p></div>",
-            super::check::xml_escape(&summary)
-        )))),
+        div: Some(Xhtml::new(XhtmlValue::new({
+            // The summary holds only checked texts (no control character), so XML
+            // text escaping is `&`, `<` and `>`.
+            let mut div = String::from("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>");
+            fhir_runtime::write::escape_xml(&mut div, &summary, false);
+            div.push_str("</p></div>");
+            div
+        }))),
         ..Default::default()
     });
     composition.care_setting_type_extension = care_setting

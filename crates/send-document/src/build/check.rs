@@ -138,20 +138,6 @@ pub(crate) fn snomed_problem(code: &str) -> Option<&'static str> {
     (c != 0).then_some("its check digit is wrong (Verhoeff)")
 }
 
-/// Text escaped for XHTML character content.
-pub(crate) fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,10 +185,5 @@ mod tests {
         assert!(snomed_problem("12345").is_some());
         assert!(snomed_problem("037153100").is_some());
         assert!(snomed_problem("37153100A").is_some());
-    }
-
-    #[test]
-    fn escaping() {
-        assert_eq!(xml_escape("A & B <C>"), "A &amp; B &lt;C&gt;");
     }
 }
