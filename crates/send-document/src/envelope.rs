@@ -2,8 +2,6 @@
 //! To address, Subject, LocalId), and what a receiver must remember about a request
 //! to answer it.
 
-use std::fmt::Write as _;
-
 use crate::identity::{MeshMailbox, Workflow};
 
 /// The MESH metadata of one outgoing message: the `Mex-*` headers of the MESH API, or
@@ -32,40 +30,24 @@ impl MeshEnvelope {
         Workflow::from_id(&self.workflow_id).or_else(|| Workflow::from_ack_id(&self.workflow_id))
     }
 
-    /// The envelope as a MESH client `DTSControl` control file (the `.ctl` beside a
-    /// `.dat` in the client's OUT folder), in the field order of NHS's published
-    /// examples. `Version` is the control-file version `1.0`, never the document
-    /// version (`docs/send-document.md`, decision 5).
-    pub fn to_ctl_xml(&self) -> String {
-        let mut out = String::from("<DTSControl>\n");
-        let mut field = |name: &str, value: &str| {
-            let _ = writeln!(out, "    <{name}>{}</{name}>", xml_text(value));
-        };
-        field("Version", "1.0");
-        field("AddressType", "DTS");
-        field("MessageType", "Data");
-        field("From_DTS", self.from.as_str());
-        field("To_DTS", &self.to);
-        field("Subject", &self.subject);
-        field("LocalId", &self.local_id);
-        field("DTSId", "");
-        field("PartnerId", "");
-        field("Compress", "Y");
-        field("Encrypted", "N");
-        field("WorkflowId", &self.workflow_id);
-        field("ProcessId", "");
-        field("DataChecksum", "");
-        field("IsCompressed", "Y");
-        out.push_str("</DTSControl>\n");
-        out
+    /// The envelope as a MESH client control file (`nhs_mesh::ControlFile`):
+    /// `Version` `1.0` (the control-file version, never the document version:
+    /// `docs/send-document.md`, decision 5), address type `DTS`, `Compress=Y`,
+    /// `Encrypted=N`, `IsCompressed=N` (the payload is plain FHIR; `Compress` asks the
+    /// client to gzip it in transit), `AllowChunking=Y`.
+    pub fn to_control_file(&self) -> nhs_mesh::ControlFile {
+        let mut cf = nhs_mesh::ControlFile::new(&self.workflow_id, self.from.as_str(), &self.to);
+        cf.subject = Some(self.subject.clone());
+        cf.local_id = Some(self.local_id.clone());
+        cf.allow_chunking = Some(true);
+        cf
     }
-}
 
-fn xml_text(value: &str) -> String {
-    value
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    /// The envelope as a `DTSControl` `.ctl` file (the one beside a `.dat` in a MESH
+    /// client's OUT folder), in the field order of NHS's published examples.
+    pub fn to_ctl_xml(&self) -> String {
+        self.to_control_file().to_xml()
+    }
 }
 
 /// What a receiver keeps from a request in order to answer it: where the ITK3
@@ -155,8 +137,14 @@ mod tests {
                 "WorkflowId",
                 "ProcessId",
                 "DataChecksum",
-                "IsCompressed"
+                "IsCompressed",
+                "AllowChunking"
             ]
+        );
+        assert!(ctl.contains("<IsCompressed>N</IsCompressed>"));
+        assert_eq!(
+            nhs_mesh::ControlFile::parse(&ctl).unwrap(),
+            env.to_control_file()
         );
         assert!(ctl.contains("<DTSId></DTSId>"));
         assert!(ctl.contains("<Subject>Consultation report for Mr John Smith &amp; co</Subject>"));
