@@ -169,7 +169,9 @@ pub struct ClientConfig {
     /// Payloads larger than this (before compression) are sent in chunks of this size.
     /// At most [`MAX_REQUEST_BYTES`].
     pub chunk_size: usize,
-    /// gzip level 0–9 for [`OutgoingMessage::compress`]ed sends.
+    /// gzip level 0–9 for [`OutgoingMessage::compress`]ed sends. The default, 1,
+    /// compresses a base64 PDF message to 77 % of its size against 76 % at level 6,
+    /// five times faster (`docs/performance.md`, MESH).
     pub gzip_level: u32,
     /// The largest message [`MeshClient::download`] accepts, after decompression.
     pub max_download_bytes: u64,
@@ -179,7 +181,7 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// A configuration with the defaults: 10-minute timeout, 30 s to connect, three
-    /// retries, 75 MiB chunks, gzip level 6, 1 GiB download limit, public web roots.
+    /// retries, 75 MiB chunks, gzip level 1, 1 GiB download limit, public web roots.
     pub fn new(base_url: &str, mailbox: &str, password: Secret, shared_key: Secret) -> Self {
         ClientConfig {
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -191,7 +193,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             chunk_size: 75 * 1024 * 1024,
-            gzip_level: 6,
+            gzip_level: 1,
             max_download_bytes: 1 << 30,
             client_version: format!("nhs-mesh-rs=={}", env!("CARGO_PKG_VERSION")),
         }
