@@ -3,6 +3,8 @@
 //! The glue between [`send_document`] (build, check, answer, correlate) and
 //! [`nhs_mesh`] (the MESH API client):
 //!
+//! - [`put_in_out_folder`] and [`transport_of`] do the same through a MESH client's
+//!   `OUT` and `IN` folders.
 //! - [`send_message`] sends a built message with its MESH metadata: workflow,
 //!   `GPPROVIDER_` To address, Subject and LocalId from the builder's envelope.
 //! - [`DocumentInbox::receive`] downloads every waiting document, checks it, sends the
@@ -17,10 +19,12 @@
 
 #![warn(missing_docs)]
 
+mod folder;
 mod inbox;
 mod send;
 mod sent;
 
+pub use folder::{put_in_out_folder, transport_of};
 pub use inbox::{DocumentInbox, Incoming, IncomingDocument};
 pub use send::{send_message, send_response, Sent};
 pub use sent::{Returned, SentMessages};
