@@ -1,48 +1,25 @@
-//! Just enough of a MESH client control file (`.ctl`, `DTSControl`) for `senddoc
-//! receive`: the workflow, From, To, Subject and message type of a received `.dat`.
-//! A `.ctl` is flat XML with one element per field; each field's text is read with
-//! the five predefined XML entities undone.
+//! The MESH client control file (`.ctl`, `DTSControl`) of a received `.dat`, as
+//! `senddoc receive` needs it: the workflow, From, To, Subject and message type. The
+//! file is read by [`nhs_mesh::ControlFile::parse`], which reports faults with their
+//! line and column.
 
+use nhs_mesh::{ControlFile, MessageType};
 use send_document::receive::{MeshMessageType, Transport};
 
-/// The text of the first `<name>…</name>` in `xml`, unescaped; `None` when the
-/// element is absent or empty (`<name/>`, `<name></name>`).
-fn field(xml: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let start = xml.find(&open)? + open.len();
-    let len = xml[start..].find(&close)?;
-    let text = xml[start..start + len].trim();
-    if text.is_empty() {
-        return None;
-    }
-    Some(
-        text.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
-    )
-}
-
-/// The transport facts a control file gives. Fails when the text is not a
-/// `DTSControl` document.
+/// The transport facts a control file gives. Fails, naming the line and column, when
+/// the text is not a well-formed `DTSControl` document (or a field such as
+/// `MessageType` holds a value MESH does not define).
 pub fn transport(xml: &str) -> Result<Transport, String> {
-    if !xml.contains("<DTSControl>") {
-        return Err("not a MESH control file (no <DTSControl> element)".into());
-    }
-    let message_type = match field(xml, "MessageType").as_deref() {
-        None => None,
-        Some(t) if t.eq_ignore_ascii_case("data") => Some(MeshMessageType::Data),
-        Some(t) if t.eq_ignore_ascii_case("report") => Some(MeshMessageType::Report),
-        Some(other) => return Err(format!("unknown MessageType {other:?} (Data or Report)")),
-    };
+    let cf = ControlFile::parse(xml).map_err(|e| e.to_string())?;
     Ok(Transport {
-        workflow_id: field(xml, "WorkflowId"),
-        message_type,
-        from: field(xml, "From_DTS"),
-        to: field(xml, "To_DTS"),
-        subject: field(xml, "Subject"),
+        workflow_id: cf.workflow_id,
+        message_type: cf.message_type.map(|t| match t {
+            MessageType::Data => MeshMessageType::Data,
+            MessageType::Report => MeshMessageType::Report,
+        }),
+        from: cf.from_dts,
+        to: cf.to_dts,
+        subject: cf.subject,
     })
 }
 
@@ -67,5 +44,18 @@ mod tests {
         assert_eq!(t.message_type, Some(MeshMessageType::Data));
         assert!(transport("<Bundle/>").is_err());
         assert!(transport("<DTSControl><MessageType>Other</MessageType></DTSControl>").is_err());
+    }
+
+    #[test]
+    fn faults_carry_their_line_and_column() {
+        let err = transport("<DTSControl>\n<From_DTS>A</From_DTS>\n  <MessageType>Other</MessageType>\n</DTSControl>")
+            .unwrap_err();
+        assert!(err.contains("line 3, column 3"), "{err}");
+        assert!(err.contains("MessageType"), "{err}");
+        let err = transport("<Bundle/>").unwrap_err();
+        assert!(err.contains("line 1, column 1"), "{err}");
+        // Empty fields are absent, as before.
+        let t = transport("<DTSControl><WorkflowId></WorkflowId><Subject/></DTSControl>").unwrap();
+        assert_eq!((t.workflow_id, t.subject), (None, None));
     }
 }

@@ -34,6 +34,34 @@
 //! `senddoc ack INPUT --code CODE [--diagnostics TEXT] --responder-ods ODS
 //! --responder-mailbox MAILBOX` writes one ITK3 response to a received message (the
 //! business response after matching the patient, say).
+//!
+//! `senddoc mesh COMMAND` talks to MESH over its API (`nhs_mesh::MeshClient`). Every
+//! `mesh` command takes `--url` (env `MESH_URL`), `--mailbox` (env `MESH_MAILBOX`),
+//! `--ca`, `--client-cert`, `--client-key` (PEM files, for mutual TLS), `--timeout
+//! SECONDS` and `--chunk-size BYTES`. The mailbox password and the environment's
+//! shared key are read from the environment only, `MESH_PASSWORD` and
+//! `MESH_SHARED_KEY` (`--password-env NAME` and `--shared-key-env NAME` choose other
+//! variables), and are never printed. A MESH error exits 1.
+//!
+//! - `senddoc mesh send FILE.dat [--ctl FILE.ctl] [--no-gzip]` sends a payload written
+//!   by `senddoc build --out-dir`, with the To, workflow, Subject and LocalId of its
+//!   `.ctl` (whose `From_DTS` must be `--mailbox`), as `application/fhir+xml` or
+//!   `+json`, and prints the MESH message ID.
+//! - `senddoc mesh receive --out-dir DIR --responder-ods ODS [--workflow W]...
+//!   [--patient known|...] [--policy tolerant|strict]`, as the practice, downloads
+//!   each waiting Send Document message (both workflows unless `--workflow` says),
+//!   writes it into `DIR` as `<MESH id>.dat` + `<MESH id>.ctl`, checks it, sends the
+//!   ITK3 infrastructure response (and the business response when `--patient` is
+//!   given) and then acknowledges it on MESH. It prints one line per message: the
+//!   MESH ID, accepted or rejected with the ITK3 code, and the responses sent with
+//!   their MESH IDs; a MESH report, with its code and the message it concerns. Exit
+//!   status 1 when a message was rejected or could not be handled (it then stays in
+//!   the inbox).
+//! - `senddoc mesh ack MESSAGE_ID...` acknowledges inbox messages (MESH removes them).
+//! - `senddoc mesh inbox [--workflow W]` prints the waiting message IDs, one a line.
+//! - `senddoc mesh track MESSAGE_ID` prints a sent message's tracking status.
+//! - `senddoc mesh lookup ODS WORKFLOW` prints each mailbox registered (ID and name);
+//!   exit status 1 when there is none. It needs no mailbox or credentials.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -45,6 +73,7 @@ use fhir_stu3::{ReadOptions, Resource, WriteOptions};
 mod build_cmd;
 mod ctl;
 mod example;
+mod mesh_cmd;
 mod receive_cmd;
 
 #[derive(Parser)]
@@ -108,6 +137,9 @@ enum Command {
     Receive(Box<receive_cmd::ReceiveArgs>),
     /// Write one ITK3 acknowledgement (infrastructure or business) to a received message.
     Ack(Box<receive_cmd::AckArgs>),
+    /// Exchange messages over the MESH API: send, receive and answer, acknowledge,
+    /// list the inbox, track, look up mailboxes.
+    Mesh(Box<mesh_cmd::MeshArgs>),
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a
@@ -319,6 +351,11 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Ack(args) => receive_cmd::ack(args),
+        Command::Mesh(args) => match mesh_cmd::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

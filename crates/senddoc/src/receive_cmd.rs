@@ -105,6 +105,15 @@ pub enum PolicyArg {
     Strict,
 }
 
+impl From<PolicyArg> for Policy {
+    fn from(p: PolicyArg) -> Self {
+        match p {
+            PolicyArg::Tolerant => Policy::Tolerant,
+            PolicyArg::Strict => Policy::Strict,
+        }
+    }
+}
+
 /// The patient-matching result on the command line.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum PatientArg {
@@ -116,6 +125,26 @@ pub enum PatientArg {
     NoLongerHere,
     /// 30004 Patient known here and recently deceased.
     RecentlyDeceased,
+}
+
+/// What to answer an accepted message with: the infrastructure response alone
+/// without a patient-matching result, else the business response too (a negative
+/// business code with its meaning as diagnostics, which 30002 and 30003 require).
+pub(crate) fn outcome(patient: Option<PatientArg>) -> Outcome {
+    let Some(p) = patient else {
+        return Outcome::Accepted;
+    };
+    let code = match p {
+        PatientArg::Known => ResponseCode::PatientKnown,
+        PatientArg::NotKnown => ResponseCode::PatientNotKnown,
+        PatientArg::NoLongerHere => ResponseCode::PatientNoLongerHere,
+        PatientArg::RecentlyDeceased => ResponseCode::PatientRecentlyDeceased,
+    };
+    if code.is_positive() {
+        Outcome::processed(code)
+    } else {
+        Outcome::processed_with(code, [code.display()])
+    }
 }
 
 fn transport(input: &Path, args: &TransportArgs) -> Result<Transport, String> {
@@ -298,7 +327,7 @@ fn describe_rejection(r: &Rejection) -> String {
 
 /// The patient's identifiable values in a message, to mask out of diagnostics
 /// (nothing when the message cannot be read: only NHS-number shapes are masked).
-fn patient_data(bytes: &[u8]) -> PatientData {
+pub(crate) fn patient_data(bytes: &[u8]) -> PatientData {
     crate::read_resource(bytes)
         .map(|r| PatientData::from_message(&r))
         .unwrap_or_default()
@@ -332,10 +361,7 @@ pub fn receive(args: &ReceiveArgs) -> Result<bool, String> {
         }
         r
     };
-    let receiver = Receiver::new(ReceiveOptions::with_policy(match args.policy {
-        PolicyArg::Tolerant => Policy::Tolerant,
-        PolicyArg::Strict => Policy::Strict,
-    }));
+    let receiver = Receiver::new(ReceiveOptions::with_policy(args.policy.into()));
     let mut log = MemoryReceiptLog::new();
     let result = receiver.receive(&bytes, &transport, &mut log);
     let (reply, outcome, accepted) = match &result {
@@ -350,22 +376,7 @@ pub fn receive(args: &ReceiveArgs) -> Result<bool, String> {
                     println!("wrote {}", path.display());
                 }
             }
-            let outcome = match args.patient {
-                None => Outcome::Accepted,
-                Some(p) => Outcome::processed(match p {
-                    PatientArg::Known => ResponseCode::PatientKnown,
-                    PatientArg::NotKnown => ResponseCode::PatientNotKnown,
-                    PatientArg::NoLongerHere => ResponseCode::PatientNoLongerHere,
-                    PatientArg::RecentlyDeceased => ResponseCode::PatientRecentlyDeceased,
-                }),
-            };
-            let outcome = match outcome {
-                Outcome::Processed { code, .. } if !code.is_positive() => {
-                    Outcome::processed_with(code, [code.display()])
-                }
-                o => o,
-            };
-            (received.reply_to.clone(), outcome, true)
+            (received.reply_to.clone(), outcome(args.patient), true)
         }
         Err(rejection) => {
             print!("{}", describe_rejection(rejection));
@@ -393,7 +404,7 @@ pub fn receive(args: &ReceiveArgs) -> Result<bool, String> {
 }
 
 /// The reply with the transport's `Mex-From` as mailbox when the message gave none.
-fn with_mailbox(mut reply: ReplyTo, transport: &Transport) -> ReplyTo {
+pub(crate) fn with_mailbox(mut reply: ReplyTo, transport: &Transport) -> ReplyTo {
     if reply.mailbox.is_none() {
         reply.mailbox = transport
             .from
