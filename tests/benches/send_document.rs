@@ -34,28 +34,10 @@ use send_document::build::{
     SendingOrganisation,
 };
 use send_document::receive::{MemoryReceiptLog, Receiver, Transport};
-use workspace_tests::bench::paired_medians;
+use workspace_tests::bench::{paired_medians, pdf};
 
 const CHILD: &str = "SEND_DOCUMENT_BENCH_CHILD";
 const PDF_LEN: usize = 5 * 1024 * 1024;
-
-/// `len` bytes shaped like a PDF: header, pseudorandom (incompressible, like a
-/// compressed stream) body, trailer; the same every run.
-fn pdf(len: usize) -> Vec<u8> {
-    let head = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Filter /FlateDecode >>\nstream\n";
-    let tail = b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
-    let mut out = head.to_vec();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    while out.len() < len - tail.len() {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        out.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len - tail.len());
-    out.extend_from_slice(tail);
-    out
-}
 
 fn build(pdf: Vec<u8>) -> BuiltMessage {
     SendDocumentBuilder::new()

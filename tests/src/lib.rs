@@ -259,6 +259,24 @@ pub mod located {
 pub mod bench {
     use std::time::{Duration, Instant};
 
+    /// `len` bytes shaped like a PDF: header, pseudorandom (incompressible, like a
+    /// compressed stream) body, trailer; the same every run.
+    pub fn pdf(len: usize) -> Vec<u8> {
+        let head = b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<< /Filter /FlateDecode >>\nstream\n";
+        let tail = b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+        let mut out = head.to_vec();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        while out.len() < len - tail.len() {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            out.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+        }
+        out.truncate(len - tail.len());
+        out.extend_from_slice(tail);
+        out
+    }
+
     /// Runs `ours` and `base` alternately (each first in every other round) for
     /// about `budget` and returns the median seconds per run of each. Interleaving makes slow drifts of the
     /// machine (frequency, allocator state, the other core) hit both alike.
