@@ -385,8 +385,29 @@ pub struct DataMessage {
 }
 
 impl DataMessage {
+    /// Whether the payload itself is compressed (`mex-Content-Compressed`). MESH
+    /// also sets that flag when it gzips a message in transit (`Content-Encoding:
+    /// gzip`), which [`MeshClient::download`] undoes: then the flag says what the
+    /// transport did, and the answer is whether the body still starts with the gzip
+    /// magic bytes.
+    pub fn payload_compressed(&self) -> Option<bool> {
+        let flag = self
+            .headers
+            .get("mex-Content-Compressed")
+            .map(|v| v.eq_ignore_ascii_case("y"))?;
+        let transport_gzip = self
+            .headers
+            .get("Content-Encoding")
+            .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
+        Some(if transport_gzip {
+            self.body.starts_with(&[0x1f, 0x8b])
+        } else {
+            flag
+        })
+    }
+
     /// The message's `mex-*` fields as a MESH client control file would show them
-    /// on receipt (for writing the message into an `IN` folder).
+    /// on receipt (for writing the message into an `IN` folder beside its body).
     pub fn to_control(&self) -> crate::control::ControlFile {
         crate::control::ControlFile {
             version: Some("1.0".into()),
@@ -400,10 +421,7 @@ impl DataMessage {
             partner_id: self.headers.owned("mex-PartnerID"),
             workflow_id: self.workflow_id.clone(),
             data_checksum: self.checksum.clone(),
-            is_compressed: self
-                .headers
-                .get("mex-Content-Compressed")
-                .map(|v| v.eq_ignore_ascii_case("y")),
+            is_compressed: self.payload_compressed(),
             encrypted: self
                 .headers
                 .get("mex-Content-Encrypted")

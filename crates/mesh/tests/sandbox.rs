@@ -70,6 +70,10 @@ fn send_list_download_acknowledge_track_and_look_up() {
     // As the MESH client would write it into IN.
     let ctl = data.to_control();
     assert_eq!(ctl.dts_id.as_deref(), Some(id.as_str()));
+    // Sent gzipped in transit, downloaded and un-gzipped: the payload is plain.
+    assert_eq!(data.headers.get("mex-Content-Compressed"), Some("Y"));
+    assert_eq!(data.payload_compressed(), Some(false));
+    assert_eq!(ctl.is_compressed, Some(false));
     assert_eq!(
         ctl.status_record
             .as_ref()

@@ -555,25 +555,9 @@ impl Inbox<'_> {
         let dat = self.out_dir.join(format!("{id}.dat"));
         let ctl = self.out_dir.join(format!("{id}.ctl"));
         crate::write_new(&dat, &data.body)?;
-        crate::write_new(&ctl, control_of(data).to_xml().as_bytes())?;
+        crate::write_new(&ctl, data.to_control().to_xml().as_bytes())?;
         Ok(dat)
     }
-}
-
-/// The control file of a received message, describing the `.dat` written beside it.
-/// MESH marks a message `mex-Content-Compressed: Y` when it gzips it in transit
-/// (`Content-Encoding: gzip`), which the client has undone: `IsCompressed` then says
-/// whether the payload itself is still gzip, not what the transport did.
-fn control_of(data: &DataMessage) -> ControlFile {
-    let mut cf = data.to_control();
-    let transport_gzip = data
-        .headers
-        .get("Content-Encoding")
-        .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
-    if transport_gzip && cf.is_compressed.is_some() {
-        cf.is_compressed = Some(data.body.starts_with(&[0x1f, 0x8b]));
-    }
-    cf
 }
 
 /// `rejected (10003 …: diagnostics)`.
