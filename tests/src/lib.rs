@@ -342,3 +342,86 @@ mod tests {
         assert!(json_equal(r#"{"a":"x"}"#, r#"{"a":"y"}"#).is_err());
     }
 }
+
+/// NHS Digital's MESH sandbox, as `scripts/test.sh` runs it for the tests: where it is,
+/// exclusive use with empty mailboxes, and its admin API.
+pub mod mesh_sandbox {
+    use std::path::PathBuf;
+    use std::sync::{Mutex, MutexGuard};
+
+    /// The shared key and every mailbox's password (public sandbox defaults).
+    pub const SHARED_KEY: &str = "TestKey";
+    /// The password of every sandbox mailbox.
+    pub const PASSWORD: &str = "password";
+
+    /// The plain-HTTP sandbox's base URL, from `MESH_SANDBOX_URL`. Panics with how to
+    /// start it when unset: a test that needs MESH must not pass without one.
+    pub fn url() -> String {
+        match std::env::var("MESH_SANDBOX_URL") {
+            Ok(url) if !url.is_empty() => url.trim_end_matches('/').to_owned(),
+            _ => panic!(
+                "MESH_SANDBOX_URL is not set: this test needs NHS Digital's MESH sandbox. \
+                 Run the README's test command (scripts/test.sh), which starts it, or \
+                 `scripts/mesh-sandbox.sh start` and export \
+                 MESH_SANDBOX_URL=$(scripts/mesh-sandbox.sh url). The sandbox needs python3 3.11-3.13."
+            ),
+        }
+    }
+
+    /// The mutual-TLS sandbox's folder (`url`, `ca.pem`, `client.pem`, `client.key`),
+    /// from `MESH_SANDBOX_TLS_DIR`; panics with how to start it when unset.
+    pub fn tls_dir() -> PathBuf {
+        match std::env::var("MESH_SANDBOX_TLS_DIR") {
+            Ok(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => panic!(
+                "MESH_SANDBOX_TLS_DIR is not set: this test needs the mutual-TLS MESH sandbox. \
+                 Run scripts/test.sh, or `MESH_SANDBOX_TLS=1 scripts/mesh-sandbox.sh start tls` \
+                 and export MESH_SANDBOX_TLS_DIR=$PWD/.mesh-sandbox/tls"
+            ),
+        }
+    }
+
+    static SANDBOX: Mutex<()> = Mutex::new(());
+
+    /// Exclusive use of the sandbox within this test binary, every mailbox emptied:
+    /// tests that list inboxes must not see each other's messages. (Cargo runs test
+    /// binaries one after another.)
+    pub fn exclusive() -> MutexGuard<'static, ()> {
+        let guard = SANDBOX.lock().unwrap_or_else(|e| e.into_inner());
+        reset();
+        guard
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into()
+    }
+
+    /// Empties every mailbox (sandbox admin API).
+    pub fn reset() {
+        let url = format!("{}/messageexchange/admin/reset", url());
+        let resp = agent().delete(&url).call().expect("sandbox reset");
+        assert_eq!(resp.status().as_u16(), 200, "sandbox reset failed: {url}");
+    }
+
+    /// Puts a REPORT about `linked` into `mailbox`'s inbox (sandbox admin API), as
+    /// MESH sends one: `status` `undeliverable` (code 14) or `error`.
+    pub fn inject_report(mailbox: &str, code: &str, description: &str, linked: &str, status: &str) {
+        let url = format!("{}/messageexchange/admin/report", url());
+        let body = format!(
+            r#"{{"mailbox_id":"{mailbox}","code":"{code}","description":"{description}","workflow_id":"GPCONNECT_SEND_DOCUMENT","subject":"a subject","local_id":"X26","status":"{status}","linked_message_id":"{linked}"}}"#
+        );
+        let resp = agent()
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(body.as_bytes())
+            .expect("admin report");
+        assert!(
+            resp.status().is_success(),
+            "admin report: HTTP {}",
+            resp.status()
+        );
+    }
+}

@@ -5,7 +5,6 @@
 //! infrastructure and business responses on the `_ACK` workflow, and the sender
 //! correlates both to its message. Both workflows, XML and JSON.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -19,26 +18,14 @@ use send_document::receive::{MemoryReceiptLog, Policy, ReceiveOptions, Receiver}
 use send_document::response::{Correlation, MessageState, Outcome, Responder};
 use send_document::{MeshMailbox, OdsCode, ResponseCode, Workflow};
 use send_document_mesh::{send_message, DocumentInbox, Incoming, Returned, SentMessages};
+use workspace_tests::mesh_sandbox;
 
 const SENDER: &str = "X26OT001";
 const PRACTICE: &str = "A20047OT001";
 
-static SANDBOX: Mutex<()> = Mutex::new(());
-
-fn url() -> String {
-    match std::env::var("MESH_SANDBOX_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => panic!(
-            "MESH_SANDBOX_URL is not set: this test needs NHS Digital's MESH sandbox. Run the \
-             README's test command (scripts/test.sh), or `scripts/mesh-sandbox.sh start` and \
-             export MESH_SANDBOX_URL=$(cat .mesh-sandbox/http/url). It needs python3 3.11-3.13."
-        ),
-    }
-}
-
 fn client(mailbox: &str) -> MeshClient {
     let mut cfg = ClientConfig::new(
-        &url(),
+        &mesh_sandbox::url(),
         mailbox,
         Secret::new("password"),
         Secret::new("TestKey"),
@@ -49,18 +36,6 @@ fn client(mailbox: &str) -> MeshClient {
         max_backoff: Duration::from_millis(100),
     };
     MeshClient::new(cfg).unwrap()
-}
-
-fn reset() {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let resp = agent
-        .delete(format!("{}/messageexchange/admin/reset", url()))
-        .call()
-        .expect("sandbox reset");
-    assert_eq!(resp.status().as_u16(), 200, "sandbox reset");
 }
 
 fn pdf(len: usize) -> Vec<u8> {
@@ -99,8 +74,7 @@ fn builder(workflow: Workflow, attachment: Vec<u8>) -> SendDocumentBuilder {
 }
 
 fn round_trip(workflow: Workflow, format: Format) {
-    let _g = SANDBOX.lock().unwrap_or_else(|e| e.into_inner());
-    reset();
+    let _g = mesh_sandbox::exclusive();
     let (sender, practice) = (client(SENDER), client(PRACTICE));
     let attachment = pdf(200_000);
     let built = builder(workflow, attachment.clone())
@@ -217,8 +191,7 @@ fn legacy_consult_report_workflow_end_to_end() {
 
 #[test]
 fn a_routing_failure_comes_back_as_a_report_on_the_sent_message() {
-    let _g = SANDBOX.lock().unwrap_or_else(|e| e.into_inner());
-    reset();
+    let _g = mesh_sandbox::exclusive();
     let sender = client(SENDER);
     // A date of birth PDS does not hold for this NHS number: EPL-154.
     let built = SendDocumentBuilder::new()

@@ -4,47 +4,27 @@
 //! ITK3 responses back at the sender; endpoint lookup; refused credentials; a control
 //! file from another mailbox; a rejected message.
 //!
-//! The tests share one sandbox: each holds [`SANDBOX`] and empties every mailbox
+//! The tests share one sandbox: each takes it exclusively and empties every mailbox
 //! first.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Mutex;
 
 use nhs_mesh::ControlFile;
+use workspace_tests::mesh_sandbox;
 
 /// The sender (ODS X26).
 const SENDER: &str = "X26OT001";
 /// The practice (ODS A20047), where `GPPROVIDER_9000000009_20101022_Smith` routes.
 const PRACTICE: &str = "A20047OT001";
 
-static SANDBOX: Mutex<()> = Mutex::new(());
-
 fn url() -> String {
-    match std::env::var("MESH_SANDBOX_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => panic!(
-            "MESH_SANDBOX_URL is not set: the `senddoc mesh` tests need NHS Digital's MESH \
-             sandbox. Start one with `scripts/mesh-sandbox.sh start cli` (it needs python3 \
-             3.11-3.13), then run `MESH_SANDBOX_URL=$(scripts/mesh-sandbox.sh url cli) \
-             cargo test -p senddoc`, and `scripts/mesh-sandbox.sh stop cli` afterwards."
-        ),
-    }
+    mesh_sandbox::url()
 }
 
 /// Takes the sandbox for one test and empties every mailbox.
 fn sandbox() -> std::sync::MutexGuard<'static, ()> {
-    let guard = SANDBOX.lock().unwrap_or_else(|e| e.into_inner());
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let resp = agent
-        .delete(format!("{}/messageexchange/admin/reset", url()))
-        .call()
-        .expect("sandbox reset");
-    assert_eq!(resp.status().as_u16(), 200, "sandbox reset");
-    guard
+    mesh_sandbox::exclusive()
 }
 
 fn senddoc() -> Command {
