@@ -803,7 +803,6 @@ impl MeshClient {
     /// returned as [`InboxMessage::Report`], linked to the message it concerns.
     pub fn download(&self, message_id: &str) -> Result<InboxMessage, MeshError> {
         check_id("message ID", message_id)?;
-        let mb = &self.config.mailbox;
         let first = self.get_chunk(message_id, 1)?;
         let headers = first.headers.clone();
         let is_report = headers
@@ -855,7 +854,6 @@ impl MeshClient {
                 return Err(self.too_big(message_id));
             }
         }
-        let _ = mb;
         Ok(InboxMessage::Data(DataMessage {
             message_id: headers
                 .owned("mex-MessageID")

@@ -256,15 +256,20 @@ impl ControlFile {
         let mut p = Parser::new(xml);
         p.root("DTSControl")?;
         let mut cf = ControlFile::default();
-        while let Some((mut name, at)) = p.next_child()? {
+        while let Some(child) = p.next_child()? {
+            let (name, at) = (child.name.as_str(), child.at);
             if name == "StatusRecord" {
                 if cf.status_record.is_some() {
                     return Err(p.error_at(at, "StatusRecord appears twice".into()));
                 }
-                cf.status_record = Some(p.status_record()?);
+                cf.status_record = Some(if child.empty {
+                    StatusRecord::default()
+                } else {
+                    p.status_record()?
+                });
                 continue;
             }
-            let text = p.text_of(&mut name)?;
+            let text = p.text_of(&child)?;
             let flag = |p: &Parser, text: &str| -> Result<Option<bool>, ControlError> {
                 match text {
                     "" => Ok(None),
@@ -274,7 +279,7 @@ impl ControlFile {
                 }
             };
             let opt = |t: String| (!t.is_empty()).then_some(t);
-            let slot_taken = match name.as_str() {
+            let slot_taken = match name {
                 "Version" => set(&mut cf.version, opt(text)),
                 "AddressType" => set(&mut cf.address_type, opt(text)),
                 "MessageType" => {
@@ -306,7 +311,7 @@ impl ControlFile {
                 "IsCompressed" => set(&mut cf.is_compressed, flag(&p, &text)?),
                 "AllowChunking" => set(&mut cf.allow_chunking, flag(&p, &text)?),
                 _ => {
-                    cf.other.push((name.clone(), text));
+                    cf.other.push((name.to_owned(), text));
                     false
                 }
             };
@@ -356,6 +361,16 @@ fn escape_into(out: &mut String, text: &str) {
             c => out.push(c),
         }
     }
+}
+
+/// A child element just opened.
+struct Child {
+    /// Its name.
+    name: String,
+    /// Its byte offset, for error positions.
+    at: usize,
+    /// Written `<Name/>`: already closed, no text.
+    empty: bool,
 }
 
 /// A small pull parser over a flat control document.
@@ -430,22 +445,24 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The next child element's name and offset, or `None` at the parent's end tag.
-    /// An empty element (`<Name/>`) is returned with [`Parser::text_of`] seeing no text.
-    fn next_child(&mut self) -> Result<Option<(String, usize)>, ControlError> {
+    /// The next child element, or `None` at the parent's end tag.
+    fn next_child(&mut self) -> Result<Option<Child>, ControlError> {
         loop {
             let (ev, at) = self.next()?;
             match ev {
                 Event::Start(s) => {
-                    return Ok(Some((
-                        String::from_utf8_lossy(s.name().as_ref()).into_owned(),
+                    return Ok(Some(Child {
+                        name: String::from_utf8_lossy(s.name().as_ref()).into_owned(),
                         at,
-                    )))
+                        empty: false,
+                    }))
                 }
                 Event::Empty(s) => {
-                    // Remember that this element is already closed.
-                    let name = String::from_utf8_lossy(s.name().as_ref()).into_owned();
-                    return Ok(Some((format!("{name}\u{0}"), at)));
+                    return Ok(Some(Child {
+                        name: String::from_utf8_lossy(s.name().as_ref()).into_owned(),
+                        at,
+                        empty: true,
+                    }))
                 }
                 Event::End(_) => return Ok(None),
                 Event::Comment(_) => {}
@@ -462,12 +479,13 @@ impl<'a> Parser<'a> {
     }
 
     /// The text of the element just opened, up to its end tag, with entity and
-    /// character references resolved and surrounding whitespace trimmed.
-    fn text_of(&mut self, name: &mut String) -> Result<String, ControlError> {
-        if let Some(stripped) = name.strip_suffix('\u{0}') {
-            *name = stripped.to_owned();
+    /// character references resolved and surrounding whitespace trimmed (none for an
+    /// empty element).
+    fn text_of(&mut self, child: &Child) -> Result<String, ControlError> {
+        if child.empty {
             return Ok(String::new());
         }
+        let name = &child.name;
         let mut text = String::new();
         loop {
             let (ev, at) = self.next()?;
@@ -515,9 +533,10 @@ impl<'a> Parser<'a> {
 
     fn status_record(&mut self) -> Result<StatusRecord, ControlError> {
         let mut r = StatusRecord::default();
-        while let Some((mut name, at)) = self.next_child()? {
-            let text = self.text_of(&mut name)?;
+        while let Some(child) = self.next_child()? {
+            let text = self.text_of(&child)?;
             let text = (!text.is_empty()).then_some(text);
+            let (name, at) = (&child.name, child.at);
             let taken = match name.as_str() {
                 "DateTime" => set(&mut r.date_time, text),
                 "Event" => set(&mut r.event, text),

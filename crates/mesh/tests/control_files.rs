@@ -165,6 +165,10 @@ fn nothing_is_lost_on_a_round_trip() {
     assert_eq!(record.other, vec![("Extra".to_owned(), "y".to_owned())]);
     let again = ControlFile::parse(&cf.to_xml()).unwrap();
     assert_eq!(again, cf);
+    // An empty StatusRecord is a record with no fields, not an unknown element.
+    let empty = ControlFile::parse("<DTSControl><StatusRecord/><Subject/></DTSControl>").unwrap();
+    assert_eq!(empty.status_record, Some(StatusRecord::default()));
+    assert!(empty.other.is_empty() && empty.subject.is_none());
     // CR survives as a character reference.
     let mut cr = ControlFile::new("W", "A", "B");
     cr.subject = Some("line\r\nnext".into());
