@@ -1,11 +1,13 @@
 //! The receiving side: download, check, answer, acknowledge.
 
-use fhir_stu3::{ReadOptions, Resource};
+use nhs_mesh::client::DataMessage;
 use nhs_mesh::{InboxMessage, MeshClient, Report};
 use send_document::build::Format;
-use send_document::receive::{ReceiptLog, Received, Receiver, Rejection, Transport};
+use send_document::receive::{
+    MeshMessageType, ReceiptLog, Received, Receiver, Rejection, Transport,
+};
 use send_document::response::{Outcome, PatientData, Responder};
-use send_document::{MeshMailbox, ReplyTo, ResponseCode, Workflow};
+use send_document::{ReplyTo, ResponseCode, Workflow};
 
 use crate::send::send_response;
 use crate::ExchangeError;
@@ -92,10 +94,7 @@ impl<'a> DocumentInbox<'a> {
         &mut self,
         mut decide: impl FnMut(&Received) -> Outcome,
     ) -> Result<Vec<Incoming>, ExchangeError> {
-        let mut ids = Vec::new();
-        for w in &self.workflows {
-            ids.extend(self.client.inbox(Some(w.id()))?);
-        }
+        let ids = waiting(self.client, self.workflows.iter().map(|w| w.id()))?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             match self.one(&id, &mut decide) {
@@ -121,67 +120,125 @@ impl<'a> DocumentInbox<'a> {
             }
             InboxMessage::Data(data) => data,
         };
-        let mut transport = Transport::mesh(
-            data.workflow_id.as_deref().unwrap_or_default(),
-            data.from.as_deref().unwrap_or_default(),
+        let answer = answer(
+            self.client,
+            self.receiver,
+            self.responder,
+            &mut *self.log,
+            &data,
+            decide,
         );
-        transport.workflow_id = data.workflow_id.clone();
-        transport.from = data.from.clone();
-        transport.to = data.to.clone();
-        transport.subject = data.subject.clone();
-        let result = self
-            .receiver
-            .receive(&data.body, &transport, &mut *self.log);
-        let (reply, outcome) = match &result {
-            Ok(received) => (received.reply_to.clone(), decide(received)),
-            Err(rejection) => (
-                rejection.reply_to.clone(),
-                Outcome::rejected(
-                    rejection.code,
-                    rejection.diagnostics.iter().map(ToString::to_string),
-                ),
-            ),
-        };
-        let reply = with_mailbox(reply, data.from.as_deref());
-        let format = if crate::is_xml(&data.body) {
-            Format::Xml
-        } else {
-            Format::Json
-        };
-        let responder = self.responder.redacting(patient_data(&data.body));
-        let mut sent = Vec::new();
-        for response in responder.responses(&reply, &outcome)? {
-            let mesh_id = send_response(self.client, &response, format)?;
-            sent.push((response.code(), mesh_id));
+        if let Some(error) = answer.failure {
+            return Err(error);
         }
         self.client.acknowledge(id)?;
         Ok(Incoming::Document(Box::new(IncomingDocument {
             mesh_message_id: id.to_owned(),
             from: data.from,
-            result: result.map(Box::new),
-            reply_to: reply,
-            responses: sent,
+            result: answer.result,
+            reply_to: answer.reply_to,
+            responses: answer.responses,
         })))
     }
 }
 
-/// The reply with MESH's `mex-From` as mailbox when the message named none.
-fn with_mailbox(mut reply: ReplyTo, from: Option<&str>) -> ReplyTo {
-    if reply.mailbox.is_none() {
-        reply.mailbox = from.and_then(|f| MeshMailbox::new(f).ok());
+/// The IDs waiting in the inbox on any of `workflow_ids`, each once, in listing order.
+pub fn waiting<'w>(
+    client: &MeshClient,
+    workflow_ids: impl IntoIterator<Item = &'w str>,
+) -> Result<Vec<String>, nhs_mesh::MeshError> {
+    let mut ids: Vec<String> = Vec::new();
+    for w in workflow_ids {
+        for id in client.inbox(Some(w))? {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
     }
-    reply
+    Ok(ids)
 }
 
-/// The patient's identifiable values in a message, masked out of diagnostics.
-fn patient_data(bytes: &[u8]) -> PatientData {
-    let opts = ReadOptions::lenient();
-    let parsed = if crate::is_xml(bytes) {
-        Resource::from_xml_with(bytes, &opts)
-    } else {
-        Resource::from_json_with(bytes, &opts)
+/// What MESH says about a downloaded message, for the receiver's transport checks:
+/// workflow, message type (data), From, To and Subject.
+pub fn transport_of_message(data: &DataMessage) -> Transport {
+    Transport {
+        workflow_id: data.workflow_id.clone(),
+        message_type: Some(MeshMessageType::Data),
+        from: data.from.clone(),
+        to: data.to.clone(),
+        subject: data.subject.clone(),
+    }
+}
+
+/// What [`answer`] did with one downloaded message.
+#[derive(Debug)]
+pub struct Answer {
+    /// The checked message, or why it was rejected.
+    pub result: Result<Box<Received>, Rejection>,
+    /// Where the responses went (the request's mailbox, else MESH's `mex-From`) and
+    /// what they quote.
+    pub reply_to: ReplyTo,
+    /// The ITK3 responses sent, in order: code and MESH message ID.
+    pub responses: Vec<(ResponseCode, String)>,
+    /// Why not every response was sent: a response could not be built, or MESH
+    /// refused one (those in [`Answer::responses`] went).
+    pub failure: Option<ExchangeError>,
+}
+
+/// Checks a downloaded Send Document message with `receiver` (recording it in `log`
+/// when accepted) and sends its ITK3 responses on the `_ACK` workflow, in the format
+/// the request came in, with the patient's data scrubbed from the diagnostics.
+/// `decide` gives the outcome of an accepted message; a rejected one is answered with
+/// its negative infrastructure code. The message is not acknowledged on MESH: do
+/// that once it is safely kept ([`DocumentInbox`] does it after this).
+pub fn answer(
+    client: &MeshClient,
+    receiver: &Receiver,
+    responder: &Responder,
+    log: &mut dyn ReceiptLog,
+    data: &DataMessage,
+    decide: impl FnOnce(&Received) -> Outcome,
+) -> Answer {
+    let result = receiver.receive(&data.body, &transport_of_message(data), log);
+    let (reply, outcome) = match &result {
+        Ok(received) => (received.reply_to.clone(), decide(received)),
+        Err(rejection) => (
+            rejection.reply_to.clone(),
+            Outcome::rejected(
+                rejection.code,
+                rejection.diagnostics.iter().map(ToString::to_string),
+            ),
+        ),
     };
-    parsed
-        .map(|p| PatientData::from_message(&p.value))
-        .unwrap_or_default()
+    let reply_to = reply.or_mailbox(data.from.as_deref());
+    let format = match Format::sniff(&data.body) {
+        Some(Format::Xml) => Format::Xml,
+        _ => Format::Json,
+    };
+    let mut answer = Answer {
+        result: result.map(Box::new),
+        reply_to,
+        responses: Vec::new(),
+        failure: None,
+    };
+    let responses = match responder
+        .redacting(PatientData::from_bytes(&data.body))
+        .responses(&answer.reply_to, &outcome)
+    {
+        Ok(responses) => responses,
+        Err(e) => {
+            answer.failure = Some(e.into());
+            return answer;
+        }
+    };
+    for response in responses {
+        match send_response(client, &response, format) {
+            Ok(mesh_id) => answer.responses.push((response.code(), mesh_id)),
+            Err(e) => {
+                answer.failure = Some(e);
+                break;
+            }
+        }
+    }
+    answer
 }

@@ -25,7 +25,9 @@ mod send;
 mod sent;
 
 pub use folder::{put_in_out_folder, transport_of};
-pub use inbox::{DocumentInbox, Incoming, IncomingDocument};
+pub use inbox::{
+    answer, transport_of_message, waiting, Answer, DocumentInbox, Incoming, IncomingDocument,
+};
 pub use send::{send_message, send_response, Sent};
 pub use sent::{Returned, SentMessages};
 
@@ -42,14 +44,4 @@ pub enum ExchangeError {
     /// is not the client's mailbox).
     #[error("{0}")]
     Mismatch(String),
-}
-
-/// Whether the payload is FHIR XML (else JSON), judged by its first non-blank byte.
-pub(crate) fn is_xml(bytes: &[u8]) -> bool {
-    bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(bytes)
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        == Some(&b'<')
 }

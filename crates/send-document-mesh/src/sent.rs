@@ -88,13 +88,8 @@ impl SentMessages {
         client: &MeshClient,
         workflows: &[Workflow],
     ) -> Result<Vec<Returned>, ExchangeError> {
-        let mut ids = Vec::new();
-        for w in workflows {
-            ids.extend(client.inbox(Some(w.ack_id()))?);
-            // Reports carry the failed message's workflow.
-            ids.extend(client.inbox(Some(w.id()))?);
-        }
-        ids.dedup();
+        // Responses come on the `_ACK` workflow; reports carry the failed message's.
+        let ids = crate::waiting(client, workflows.iter().flat_map(|w| [w.ack_id(), w.id()]))?;
         let mut out = Vec::new();
         for id in ids {
             match client.download(&id)? {

@@ -132,6 +132,17 @@ impl Format {
             Format::Json => "application/fhir+json",
         }
     }
+
+    /// The format of a serialised resource, by its first character after a byte-order
+    /// mark and blanks: `<` XML, `{` JSON, anything else `None`.
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        let b = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        match b.iter().find(|c| !c.is_ascii_whitespace()) {
+            Some(b'<') => Some(Format::Xml),
+            Some(b'{') => Some(Format::Json),
+            _ => None,
+        }
+    }
 }
 
 /// The identifiers a sender keeps for a message it built: to match the ITK3

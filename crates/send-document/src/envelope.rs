@@ -92,6 +92,15 @@ impl ReplyTo {
         }
     }
 
+    /// The same reply, sending to `from` (MESH's `mex-From` / `From_DTS`) when the
+    /// request named no mailbox of its own (or `from` is not a mailbox ID).
+    pub fn or_mailbox(mut self, from: Option<&str>) -> Self {
+        if self.mailbox.is_none() {
+            self.mailbox = from.and_then(|f| MeshMailbox::new(f).ok());
+        }
+        self
+    }
+
     /// The value responses put in `MessageHeader.response.identifier`.
     pub fn response_identifier(&self) -> &str {
         self.message_header_id

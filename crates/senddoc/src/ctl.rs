@@ -3,29 +3,21 @@
 //! file is read by [`nhs_mesh::ControlFile::parse`], which reports faults with their
 //! line and column.
 
-use nhs_mesh::{ControlFile, MessageType};
-use send_document::receive::{MeshMessageType, Transport};
+use nhs_mesh::ControlFile;
+use send_document::receive::Transport;
 
 /// The transport facts a control file gives. Fails, naming the line and column, when
 /// the text is not a well-formed `DTSControl` document (or a field such as
 /// `MessageType` holds a value MESH does not define).
 pub fn transport(xml: &str) -> Result<Transport, String> {
     let cf = ControlFile::parse(xml).map_err(|e| e.to_string())?;
-    Ok(Transport {
-        workflow_id: cf.workflow_id,
-        message_type: cf.message_type.map(|t| match t {
-            MessageType::Data => MeshMessageType::Data,
-            MessageType::Report => MeshMessageType::Report,
-        }),
-        from: cf.from_dts,
-        to: cf.to_dts,
-        subject: cf.subject,
-    })
+    Ok(send_document_mesh::transport_of(&cf))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use send_document::receive::MeshMessageType;
 
     #[test]
     fn reads_the_published_example_fields() {

@@ -166,12 +166,7 @@ fn read_resource(bytes: &[u8]) -> Result<Resource, String> {
 }
 
 fn is_xml(bytes: &[u8]) -> bool {
-    bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(bytes)
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        == Some(&b'<')
+    send_document::build::Format::sniff(bytes) == Some(send_document::build::Format::Xml)
 }
 
 #[derive(Clone, Copy, ValueEnum)]

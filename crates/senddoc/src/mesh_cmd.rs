@@ -17,10 +17,8 @@ use nhs_mesh::{
     TlsSettings,
 };
 use send_document::build::Format;
-use send_document::receive::{
-    MemoryReceiptLog, MeshMessageType, ReceiveOptions, Receiver, Rejection, Transport,
-};
-use send_document::response::{Outcome, Responder};
+use send_document::receive::{MemoryReceiptLog, ReceiveOptions, Receiver, Rejection};
+use send_document::response::Responder;
 use send_document::{MeshMailbox, OdsCode, ResponseCode, Workflow};
 
 use crate::receive_cmd::{self, PatientArg, PolicyArg};
@@ -253,15 +251,7 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
 /// The payload's MIME type: FHIR XML or JSON by its first non-blank character;
 /// `None` for anything else (sent as `application/octet-stream`).
 fn content_type(body: &[u8]) -> Option<&'static str> {
-    if crate::is_xml(body) {
-        return Some(Format::Xml.mime_type());
-    }
-    let first = body
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(body)
-        .iter()
-        .find(|b| !b.is_ascii_whitespace());
-    (first == Some(&b'{')).then(|| Format::Json.mime_type())
+    Format::sniff(body).map(Format::mime_type)
 }
 
 /// The message a `.dat` and its control file describe, checked against the mailbox
@@ -388,14 +378,8 @@ fn receive(args: &ReceiveArgs) -> Result<bool, String> {
     std::fs::create_dir_all(&args.out_dir)
         .map_err(|e| format!("{}: {e}", args.out_dir.display()))?;
 
-    let mut ids: Vec<String> = Vec::new();
-    for w in &workflows {
-        for id in client.inbox(Some(w.id())).map_err(|e| e.to_string())? {
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-    }
+    let ids = send_document_mesh::waiting(&client, workflows.iter().map(|w| w.id()))
+        .map_err(|e| e.to_string())?;
     if ids.is_empty() {
         eprintln!(
             "no Send Document message waiting in mailbox {}",
@@ -460,15 +444,15 @@ impl Inbox<'_> {
         };
         // Saved before anything else: once acknowledged, MESH no longer has it.
         let dat = self.save(id, &data)?;
-        let transport = Transport {
-            workflow_id: data.workflow_id.clone(),
-            message_type: Some(MeshMessageType::Data),
-            from: data.from.clone(),
-            to: data.to.clone(),
-            subject: data.subject.clone(),
-        };
-        let result = self.receiver.receive(&data.body, &transport, log);
-        let (reply, outcome, verdict) = match &result {
+        let answer = send_document_mesh::answer(
+            self.client,
+            self.receiver,
+            self.responder,
+            log,
+            &data,
+            |_| receive_cmd::outcome(self.patient),
+        );
+        let verdict = match &answer.result {
             Ok(received) => {
                 let mut verdict = format!(
                     "accepted ({}, {} from {})",
@@ -488,59 +472,29 @@ impl Inbox<'_> {
                             .join("; ")
                     ));
                 }
-                (
-                    received.reply_to.clone(),
-                    receive_cmd::outcome(self.patient),
-                    verdict,
-                )
+                verdict
             }
-            Err(rejection) => (
-                rejection.reply_to.clone(),
-                Outcome::rejected(
-                    rejection.code,
-                    rejection.diagnostics.iter().map(ToString::to_string),
-                ),
-                rejected(rejection),
-            ),
+            Err(rejection) => rejected(rejection),
         };
-        let reply = receive_cmd::with_mailbox(reply, &transport);
-        let format = if crate::is_xml(&data.body) {
-            Format::Xml
-        } else {
-            Format::Json
-        };
-        let responder = self
-            .responder
-            .redacting(receive_cmd::patient_data(&data.body));
-        let responses = responder
-            .responses(&reply, &outcome)
-            .map_err(|e| format!("{verdict}; cannot build the ITK3 responses: {e}"))?;
-        let mut sent: Vec<(ResponseCode, String)> = Vec::new();
-        for response in &responses {
-            match send_document_mesh::send_response(self.client, response, format) {
-                Ok(mesh_id) => sent.push((response.code(), mesh_id)),
-                Err(e) => {
-                    return Err(format!(
-                        "{verdict}; {}; sending the {} response failed: {e}",
-                        responses_sent(&sent),
-                        response.code().code()
-                    ))
-                }
-            }
+        if let Some(e) = &answer.failure {
+            return Err(format!(
+                "{verdict}; {}; not every response was sent: {e}",
+                responses_sent(&answer.responses)
+            ));
         }
         self.client.acknowledge(id).map_err(|e| {
             format!(
                 "{verdict}; {}; acknowledging on MESH failed: {e}",
-                responses_sent(&sent)
+                responses_sent(&answer.responses)
             )
         })?;
         let line = format!(
             "{id}: {verdict}; saved as {}; {}",
             dat.display(),
-            responses_sent(&sent)
+            responses_sent(&answer.responses)
         );
         Ok((
-            if result.is_ok() {
+            if answer.result.is_ok() {
                 Verdict::Accepted
             } else {
                 Verdict::Rejected

@@ -13,7 +13,7 @@ use send_document::response::{
     Correlation, Correlator, Outcome, PatientData, ReceivedResponse, Responder, Response,
     SentMessage,
 };
-use send_document::{MeshMailbox, OdsCode, ReplyTo, ResponseCode, Workflow};
+use send_document::{MeshMailbox, OdsCode, ResponseCode, Workflow};
 
 /// Where a received message came from, beside its bytes.
 #[derive(Args)]
@@ -325,14 +325,6 @@ fn describe_rejection(r: &Rejection) -> String {
     s
 }
 
-/// The patient's identifiable values in a message, to mask out of diagnostics
-/// (nothing when the message cannot be read: only NHS-number shapes are masked).
-pub(crate) fn patient_data(bytes: &[u8]) -> PatientData {
-    crate::read_resource(bytes)
-        .map(|r| PatientData::from_message(&r))
-        .unwrap_or_default()
-}
-
 /// Whether `bytes` hold an ITK3 response (event ITK008M).
 fn is_response(bytes: &[u8]) -> bool {
     ReceivedResponse::from_bytes(bytes).is_ok()
@@ -393,25 +385,14 @@ pub fn receive(args: &ReceiveArgs) -> Result<bool, String> {
         }
     };
     if let Some(responder) = responder {
-        let responder = responder.redacting(patient_data(&bytes));
-        let reply = with_mailbox(reply, &transport);
+        let responder = responder.redacting(PatientData::from_bytes(&bytes));
+        let reply = reply.or_mailbox(transport.from.as_deref());
         let responses = responder
             .responses(&reply, &outcome)
             .map_err(|e| format!("cannot build the acknowledgements: {e}"))?;
         write_responses(&args.responder.ack_dir, &responses)?;
     }
     Ok(accepted)
-}
-
-/// The reply with the transport's `Mex-From` as mailbox when the message gave none.
-pub(crate) fn with_mailbox(mut reply: ReplyTo, transport: &Transport) -> ReplyTo {
-    if reply.mailbox.is_none() {
-        reply.mailbox = transport
-            .from
-            .as_deref()
-            .and_then(|f| MeshMailbox::new(f).ok());
-    }
-    reply
 }
 
 fn read_response(bytes: &[u8], transport: &Transport, sent: &[PathBuf]) -> Result<bool, String> {
@@ -486,13 +467,13 @@ pub fn ack(args: &AckArgs) -> Result<(), String> {
     })?;
     let responder = responder(&args.responder)?
         .ok_or("give --responder-ods and --responder-mailbox")?
-        .redacting(patient_data(&bytes));
+        .redacting(PatientData::from_bytes(&bytes));
     let receiver = Receiver::new(ReceiveOptions::default());
     let reply = match receiver.check(&bytes, &transport, &MemoryReceiptLog::new()) {
         Ok(r) => r.reply_to,
         Err(r) => r.reply_to,
     };
-    let reply = with_mailbox(reply, &transport);
+    let reply = reply.or_mailbox(transport.from.as_deref());
     let response = if code.is_business() {
         responder.business_response(&reply, code, &args.diagnostics)
     } else {

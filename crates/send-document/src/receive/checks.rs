@@ -117,7 +117,7 @@ pub(super) fn run(
     let given_workflow = r.transport_checks(bytes);
     if r.has_errors() {
         // Read what can be read for the reply (the header id above all).
-        let tree = sniff(bytes)
+        let tree = Format::sniff(bytes)
             .and_then(|f| parse(bytes, f).ok())
             .map(|p| p.value.to_tree());
         if let Some(t) = &tree {
@@ -211,16 +211,6 @@ fn parse(bytes: &[u8], format: Format) -> Result<fhir_stu3::Parsed<Resource>, fh
     match format {
         Format::Xml => Resource::from_xml_with(bytes, &ReadOptions::lenient()),
         Format::Json => Resource::from_json_with(bytes, &ReadOptions::lenient()),
-    }
-}
-
-/// XML or JSON, by the first character after a byte-order mark and blanks.
-fn sniff(bytes: &[u8]) -> Option<Format> {
-    let b = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    match b.iter().find(|c| !c.is_ascii_whitespace()) {
-        Some(b'<') => Some(Format::Xml),
-        Some(b'{') => Some(Format::Json),
-        _ => None,
     }
 }
 
@@ -547,7 +537,7 @@ impl Run<'_> {
     // ---- 2. Parse -----------------------------------------------------------
 
     fn sniff_checked(&mut self, bytes: &[u8]) -> Option<Format> {
-        let f = sniff(bytes);
+        let f = Format::sniff(bytes);
         if f.is_none() {
             let reason = if bytes.starts_with(b"\x1f\x8b") {
                 "the message is gzip-compressed: MESH compression is undone by the MESH layer \

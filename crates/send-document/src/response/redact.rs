@@ -1,7 +1,7 @@
 //! Keeping patient-identifiable data out of responses (FHIR-BA-02): what a
 //! response's diagnostics may not contain.
 
-use fhir_stu3::Resource;
+use fhir_stu3::{ReadOptions, Resource};
 use fhir_validator::Node;
 
 /// What replaces patient-identifiable text in a response's diagnostics.
@@ -24,6 +24,20 @@ impl PatientData {
     /// No terms: only NHS-number shapes are masked.
     pub fn new() -> Self {
         PatientData::default()
+    }
+
+    /// [`PatientData::from_message`] of a serialised request (XML when it starts with
+    /// `<`, else JSON), read leniently; no terms when it cannot be read at all (only
+    /// NHS-number shapes are masked then).
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        let opts = ReadOptions::lenient();
+        let parsed = match crate::build::Format::sniff(bytes) {
+            Some(crate::build::Format::Xml) => Resource::from_xml_with(bytes, &opts),
+            _ => Resource::from_json_with(bytes, &opts),
+        };
+        parsed
+            .map(|p| PatientData::from_message(&p.value))
+            .unwrap_or_default()
     }
 
     /// The patient-identifiable values of every Patient in `message` (a Send Document
