@@ -234,25 +234,21 @@ class GpProviderOutboxHandler(OutboxHandler):
         accepts_api_version: int = 1,
     ):
         # the sandbox has already upper-cased and stripped mex-To
-        if not mex_headers.mex_to.startswith(GPPROVIDER_PREFIX):
+        deliver, error = True, None
+        if mex_headers.mex_to.startswith(GPPROVIDER_PREFIX):
+            mailbox, error = await resolve_gpprovider(
+                self.messaging, mex_headers.mex_to, mex_headers.mex_workflow_id
+            )
+            deliver = mailbox is not None
+            if mailbox:
+                self.logger.info(f"GPPROVIDER routing: {mex_headers.mex_to} -> {mailbox.mailbox_id}")
+                mex_headers = mex_headers.update(mex_to=mailbox.mailbox_id)
+        if deliver:
             return await super().send_message(
                 background_tasks=background_tasks,
                 request=request,
                 sender_mailbox=sender_mailbox,
                 mex_headers=mex_headers,
-                content_encoding=content_encoding,
-                content_type=content_type,
-                accepts_api_version=accepts_api_version,
-            )
-
-        mailbox, error = await resolve_gpprovider(self.messaging, mex_headers.mex_to, mex_headers.mex_workflow_id)
-        if mailbox:
-            self.logger.info(f"GPPROVIDER routing: {mex_headers.mex_to} -> {mailbox.mailbox_id}")
-            return await super().send_message(
-                background_tasks=background_tasks,
-                request=request,
-                sender_mailbox=sender_mailbox,
-                mex_headers=mex_headers.update(mex_to=mailbox.mailbox_id),
                 content_encoding=content_encoding,
                 content_type=content_type,
                 accepts_api_version=accepts_api_version,
