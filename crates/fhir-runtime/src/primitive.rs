@@ -72,7 +72,11 @@ pub trait PrimitiveValue: Sized {
 /// JSON writes it with only its `_name` half. The `id` and extensions are rare,
 /// so they live behind one pointer ([`PrimitiveExtras`]): a string primitive
 /// takes 32 bytes, not 72.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// `==` compares the value, `id` and extensions. XML comments are not compared
+/// (as everywhere in the model), so a primitive whose extras hold only comments
+/// equals one without extras: what JSON reads back from an XML original.
+#[derive(Clone, Debug)]
 pub struct Primitive<T, L> {
     /// The value itself.
     pub value: Option<T>,
@@ -80,8 +84,8 @@ pub struct Primitive<T, L> {
     pub extras: Option<Box<PrimitiveExtras<L>>>,
 }
 
-/// The `id` and extensions of a [`Primitive`].
-#[derive(Clone, Debug, PartialEq)]
+/// The `id` and extensions of a [`Primitive`]. `==` ignores the comments.
+#[derive(Clone, Debug)]
 pub struct PrimitiveExtras<L> {
     /// `Element.id`: an id for the element, unique within the resource.
     pub id: Option<String>,
@@ -89,6 +93,25 @@ pub struct PrimitiveExtras<L> {
     pub extension: L,
     /// XML comments around or inside the element (not part of JSON's `_name`).
     pub comments: XmlComments,
+}
+
+impl<L: PartialEq> PartialEq for PrimitiveExtras<L> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.extension == other.extension
+    }
+}
+
+impl<T: PartialEq, L: PartialEq + Default> PartialEq for Primitive<T, L> {
+    fn eq(&self, other: &Self) -> bool {
+        if self.value != other.value {
+            return false;
+        }
+        match (&self.extras, &other.extras) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => true,
+            (Some(e), None) | (None, Some(e)) => e.id.is_none() && e.extension == L::default(),
+        }
+    }
 }
 
 impl<T, L> Default for Primitive<T, L> {

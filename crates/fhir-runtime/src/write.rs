@@ -73,6 +73,11 @@ pub fn write_json(value: &dyn Element, is_resource: bool, opts: &WriteOptions) -
     w.out
 }
 
+/// Whether `value` has nothing to write: no id, extension or other element.
+pub fn is_empty_element(value: &dyn Element) -> bool {
+    write_json(value, false, &WriteOptions::compact()) == "{}"
+}
+
 /// Writes a resource of any type (the generated `Resource` enum) as FHIR XML.
 pub fn write_xml_resource<R: AnyResource>(res: &R, opts: &WriteOptions) -> String {
     write_xml(res.as_element(), opts)

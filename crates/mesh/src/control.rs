@@ -326,6 +326,23 @@ impl ControlFile {
 
 /// Stores `value` in `slot`; returns whether the slot already held a value (a
 /// repeated element).
+/// Whether `name` is an XML name (ASCII rules; any non-ASCII character is
+/// allowed): a letter, `_` or `:` first, then letters, digits, `-`, `.`, `_`, `:`.
+/// quick-xml does not check names, and a name such as `a<b` could not be written back.
+fn is_xml_name(name: &[u8]) -> bool {
+    let ok = |b: u8, first: bool| {
+        b >= 0x80
+            || b.is_ascii_alphabetic()
+            || b == b'_'
+            || b == b':'
+            || (!first && (b.is_ascii_digit() || b == b'-' || b == b'.'))
+    };
+    match name.split_first() {
+        Some((&first, rest)) => ok(first, true) && rest.iter().all(|&b| ok(b, false)),
+        None => false,
+    }
+}
+
 fn set<T>(slot: &mut Option<T>, value: Option<T>) -> bool {
     let taken = slot.is_some();
     if value.is_some() {
@@ -401,7 +418,19 @@ impl<'a> Parser<'a> {
     fn next(&mut self) -> Result<(Event<'a>, usize), ControlError> {
         let at = self.reader.buffer_position() as usize;
         match self.reader.read_event() {
-            Ok(ev) => Ok((ev, at)),
+            Ok(ev) => {
+                if let Event::Start(s) | Event::Empty(s) = &ev {
+                    let name = s.name();
+                    if !is_xml_name(name.as_ref()) {
+                        let shown = String::from_utf8_lossy(name.as_ref()).into_owned();
+                        return Err(self.error_at(
+                            at,
+                            format!("malformed XML: `{shown}` is not an element name"),
+                        ));
+                    }
+                }
+                Ok((ev, at))
+            }
             Err(e) => {
                 let pos = self.reader.error_position() as usize;
                 Err(self.error_at(pos, format!("malformed XML: {e}")))

@@ -1061,6 +1061,7 @@ impl<'a> Reader<'a> {
         }
         let keys_base = self.keys.len();
         let depth = self.depth;
+        let warnings_before = self.warnings.len();
         loop {
             self.lex.skip_ws();
             let key_at = self.lex.pos;
@@ -1161,7 +1162,33 @@ impl<'a> Reader<'a> {
         self.keys.truncate(keys_base);
         self.leave();
         self.dropped = false;
-        Ok(())
+        self.drop_if_emptied(target, is_resource, warnings_before, start)
+    }
+
+    /// After lenient reading dropped parts of an element (warnings were added
+    /// since `warnings_before`): an element left with nothing in it is dropped
+    /// too, with a warning, as an empty one would have been. FHIR has no empty
+    /// elements, and one written back could not be read back.
+    fn drop_if_emptied(
+        &mut self,
+        target: &dyn Element,
+        is_resource: bool,
+        warnings_before: usize,
+        at: usize,
+    ) -> Result<()> {
+        if is_resource
+            || self.warnings.len() == warnings_before
+            || !crate::write::is_empty_element(target)
+        {
+            return Ok(());
+        }
+        self.dropped = true;
+        self.fault(
+            ErrorKind::Empty,
+            at,
+            "nothing is left of the element once its faulty parts are dropped".to_owned(),
+            "dropped",
+        )
     }
 }
 

@@ -502,6 +502,7 @@ impl<'a> Reader<'a> {
         let start = self.x().cur.start;
         let empty = self.x().cur.empty;
         let mut content = !attrs.is_empty();
+        let warnings_before = self.warnings.len();
         let mut result = Ok(());
         for a in attrs.drain(..) {
             result =
@@ -526,7 +527,7 @@ impl<'a> Reader<'a> {
                 "ignored",
             );
         }
-        Ok(())
+        self.drop_if_emptied(target, is_resource, warnings_before, start)
     }
 
     fn xml_attribute(
@@ -598,7 +599,26 @@ impl<'a> Reader<'a> {
                     self.path.push_str(&name);
                     self.read_attributes(&e)?;
                     self.x().last_index = None;
-                    let is_div = matches!(ns, Some(Ns::Xhtml)) && name == "div";
+                    let mut is_div = matches!(ns, Some(Ns::Xhtml)) && name == "div";
+                    if !is_div
+                        && name == "div"
+                        && target.type_name() == "Narrative"
+                        && !matches!(ns, Some(Ns::Fhir))
+                    {
+                        // A narrative div in another namespace (or none) is still
+                        // the narrative: reported, and kept as written when lenient.
+                        let found = match &ns {
+                            Some(Ns::Other(s)) => s.clone(),
+                            _ => "no namespace".to_owned(),
+                        };
+                        self.fault(
+                            ErrorKind::Namespace,
+                            at,
+                            format!("the narrative <div> must be in the XHTML namespace {XHTML_NS}, not {found}"),
+                            "kept as written",
+                        )?;
+                        is_div = true;
+                    }
                     let ns_ok = matches!(ns, Some(Ns::Fhir)) || is_div;
                     if !ns_ok {
                         let found = match ns {
@@ -1299,7 +1319,11 @@ mod tests {
             };
             result.map(|()| Some(order))
         }
-        fn write_fields(&self, _: &mut Writer) {}
+        fn write_fields(&self, w: &mut Writer) {
+            w.field("name", &self.name);
+            w.field("text", &self.text);
+            w.field("child", &self.child);
+        }
     }
 
     #[derive(Default)]
@@ -1317,7 +1341,9 @@ mod tests {
                 _ => Ok(None),
             }
         }
-        fn write_fields(&self, _: &mut Writer) {}
+        fn write_fields(&self, w: &mut Writer) {
+            w.field("div", &self.div);
+        }
     }
 
     fn read(doc: &str, opts: &ReadOptions) -> Result<(Res, Vec<String>)> {

@@ -1,0 +1,4 @@
+//! Fuzz target `xml_read`: see `senddoc_fuzz::checks::xml_read` for what it asserts.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| senddoc_fuzz::checks::xml_read(data));
