@@ -71,13 +71,20 @@ fn difference(before: &Resource, after: &Resource) -> String {
         .unwrap_or(a.len().min(b.len()));
     let from = at.saturating_sub(80);
     let cut = |s: &str| {
-        let start = (0..=from).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+        let start = (0..=from)
+            .rev()
+            .find(|&i| s.is_char_boundary(i))
+            .unwrap_or(0);
         s[start..].chars().take(240).collect::<String>()
     };
     if a == b {
         format!("equal texts but unequal values (something JSON does not show differs): {a}")
     } else {
-        format!("first difference at byte {at}\nbefore: …{}\nafter:  …{}", cut(&a), cut(&b))
+        format!(
+            "first difference at byte {at}\nbefore: …{}\nafter:  …{}",
+            cut(&a),
+            cut(&b)
+        )
     }
 }
 
@@ -103,7 +110,10 @@ pub fn receive(data: &[u8]) {
                         !rejection.code.is_positive(),
                         "a rejection with a positive code: {rejection:?}"
                     );
-                    assert!(!rejection.diagnostics.is_empty(), "a rejection without a reason");
+                    assert!(
+                        !rejection.diagnostics.is_empty(),
+                        "a rejection without a reason: {rejection:?}"
+                    );
                     drop(rejection.diagnostics_text());
                 }
             }
@@ -140,7 +150,10 @@ pub fn control_file(data: &[u8]) {
             let xml = record.to_xml();
             let back = StatusRecord::parse(&xml)
                 .unwrap_or_else(|e| panic!("written StatusRecord does not read back: {e}\n{xml}"));
-            assert_eq!(back, record, "the StatusRecord round trip changed it\n{xml}");
+            assert_eq!(
+                back, record,
+                "the StatusRecord round trip changed it\n{xml}"
+            );
         }
         Err(e) => within(e.line, e.column),
     }

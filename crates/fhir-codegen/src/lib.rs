@@ -13,6 +13,7 @@ pub mod ir;
 pub mod naming;
 pub mod packages;
 pub mod profiles;
+pub mod strategies;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -43,6 +44,7 @@ pub const GENERATED_DIRS: &[&str] = &[
     definitions::DEFINITIONS_DIR,
     extensions::EXTENSIONS_DIR,
     profiles::PROFILES_DIR,
+    strategies::STRATEGIES_DIR,
 ];
 
 /// The generator's output, before anything is written.
@@ -82,6 +84,9 @@ pub fn generate(opts: &Options) -> Result<Generated, String> {
     let mut all = emit::Files::new();
     for (rel, text) in emit::emit(&model, &prov) {
         all.insert(format!("{GENERATED_DIR}/{rel}"), text);
+    }
+    for (rel, text) in strategies::emit(&model, &prov) {
+        all.insert(format!("{}/{rel}", strategies::STRATEGIES_DIR), text);
     }
     let definitions = definitions::emit(&loaded, &mut cache)?;
     let definition_files = definitions.len();

@@ -467,7 +467,11 @@ impl PrimitiveValue for XhtmlValue {
         }
     }
     fn parse_lenient(text: &str, _: StrKind) -> Option<Self> {
-        Some(XhtmlValue::new(text))
+        // Kept when it could still be written into FHIR XML; dropped when not
+        // (it would make the XML written from the model unreadable).
+        check_xhtml_embeddable(text)
+            .is_ok()
+            .then(|| XhtmlValue::new(text))
     }
     fn lexical(&self) -> Cow<'_, str> {
         Cow::Borrowed(self.as_str())
@@ -486,6 +490,20 @@ pub fn check_xhtml_div(text: &str) -> Result<(), String> {
         b: text.as_bytes(),
         text,
         i: 0,
+        namespace: true,
+    }
+    .run()
+}
+
+/// Like [`check_xhtml_div`] but without the namespace rule: whether `text` can
+/// be embedded in FHIR XML and read back as it is. Lenient reading keeps a
+/// narrative that passes this and drops one that does not.
+pub fn check_xhtml_embeddable(text: &str) -> Result<(), String> {
+    XhtmlScan {
+        b: text.as_bytes(),
+        text,
+        i: 0,
+        namespace: false,
     }
     .run()
 }
@@ -521,6 +539,8 @@ struct XhtmlScan<'t> {
     b: &'t [u8],
     text: &'t str,
     i: usize,
+    /// Whether the root must declare the XHTML namespace.
+    namespace: bool,
 }
 
 /// Bytes that may appear in an XML name (non-ASCII bytes are let through as
@@ -658,7 +678,7 @@ impl<'t> XhtmlScan<'t> {
                 _ => return self.err("malformed start tag"),
             }
         }
-        if is_root && !xhtml {
+        if is_root && !xhtml && self.namespace {
             return self
                 .err("the narrative <div> must declare xmlns=\"http://www.w3.org/1999/xhtml\"");
         }

@@ -371,7 +371,7 @@ pub struct DecimalValue(String);
 text_value!(DecimalValue, "a decimal");
 
 /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-fn is_decimal(text: &str) -> bool {
+pub(crate) fn is_decimal(text: &str) -> bool {
     let mut c = Cursor::new(text);
     c.eat(b'-');
     match c.peek() {

@@ -552,7 +552,12 @@ impl Writer {
         let text = v.lexical();
         match T::JSON {
             JsonType::String => self.string(&text),
-            JsonType::Bool | JsonType::Number => self.out.push_str(&text),
+            JsonType::Bool => self.out.push_str(&text),
+            // FHIR's decimal rule is JSON's number rule. Text kept by lenient
+            // reading that breaks it is written as a string, so that the JSON
+            // stays JSON (and reads back, leniently, to the same text).
+            JsonType::Number if crate::value::is_decimal(&text) => self.out.push_str(&text),
+            JsonType::Number => self.string(&text),
         }
     }
 

@@ -756,7 +756,11 @@ impl<'a> Reader<'a> {
                         "merged",
                     )?;
                 }
-                p.read_extras(|target| self.companion_object(target))
+                // The id and extensions inside are not of the primitive's kind.
+                let kind = std::mem::replace(&mut self.kind, StrKind::String);
+                let r = p.read_extras(|target| self.companion_object(target));
+                self.kind = kind;
+                r
             }
         }
     }
@@ -1093,16 +1097,8 @@ impl<'a> Reader<'a> {
             } else {
                 self.keys.push(key_span);
             }
-            if key == "resourceType" {
-                if !is_resource {
-                    self.fault(
-                        ErrorKind::UnknownElement,
-                        key_at,
-                        "`resourceType` is only allowed on resources".to_owned(),
-                        "ignored",
-                    )?;
-                }
-                // On a resource it was read ahead of time; either way its value is skipped.
+            if key == "resourceType" && is_resource {
+                // Read ahead of time; its value is skipped.
                 self.skip()?;
             } else {
                 let (name, part) = match key.strip_prefix('_') {
@@ -1120,12 +1116,13 @@ impl<'a> Reader<'a> {
                     Ok(Some(_)) => {}
                     Ok(None) => {
                         let tn = target.type_name();
-                        self.fault(
-                            ErrorKind::UnknownElement,
-                            key_at,
-                            format!("`{key}` is not an element of {tn}"),
-                            "dropped",
-                        )?;
+                        // (`Claim.payee` has an element called `resourceType`.)
+                        let message = if key == "resourceType" {
+                            "`resourceType` is only allowed on resources".to_owned()
+                        } else {
+                            format!("`{key}` is not an element of {tn}")
+                        };
+                        self.fault(ErrorKind::UnknownElement, key_at, message, "dropped")?;
                         self.skip()?;
                     }
                     Err(e) => return Err(e),

@@ -792,7 +792,8 @@ impl<'a> Reader<'a> {
         let pending = std::mem::take(&mut self.x().pending);
         let mut attrs = std::mem::take(&mut self.x().attrs);
         let empty = self.x().cur.empty;
-        let kind = self.kind;
+        // The value attribute is of the primitive's kind; the extensions inside are not.
+        let kind = std::mem::replace(&mut self.kind, StrKind::String);
         let mut id = None;
         let mut had_value = false;
         let mut result = Ok(());

@@ -185,6 +185,9 @@ pub(super) fn run(
     r.map_findings(&msg, &findings);
     r.map_reader_warnings(&msg, &parsed.warnings);
 
+    // Our own finding at a location supersedes the validator's there (a tolerated
+    // fault stays a warning): decide on what is left.
+    r.ordered();
     if r.has_errors() {
         return Err(r.reject(&redactor));
     }
