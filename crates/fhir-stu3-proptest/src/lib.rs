@@ -288,7 +288,7 @@ impl<'a> Gen<'a> {
         s
     }
 
-    fn from_set(&mut self, set: &[u8], n: u32) -> String {
+    fn chars_of(&mut self, set: &[u8], n: u32) -> String {
         (0..n).map(|_| set[self.pick(set.len())] as char).collect()
     }
 
@@ -299,7 +299,7 @@ impl<'a> Gen<'a> {
         let mut out = Vec::new();
         for _ in 0..tokens {
             let n = self.range(1, 10);
-            out.push(self.from_set(SET, n));
+            out.push(self.chars_of(SET, n));
         }
         out.join(" ")
     }
@@ -312,7 +312,7 @@ impl<'a> Gen<'a> {
         } else {
             self.range(1, 12)
         };
-        self.from_set(SET, n)
+        self.chars_of(SET, n)
     }
 
     /// An element id (`Element.id`, an XML attribute).
@@ -334,7 +334,7 @@ impl<'a> Gen<'a> {
         const SET: &[u8] = b"abcxyz019-._~:/?#[]@!$&'()*+,;=%<>\"";
         let start = STARTS[self.pick(STARTS.len())];
         let n = self.range(1, 16);
-        let mut s = format!("{start}{}", self.from_set(SET, n));
+        let mut s = format!("{start}{}", self.chars_of(SET, n));
         if self.chance(24) {
             s.push('é');
         }
@@ -355,7 +355,7 @@ impl<'a> Gen<'a> {
         const HEX: &[u8] = b"0123456789abcdef";
         let parts: Vec<String> = [8, 4, 4, 4, 12]
             .iter()
-            .map(|&n| self.from_set(HEX, n))
+            .map(|&n| self.chars_of(HEX, n))
             .collect();
         format!("urn:uuid:{}", parts.join("-"))
     }
@@ -386,7 +386,7 @@ impl<'a> Gen<'a> {
     }
 
     fn digits(&mut self, n: u32) -> String {
-        self.from_set(b"0123456789", n)
+        self.chars_of(b"0123456789", n)
     }
 
     /// A `decimal`, as text: up to 40 digits, trailing zeros kept, sometimes an
@@ -405,7 +405,7 @@ impl<'a> Gen<'a> {
         if int_len == 1 || self.chance(40) {
             s.push_str(&self.digits(1));
         } else {
-            s.push_str(&self.from_set(b"123456789", 1));
+            s.push_str(&self.chars_of(b"123456789", 1));
             s.push_str(&self.digits(int_len - 1));
         }
         if self.chance(160) {
