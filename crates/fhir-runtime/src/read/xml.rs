@@ -957,6 +957,9 @@ impl<'a> Reader<'a> {
                 Ok(())
             })?;
         }
+        // A div lenient reading could not keep leaves nothing (comments before it
+        // go with it).
+        self.dropped = p.is_empty();
         Ok(())
     }
 
