@@ -15,7 +15,7 @@ pub struct Provenance {
     pub core: String,
 }
 
-fn header(out: &mut String, doc: &str, source: &str, prov: &Provenance) {
+pub(crate) fn header(out: &mut String, doc: &str, source: &str, prov: &Provenance) {
     for line in sanitize(doc).lines() {
         if line.is_empty() {
             out.push_str("//!\n");
