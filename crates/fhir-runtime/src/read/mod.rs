@@ -364,7 +364,16 @@ impl<'a> Reader<'a> {
                 }
                 res
             }
-            Some(v) => v.read_more(self),
+            Some(v) => {
+                // A later duplicate replaces the value; if nothing of it could be
+                // kept, nothing is left.
+                self.dropped = false;
+                let res = v.read_more(self);
+                if std::mem::take(&mut self.dropped) {
+                    *slot = None;
+                }
+                res
+            }
         };
         self.kind = StrKind::String;
         res
@@ -403,8 +412,11 @@ impl<'a> Reader<'a> {
             }
             Some(e) => match unwrap(e) {
                 Ok(mut p) => {
+                    self.dropped = false;
                     let r = p.read_more(self);
-                    *slot = Some(wrap(p));
+                    if !std::mem::take(&mut self.dropped) {
+                        *slot = Some(wrap(p));
+                    }
                     r
                 }
                 Err(other) => {
