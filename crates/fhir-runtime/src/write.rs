@@ -632,12 +632,17 @@ pub fn write_json_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
-    // The common case (always for base64): nothing to escape. memchr finds quotes
-    // and backslashes with vector instructions, and the branch-free fold over the
-    // control characters vectorises too.
-    if memchr::memchr2(b'"', b'\\', bytes).is_none()
-        && !bytes.iter().fold(false, |any, &b| any | (b < 0x20))
-    {
+    // Long strings (base64 above all) seldom need escaping: memchr finds quotes and
+    // backslashes with vector instructions, and the branch-free fold over the
+    // control characters vectorises too. Most FHIR strings are short, where one
+    // pass with a table beats setting those up.
+    let clean = if bytes.len() >= 128 {
+        memchr::memchr2(b'"', b'\\', bytes).is_none()
+            && !bytes.iter().fold(false, |any, &b| any | (b < 0x20))
+    } else {
+        !bytes.iter().any(|&b| NEEDS_ESCAPE[b as usize])
+    };
+    if clean {
         out.push_str(s);
         out.push('"');
         return;
@@ -645,7 +650,7 @@ pub fn write_json_string(out: &mut String, s: &str) {
     let mut start = 0;
     while let Some(offset) = bytes[start..]
         .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .position(|&b| NEEDS_ESCAPE[b as usize])
     {
         let i = start + offset;
         let b = bytes[i];
@@ -671,6 +676,19 @@ pub fn write_json_string(out: &mut String, s: &str) {
     out.push_str(&s[start..]);
     out.push('"');
 }
+
+/// The bytes a JSON string must escape: control characters, `"` and `\`.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 #[cfg(test)]
 mod tests {
