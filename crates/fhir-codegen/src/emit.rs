@@ -349,6 +349,18 @@ fn emit_struct(t: &TypeDef, uses: &mut Uses, local: &BTreeSet<String>, body: &mu
     }
     body.push_str("        result.map(|()| Some(order))\n    }\n");
     body.push_str("    fn comments(&self) -> Option<&XmlComments> {\n        Some(&self.xml_comments)\n    }\n    fn comments_mut(&mut self) -> Option<&mut XmlComments> {\n        Some(&mut self.xml_comments)\n    }\n");
+    let primitive_lists: Vec<&Field> = t
+        .fields
+        .iter()
+        .filter(|f| f.many && matches!(f.ty, FieldType::Primitive { .. }))
+        .collect();
+    if !primitive_lists.is_empty() {
+        body.push_str("    fn drop_empty_items(&mut self) {\n");
+        for f in primitive_lists {
+            let _ = writeln!(body, "        self.{}.retain(|p| !p.is_empty());", f.rust);
+        }
+        body.push_str("    }\n");
+    }
     let _ = writeln!(body, "    fn write_fields(&self, w: &mut Writer) {{");
     let attrs = t.fields.iter().filter(|f| f.ty == FieldType::Attr);
     let others = t.fields.iter().filter(|f| f.ty != FieldType::Attr);

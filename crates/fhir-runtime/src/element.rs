@@ -39,6 +39,13 @@ pub trait Element {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         None
     }
+
+    /// Removes the items of repeating primitive elements that hold nothing (no
+    /// value, id or extension): what lenient reading leaves of an invalid item or of
+    /// a JSON `null` whose `_name` companion never came. Generated types with
+    /// repeating primitives implement it; the reader calls it when it warned
+    /// about something inside the element.
+    fn drop_empty_items(&mut self) {}
 }
 
 impl<T: Element + ?Sized> Element for Box<T> {
@@ -56,6 +63,9 @@ impl<T: Element + ?Sized> Element for Box<T> {
     }
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         (**self).comments_mut()
+    }
+    fn drop_empty_items(&mut self) {
+        (**self).drop_empty_items()
     }
 }
 

@@ -939,7 +939,7 @@ impl<'a> Reader<'a> {
                         ErrorKind::Null,
                         at,
                         "an item is null both in the array and in its `_name` companion".to_owned(),
-                        "kept empty",
+                        "dropped",
                     );
                     self.path.truncate(mark);
                     r?;
@@ -1162,7 +1162,7 @@ impl<'a> Reader<'a> {
                     p.offset,
                     "null items in an array of primitives need a `_name` companion that gives them content"
                         .to_owned(),
-                    "kept empty",
+                    "dropped",
                 );
                 self.path = saved;
                 r?;
@@ -1180,15 +1180,17 @@ impl<'a> Reader<'a> {
     /// elements, and one written back could not be read back.
     fn drop_if_emptied(
         &mut self,
-        target: &dyn Element,
+        target: &mut dyn Element,
         is_resource: bool,
         warnings_before: usize,
         at: usize,
     ) -> Result<()> {
-        if is_resource
-            || self.warnings.len() == warnings_before
-            || !crate::write::is_empty_element(target)
-        {
+        if self.warnings.len() == warnings_before {
+            return Ok(());
+        }
+        // Items of repeating primitives left with nothing go first.
+        target.drop_empty_items();
+        if is_resource || !crate::write::is_empty_element(target) {
             return Ok(());
         }
         self.dropped = true;

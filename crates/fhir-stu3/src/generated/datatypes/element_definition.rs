@@ -236,6 +236,11 @@ impl Element for ElementDefinition {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.representation.retain(|p| !p.is_empty());
+        self.alias.retain(|p| !p.is_empty());
+        self.condition.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
         w.list("extension", &self.extension[..]);
@@ -958,6 +963,9 @@ impl Element for ElementDefinitionType {
     }
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
+    }
+    fn drop_empty_items(&mut self) {
+        self.aggregation.retain(|p| !p.is_empty());
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -87,6 +87,11 @@ impl Element for HumanName {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.given.retain(|p| !p.is_empty());
+        self.prefix.retain(|p| !p.is_empty());
+        self.suffix.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
         w.list("extension", &self.extension[..]);

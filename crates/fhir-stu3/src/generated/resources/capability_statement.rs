@@ -233,6 +233,12 @@ impl Element for CapabilityStatement {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.instantiates.retain(|p| !p.is_empty());
+        self.format.retain(|p| !p.is_empty());
+        self.patch_format.retain(|p| !p.is_empty());
+        self.implementation_guide.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
         w.field("meta", &self.meta);
@@ -918,6 +924,9 @@ impl Element for CapabilityStatementRest {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.compartment.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
         w.list("extension", &self.extension[..]);
@@ -1228,6 +1237,11 @@ impl Element for CapabilityStatementRestResource {
     }
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
+    }
+    fn drop_empty_items(&mut self) {
+        self.reference_policy.retain(|p| !p.is_empty());
+        self.search_include.retain(|p| !p.is_empty());
+        self.search_rev_include.retain(|p| !p.is_empty());
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

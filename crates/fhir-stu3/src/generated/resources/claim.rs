@@ -779,6 +779,9 @@ impl Element for ClaimInsurance {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.pre_auth_ref.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
         w.list("extension", &self.extension[..]);
@@ -963,6 +966,12 @@ impl Element for ClaimItem {
     }
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
+    }
+    fn drop_empty_items(&mut self) {
+        self.care_team_link_id.retain(|p| !p.is_empty());
+        self.diagnosis_link_id.retain(|p| !p.is_empty());
+        self.procedure_link_id.retain(|p| !p.is_empty());
+        self.information_link_id.retain(|p| !p.is_empty());
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

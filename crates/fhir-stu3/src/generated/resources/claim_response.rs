@@ -353,6 +353,10 @@ impl Element for ClaimResponseAddItem {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.sequence_link_id.retain(|p| !p.is_empty());
+        self.note_number.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
         w.list("extension", &self.extension[..]);
@@ -464,6 +468,9 @@ impl Element for ClaimResponseAddItemDetail {
     }
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
+    }
+    fn drop_empty_items(&mut self) {
+        self.note_number.retain(|p| !p.is_empty());
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -662,6 +669,9 @@ impl Element for ClaimResponseInsurance {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.pre_auth_ref.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
         w.list("extension", &self.extension[..]);
@@ -755,6 +765,9 @@ impl Element for ClaimResponseItem {
     }
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
+    }
+    fn drop_empty_items(&mut self) {
+        self.note_number.retain(|p| !p.is_empty());
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
@@ -940,6 +953,9 @@ impl Element for ClaimResponseItemDetail {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.note_number.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
         w.list("extension", &self.extension[..]);
@@ -1026,6 +1042,9 @@ impl Element for ClaimResponseItemDetailSubDetail {
     }
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
+    }
+    fn drop_empty_items(&mut self) {
+        self.note_number.retain(|p| !p.is_empty());
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

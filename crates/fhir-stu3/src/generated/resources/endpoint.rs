@@ -141,6 +141,10 @@ impl Element for Endpoint {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.payload_mime_type.retain(|p| !p.is_empty());
+        self.header.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
         w.field("meta", &self.meta);

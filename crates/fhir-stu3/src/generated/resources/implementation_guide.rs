@@ -176,6 +176,9 @@ impl Element for ImplementationGuide {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.binary.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
         w.field("meta", &self.meta);
@@ -666,6 +669,10 @@ impl Element for ImplementationGuidePage {
     }
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
+    }
+    fn drop_empty_items(&mut self) {
+        self.type_.retain(|p| !p.is_empty());
+        self.package.retain(|p| !p.is_empty());
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);

@@ -278,6 +278,9 @@ impl Element for Measure {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.definition.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
         w.field("meta", &self.meta);

@@ -276,6 +276,9 @@ impl Element for PractitionerRoleAvailableTime {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.days_of_week.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
         w.list("extension", &self.extension[..]);

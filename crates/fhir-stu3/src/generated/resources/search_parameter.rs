@@ -209,6 +209,13 @@ impl Element for SearchParameter {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.base.retain(|p| !p.is_empty());
+        self.target.retain(|p| !p.is_empty());
+        self.comparator.retain(|p| !p.is_empty());
+        self.modifier.retain(|p| !p.is_empty());
+        self.chain.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
         w.field("meta", &self.meta);

@@ -181,6 +181,9 @@ impl Element for StructureMap {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.import.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.field("id", &self.id);
         w.field("meta", &self.meta);
@@ -593,6 +596,9 @@ impl Element for StructureMapGroupRuleDependent {
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
     }
+    fn drop_empty_items(&mut self) {
+        self.variable.retain(|p| !p.is_empty());
+    }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
         w.list("extension", &self.extension[..]);
@@ -834,6 +840,9 @@ impl Element for StructureMapGroupRuleTarget {
     }
     fn comments_mut(&mut self) -> Option<&mut XmlComments> {
         Some(&mut self.xml_comments)
+    }
+    fn drop_empty_items(&mut self) {
+        self.list_mode.retain(|p| !p.is_empty());
     }
     fn write_fields(&self, w: &mut Writer) {
         w.attr("id", &self.id);
