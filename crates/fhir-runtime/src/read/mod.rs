@@ -772,6 +772,8 @@ impl<'a> Reader<'a> {
                 let kind = std::mem::replace(&mut self.kind, StrKind::String);
                 let r = p.read_extras(|target| self.companion_object(target));
                 self.kind = kind;
+                // A `_name` half that could not be read leaves nothing.
+                self.dropped = p.is_empty();
                 r
             }
         }
