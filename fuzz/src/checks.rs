@@ -38,27 +38,26 @@ fn round_trip(value: &Resource, clean: bool, from: &str) {
     } else {
         ReadOptions::lenient()
     };
-    let json = value.to_json();
-    let back = Resource::from_json_with(json.as_bytes(), &opts)
-        .unwrap_or_else(|e| panic!("{from} read, written as JSON, does not read back: {e}\n{json}"))
-        .value;
-    assert!(
-        back == *value,
-        "{from} read, JSON round trip changed the value: {}\n{json}",
-        difference(value, &back)
-    );
-    assert_eq!(back.to_json(), json, "JSON writer is not idempotent");
-
-    let xml = value.to_xml();
-    let back = Resource::from_xml_with(xml.as_bytes(), &opts)
-        .unwrap_or_else(|e| panic!("{from} read, written as XML, does not read back: {e}\n{xml}"))
-        .value;
-    assert!(
-        back == *value,
-        "{from} read, XML round trip changed the value: {}\n{xml}",
-        difference(value, &back)
-    );
-    assert_eq!(back.to_xml(), xml, "XML writer is not idempotent");
+    type Write = fn(&Resource) -> String;
+    type Read = fn(&[u8], &ReadOptions) -> Result<fhir_stu3::Parsed<Resource>, fhir_stu3::Error>;
+    let formats: [(&str, Write, Read); 2] = [
+        ("JSON", Resource::to_json, Resource::from_json_with),
+        ("XML", Resource::to_xml, Resource::from_xml_with),
+    ];
+    for (format, write, read) in formats {
+        let text = write(value);
+        let back = read(text.as_bytes(), &opts)
+            .unwrap_or_else(|e| {
+                panic!("{from} read, written as {format}, does not read back: {e}\n{text}")
+            })
+            .value;
+        assert!(
+            back == *value,
+            "{from} read, {format} round trip changed the value: {}\n{text}",
+            difference(value, &back)
+        );
+        assert_eq!(write(&back), text, "{format} writer is not idempotent");
+    }
 }
 
 /// Where two values' debug (FHIR JSON) texts first differ, with some context.

@@ -556,7 +556,11 @@ impl Writer {
             // FHIR's decimal rule is JSON's number rule. Text kept by lenient
             // reading that breaks it is written as a string, so that the JSON
             // stays JSON (and reads back, leniently, to the same text).
-            JsonType::Number if crate::value::is_decimal(&text) => self.out.push_str(&text),
+            // Only a decimal holds text; integers are always numbers (and
+            // `T::TYPE` is a constant, so they pay nothing for the check).
+            JsonType::Number if T::TYPE != "decimal" || crate::value::is_decimal(&text) => {
+                self.out.push_str(&text)
+            }
             JsonType::Number => self.string(&text),
         }
     }

@@ -354,27 +354,17 @@ impl<'a> Reader<'a> {
             // An element given as an attribute: left for the caller to report.
             return Ok(());
         }
+        self.dropped = false;
         let res = match slot {
-            None => {
-                self.dropped = false;
-                // Read in place: no copy of a large struct on its way into the slot.
-                let res = slot.insert(V::default()).read_into(self);
-                if std::mem::take(&mut self.dropped) {
-                    *slot = None;
-                }
-                res
-            }
-            Some(v) => {
-                // A later duplicate replaces the value; if nothing of it could be
-                // kept, nothing is left.
-                self.dropped = false;
-                let res = v.read_more(self);
-                if std::mem::take(&mut self.dropped) {
-                    *slot = None;
-                }
-                res
-            }
+            // Read in place: no copy of a large struct on its way into the slot.
+            None => slot.insert(V::default()).read_into(self),
+            // A later duplicate replaces the value.
+            Some(v) => v.read_more(self),
         };
+        // Nothing of what was read could be kept: nothing is left.
+        if std::mem::take(&mut self.dropped) {
+            *slot = None;
+        }
         self.kind = StrKind::String;
         res
     }
